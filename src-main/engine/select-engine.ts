@@ -1,0 +1,123 @@
+import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * The one place that decides which tfjs backend trains. Fastest first; each that cannot load says why, so the UI can
+ * tell the user what a faster engine would need.
+ */
+
+export type EngineName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export const engineNames: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+
+export interface EngineStatus {
+  name: EngineName;
+  label: string;
+  detail: string;
+  /** Faster engines that were not used, each with the reason. */
+  unavailable: Array<{ name: EngineName; reason: string }>;
+}
+
+export interface Engine {
+  tf: typeof tf;
+  status: EngineStatus;
+}
+
+export const engineEnv = 'AE_STUDIO_ENGINE';
+const require = createRequire(import.meta.url);
+
+type Attempt = { ok: true; label: string; detail: string } | { ok: false; reason: string };
+
+function isInstalled(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** tfjs-node-gpu falls back to the CPU silently when these exact CUDA libraries are missing, so look first. */
+function missingCudaLibraries(): string[] {
+  if (process.platform !== 'linux') return [];
+  let cache = '';
+  try {
+    cache = execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    cache = '';
+  }
+  const search = `${cache}\n${process.env.LD_LIBRARY_PATH ?? ''}`;
+  return ['libcudart.so.11.0', 'libcudnn.so.8'].filter((lib) => !search.includes(lib));
+}
+
+async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<Attempt> {
+  if (!isInstalled(pkg)) return { ok: false, reason: `${pkg} is not installed (optional; see the README's "GPU training")` };
+  if (pkg === '@tensorflow/tfjs-node-gpu') {
+    const missing = missingCudaLibraries();
+    if (missing.length > 0) {
+      return { ok: false, reason: `CUDA 11.2 / cuDNN 8.1 libraries not found (${missing.join(', ')})` };
+    }
+  }
+  try {
+    require(pkg);
+    await tf.setBackend('tensorflow');
+    await tf.ready();
+    return { ok: true, label: pkg === '@tensorflow/tfjs-node-gpu' ? 'TensorFlow GPU' : 'TensorFlow CPU', detail: 'native libtensorflow' };
+  } catch (err) {
+    return { ok: false, reason: `${pkg} failed to load: ${(err as Error).message.split('\n')[0]}` };
+  }
+}
+
+async function tryWasm(): Promise<Attempt> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    const { registerWasmConvGradients } = await import('./wasm-conv-gradients');
+    registerWasmConvGradients();
+    if (!(await tf.setBackend('wasm'))) return { ok: false, reason: 'the WebAssembly backend failed to initialise' };
+    await tf.ready();
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    return { ok: true, label: 'WebAssembly', detail: `XNNPACK${simd ? ' + SIMD' : ''}, 1 thread` };
+  } catch (err) {
+    return { ok: false, reason: `the WebAssembly backend failed to load: ${(err as Error).message}` };
+  }
+}
+
+async function tryCpu(): Promise<Attempt> {
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return { ok: true, label: 'JavaScript CPU', detail: 'pure JavaScript, very slow for convolutions' };
+}
+
+const attempts: Record<EngineName, () => Promise<Attempt>> = {
+  'tfjs-node-gpu': () => tryNative('@tensorflow/tfjs-node-gpu'),
+  'tfjs-node': () => tryNative('@tensorflow/tfjs-node'),
+  wasm: tryWasm,
+  cpu: tryCpu,
+};
+
+let selected: Promise<Engine> | undefined;
+
+/**
+ * Loads the fastest engine available in this process (once; tfjs-node allows one per process). Setting
+ * AE_STUDIO_ENGINE to an engine name starts the search there, e.g. to compare engines or to avoid a broken GPU.
+ */
+export function selectEngine(): Promise<Engine> {
+  selected ??= (async () => {
+    const forced = process.env[engineEnv] as EngineName | undefined;
+    if (forced && !engineNames.includes(forced)) {
+      throw new Error(`${engineEnv}=${forced} is not an engine; use one of ${engineNames.join(', ')}`);
+    }
+    const unavailable: EngineStatus['unavailable'] = [];
+    const start = forced ? engineNames.indexOf(forced) : 0;
+    for (const name of engineNames.slice(0, start)) {
+      unavailable.push({ name, reason: `skipped because ${engineEnv}=${forced}` });
+    }
+    for (const name of engineNames.slice(start)) {
+      const attempt = await attempts[name]();
+      if (attempt.ok) return { tf, status: { name, label: attempt.label, detail: attempt.detail, unavailable } };
+      unavailable.push({ name, reason: attempt.reason });
+    }
+    throw new Error('No tfjs backend could be loaded');
+  })();
+  return selected;
+}

@@ -1,0 +1,65 @@
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { UserError } from '../api/errors';
+import { migrations } from './migrations';
+
+export type { Database };
+
+/** Opens (creating if needed) the experiment store and brings its schema up to date. */
+export function openDatabase(file: string, options: { readonly?: boolean } = {}): Database {
+  let db: Database;
+  try {
+    db = new BetterSqlite3(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  } catch (err) {
+    throw new UserError('store_unavailable', `Cannot open the experiment store at ${file}: ${(err as Error).message}`);
+  }
+  try {
+    db.pragma('busy_timeout = 10000');
+    db.pragma('foreign_keys = ON');
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      // WAL with synchronous=NORMAL never corrupts on a crash; at worst the last commit is rolled back.
+      db.pragma('synchronous = NORMAL');
+      migrate(db);
+    }
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof UserError) throw err;
+    throw new UserError(
+      'store_unavailable',
+      `The file ${file} is not a usable Autoencoder Studio store: ${(err as Error).message}`,
+    );
+  }
+}
+
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies pending migrations in one transaction; refuses a store written by a newer version of the app. */
+export function migrate(db: Database, target = migrations.length): void {
+  const current = schemaVersion(db);
+  if (current > migrations.length) {
+    throw new UserError(
+      'store_too_new',
+      `This data folder was written by a newer Autoencoder Studio (schema ${current}, this app knows ${migrations.length}). ` +
+        'Update the app, or choose another data folder with --data-dir.',
+    );
+  }
+  if (current >= target) return;
+  db.transaction(() => {
+    for (let version = current; version < target; version++) migrations[version].up(db);
+    db.pragma(`user_version = ${target}`);
+  }).immediate();
+}
+
+const statementCache = new WeakMap<Database, Map<string, BetterSqlite3.Statement>>();
+
+/** Prepares a statement once per connection; query modules call this so hot paths never recompile SQL. */
+export function statement(db: Database, sql: string): BetterSqlite3.Statement {
+  let cache = statementCache.get(db);
+  if (!cache) statementCache.set(db, (cache = new Map()));
+  let prepared = cache.get(sql);
+  if (!prepared) cache.set(sql, (prepared = db.prepare(sql)));
+  return prepared;
+}

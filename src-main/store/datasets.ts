@@ -1,0 +1,84 @@
+import { statement, type Database } from './database';
+
+export type Split = 'train' | 'test';
+
+export interface DatasetRow {
+  id: number;
+  name: string;
+  source: string;
+  status: 'importing' | 'ready';
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  classNames: string[];
+  pixelFile: string;
+  createdAt: string;
+}
+
+interface RawDatasetRow {
+  id: number;
+  name: string;
+  source: string;
+  status: 'importing' | 'ready';
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  class_names: string;
+  pixel_file: string;
+  created_at: string;
+}
+
+function fromRaw(raw: RawDatasetRow): DatasetRow {
+  return {
+    id: raw.id,
+    name: raw.name,
+    source: raw.source,
+    status: raw.status,
+    width: raw.width,
+    height: raw.height,
+    channels: raw.channels,
+    classNames: JSON.parse(raw.class_names) as string[],
+    pixelFile: raw.pixel_file,
+    createdAt: raw.created_at,
+  };
+}
+
+export function insertDataset(db: Database, dataset: Omit<DatasetRow, 'id' | 'createdAt' | 'status'>): number {
+  const result = statement(db, 
+      `INSERT INTO datasets (name, source, status, width, height, channels, class_names, pixel_file, created_at)
+       VALUES (@name, @source, 'importing', @width, @height, @channels, @classNames, @pixelFile, @createdAt)`,
+    )
+    .run({ ...dataset, classNames: JSON.stringify(dataset.classNames), createdAt: new Date().toISOString() });
+  return Number(result.lastInsertRowid);
+}
+
+export function markDatasetReady(db: Database, id: number): void {
+  statement(db, `UPDATE datasets SET status = 'ready' WHERE id = ?`).run(id);
+}
+
+export function listDatasets(db: Database): DatasetRow[] {
+  const rows = statement(db, `SELECT * FROM datasets WHERE status = 'ready' ORDER BY id`).all() as RawDatasetRow[];
+  return rows.map(fromRaw);
+}
+
+export function getDataset(db: Database, id: number): DatasetRow | undefined {
+  const raw = statement(db, `SELECT * FROM datasets WHERE id = ? AND status = 'ready'`).get(id) as RawDatasetRow | undefined;
+  return raw && fromRaw(raw);
+}
+
+export function findDatasetByName(db: Database, name: string): DatasetRow | undefined {
+  const raw = statement(db, `SELECT * FROM datasets WHERE name = ? AND status = 'ready'`).get(name) as
+    | RawDatasetRow
+    | undefined;
+  return raw && fromRaw(raw);
+}
+
+/** Datasets left half-imported by a crash; their rows and files are removed at start-up. */
+export function listUnfinishedDatasets(db: Database): DatasetRow[] {
+  const rows = statement(db, `SELECT * FROM datasets WHERE status = 'importing'`).all() as RawDatasetRow[];
+  return rows.map(fromRaw);
+}
+
+export function deleteDatasetRow(db: Database, id: number): void {
+  statement(db, 'DELETE FROM datasets WHERE id = ?').run(id);
+}

@@ -1,0 +1,82 @@
+import { statement, type Database } from './database';
+import type { Split } from './datasets';
+
+export interface ImageRow {
+  id: number;
+  idx: number;
+  split: Split;
+  label: number;
+  fileName: string;
+}
+
+export interface NewImage {
+  idx: number;
+  split: Split;
+  label: number;
+  fileName: string;
+  contentHash?: string | null;
+  origWidth?: number | null;
+  origHeight?: number | null;
+}
+
+const columns = 'id, idx, split, label, file_name AS fileName';
+
+/** Inserts many image rows; call inside the import's transaction. */
+export function insertImages(db: Database, datasetId: number, images: Iterable<NewImage>): void {
+  const insert = statement(db, 
+    `INSERT INTO images (dataset_id, idx, split, label, file_name, content_hash, orig_width, orig_height)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  for (const image of images) {
+    insert.run(
+      datasetId,
+      image.idx,
+      image.split,
+      image.label,
+      image.fileName,
+      image.contentHash ?? null,
+      image.origWidth ?? null,
+      image.origHeight ?? null,
+    );
+  }
+}
+
+export function countImages(db: Database, datasetId: number, split?: Split): number {
+  const row = split
+    ? statement(db, 'SELECT count(*) AS n FROM images WHERE dataset_id = ? AND split = ?').get(datasetId, split)
+    : statement(db, 'SELECT count(*) AS n FROM images WHERE dataset_id = ?').get(datasetId);
+  return (row as { n: number }).n;
+}
+
+/** Per-split, per-label image counts. */
+export function classCounts(db: Database, datasetId: number): Array<{ split: Split; label: number; count: number }> {
+  return statement(db, 
+      `SELECT split, label, count(*) AS count FROM images WHERE dataset_id = ?
+       GROUP BY split, label ORDER BY split, label`,
+    )
+    .all(datasetId) as Array<{ split: Split; label: number; count: number }>;
+}
+
+export function listImages(db: Database, datasetId: number, split: Split, offset: number, limit: number): ImageRow[] {
+  return statement(db, `SELECT ${columns} FROM images WHERE dataset_id = ? AND split = ? ORDER BY idx LIMIT ? OFFSET ?`)
+    .all(datasetId, split, limit, offset) as ImageRow[];
+}
+
+/** Pixel-cache positions and labels of a whole split, in cache order (for training). */
+export function splitIndex(db: Database, datasetId: number, split: Split): { idx: Int32Array; labels: Int32Array } {
+  const rows = statement(db, 'SELECT idx, label FROM images WHERE dataset_id = ? AND split = ? ORDER BY idx')
+    .raw()
+    .all(datasetId, split) as Array<[number, number]>;
+  const idx = new Int32Array(rows.length);
+  const labels = new Int32Array(rows.length);
+  rows.forEach(([i, label], k) => {
+    idx[k] = i;
+    labels[k] = label;
+  });
+  return { idx, labels };
+}
+
+export function getImagesByIds(db: Database, datasetId: number, ids: readonly number[]): ImageRow[] {
+  const byId = statement(db, `SELECT ${columns} FROM images WHERE dataset_id = ? AND id = ?`);
+  return ids.map((id) => byId.get(datasetId, id) as ImageRow | undefined).filter((row) => row !== undefined);
+}

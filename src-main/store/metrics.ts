@@ -1,0 +1,34 @@
+import { statement, type Database } from './database';
+
+export interface MetricRow {
+  scope: 'batch' | 'epoch';
+  step: number;
+  epoch: number;
+  trainLoss: number | null;
+  testLoss: number | null;
+  imagesPerSec: number | null;
+  elapsedMs: number;
+}
+
+/** Upsert, so a resumed run that repeats a step overwrites it instead of failing. */
+export function insertMetric(db: Database, runId: number, m: MetricRow): void {
+  statement(db, 
+    `INSERT INTO metrics (run_id, scope, step, epoch, train_loss, test_loss, images_per_sec, elapsed_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (run_id, scope, step) DO UPDATE SET epoch = excluded.epoch, train_loss = excluded.train_loss,
+       test_loss = excluded.test_loss, images_per_sec = excluded.images_per_sec, elapsed_ms = excluded.elapsed_ms`,
+  ).run(runId, m.scope, m.step, m.epoch, m.trainLoss, m.testLoss, m.imagesPerSec, m.elapsedMs);
+}
+
+export function listMetrics(db: Database, runId: number, scope: 'batch' | 'epoch'): MetricRow[] {
+  return statement(db, 
+      `SELECT scope, step, epoch, train_loss AS trainLoss, test_loss AS testLoss, images_per_sec AS imagesPerSec,
+         elapsed_ms AS elapsedMs FROM metrics WHERE run_id = ? AND scope = ? ORDER BY step`,
+    )
+    .all(runId, scope) as MetricRow[];
+}
+
+/** Drops metrics past a checkpoint, so a resumed run continues one clean curve. */
+export function deleteMetricsAfterEpoch(db: Database, runId: number, epoch: number): void {
+  statement(db, 'DELETE FROM metrics WHERE run_id = ? AND epoch > ?').run(runId, epoch);
+}

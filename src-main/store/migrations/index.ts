@@ -1,0 +1,5 @@
+import type { Database } from 'better-sqlite3';
+import * as m0001 from './0001-initial';
+
+/** Schema versions in order; entry i brings the database to user_version i + 1. Never edit a shipped one. */
+export const migrations: ReadonlyArray<{ up(db: Database): void }> = [m0001];

@@ -1,0 +1,109 @@
+import { statement, type Database } from './database';
+
+export type RunStatus = 'queued' | 'running' | 'completed' | 'stopped' | 'failed' | 'interrupted';
+export const finishedStatuses: readonly RunStatus[] = ['completed', 'stopped', 'failed', 'interrupted'];
+
+export interface RunRow {
+  id: number;
+  datasetId: number;
+  name: string;
+  status: RunStatus;
+  config: string;
+  engine: string | null;
+  epochsDone: number;
+  finalTrainLoss: number | null;
+  finalTestLoss: number | null;
+  error: string | null;
+  workerPid: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+const columns = `id, dataset_id AS datasetId, name, status, config, engine, epochs_done AS epochsDone,
+  final_train_loss AS finalTrainLoss, final_test_loss AS finalTestLoss, error, worker_pid AS workerPid,
+  created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt`;
+
+export function insertRun(db: Database, run: { datasetId: number; name: string; config: string }): number {
+  const result = statement(db, 
+      `INSERT INTO runs (dataset_id, name, status, config, created_at) VALUES (?, ?, 'queued', ?, ?)`,
+    )
+    .run(run.datasetId, run.name, run.config, new Date().toISOString());
+  return Number(result.lastInsertRowid);
+}
+
+export function getRun(db: Database, id: number): RunRow | undefined {
+  return statement(db, `SELECT ${columns} FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+}
+
+export function listRuns(db: Database): RunRow[] {
+  return statement(db, `SELECT ${columns} FROM runs ORDER BY id DESC`).all() as RunRow[];
+}
+
+export function listRunsWithStatus(db: Database, status: RunStatus): RunRow[] {
+  return statement(db, `SELECT ${columns} FROM runs WHERE status = ? ORDER BY id`).all(status) as RunRow[];
+}
+
+export function countRunsOfDataset(db: Database, datasetId: number): number {
+  return (statement(db, 'SELECT count(*) AS n FROM runs WHERE dataset_id = ?').get(datasetId) as { n: number }).n;
+}
+
+/** Claims a queued run for this worker; false when another process got it first. */
+export function markRunStarted(db: Database, id: number, engine: string, workerPid: number): boolean {
+  const result = statement(
+    db,
+    `UPDATE runs SET status = 'running', engine = ?, worker_pid = ?, error = NULL,
+       started_at = coalesce(started_at, ?), finished_at = NULL WHERE id = ? AND status = 'queued'`,
+  ).run(engine, workerPid, new Date().toISOString(), id);
+  return result.changes === 1;
+}
+
+export function recordEpochDone(
+  db: Database,
+  id: number,
+  epochsDone: number,
+  trainLoss: number,
+  testLoss: number | null,
+): void {
+  statement(db, 'UPDATE runs SET epochs_done = ?, final_train_loss = ?, final_test_loss = ? WHERE id = ?').run(
+    epochsDone,
+    trainLoss,
+    testLoss,
+    id,
+  );
+}
+
+/**
+ * Moves a run to a finished status. Only a run that is still queued or running is changed, so a late
+ * report from a dying worker never overwrites a status that was already settled.
+ */
+export function finishRun(db: Database, id: number, status: RunStatus, error: string | null = null): boolean {
+  const result = statement(db, 
+      `UPDATE runs SET status = ?, error = ?, worker_pid = NULL, finished_at = ?
+       WHERE id = ? AND status IN ('queued', 'running')`,
+    )
+    .run(status, error, new Date().toISOString(), id);
+  return result.changes === 1;
+}
+
+export function requeueRun(db: Database, id: number): boolean {
+  const result = statement(db, 
+      `UPDATE runs SET status = 'queued', error = NULL, finished_at = NULL
+       WHERE id = ? AND status IN ('stopped', 'interrupted', 'failed')`,
+    )
+    .run(id);
+  return result.changes === 1;
+}
+
+/**
+ * Marks a run interrupted after its worker died, but only if that worker still owned it (or it never started), so
+ * a run another process is training is left alone.
+ */
+export function interruptRun(db: Database, id: number, workerPid: number | null, error: string): boolean {
+  const result = statement(
+    db,
+    `UPDATE runs SET status = 'interrupted', error = ?, worker_pid = NULL, finished_at = ?
+     WHERE id = ? AND ((status = 'running' AND worker_pid IS ?) OR status = 'queued')`,
+  ).run(error, new Date().toISOString(), id, workerPid);
+  return result.changes === 1;
+}

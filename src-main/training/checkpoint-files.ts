@@ -1,0 +1,77 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as tfType from '@tensorflow/tfjs';
+import { temporarySibling } from '../app/files';
+
+/**
+ * A checkpoint is a folder: the model in tfjs layers format (model.json + weights.bin), the optimizer's slots and
+ * the loop position. It is written under a temporary name and renamed into place, so it exists whole or not at all.
+ */
+export interface CheckpointState {
+  epoch: number;
+}
+
+export async function writeCheckpoint(
+  tf: typeof tfType,
+  dir: string,
+  model: tfType.LayersModel,
+  optimizer: tfType.Optimizer,
+  state: CheckpointState,
+): Promise<void> {
+  const tmp = temporarySibling(dir);
+  mkdirSync(tmp, { recursive: true });
+  try {
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
+        writeFileSync(join(tmp, 'weights.bin'), weights);
+        writeFileSync(
+          join(tmp, 'model.json'),
+          JSON.stringify({
+            format: 'layers-model',
+            generatedBy: 'Autoencoder Studio',
+            modelTopology: artifacts.modelTopology,
+            weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+          }),
+        );
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const slots = await optimizer.getWeights();
+    const encoded = await tf.io.encodeWeights(slots);
+    writeFileSync(join(tmp, 'optimizer.bin'), new Uint8Array(encoded.data));
+    writeFileSync(join(tmp, 'optimizer.json'), JSON.stringify(encoded.specs));
+    writeFileSync(join(tmp, 'state.json'), JSON.stringify(state));
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function toArrayBuffer(bytes: Buffer): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+export async function readCheckpoint(
+  tf: typeof tfType,
+  dir: string,
+): Promise<{ model: tfType.LayersModel; optimizerSlots: tfType.NamedTensor[]; state: CheckpointState }> {
+  const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+    modelTopology: object;
+    weightsManifest: Array<{ weights: tfType.io.WeightsManifestEntry[] }>;
+  };
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: modelJson.modelTopology,
+      weightSpecs: modelJson.weightsManifest[0].weights,
+      weightData: toArrayBuffer(readFileSync(join(dir, 'weights.bin'))),
+    }),
+  );
+  const specs = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as tfType.io.WeightsManifestEntry[];
+  const slotMap = tf.io.decodeWeights(toArrayBuffer(readFileSync(join(dir, 'optimizer.bin'))), specs);
+  const optimizerSlots = specs.map((spec) => ({ name: spec.name, tensor: slotMap[spec.name] }));
+  const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as CheckpointState;
+  return { model, optimizerSlots, state };
+}

@@ -1,0 +1,182 @@
+import type { Database } from '../store/database';
+import * as runs from '../store/runs';
+import type { EngineStatus } from '../engine/select-engine';
+import type { FromWorker, ToWorker, TrainingProgress } from './worker-protocol';
+
+/** One training process, however it was started (Node child process or Electron utilityProcess). */
+export interface WorkerHandle {
+  readonly pid: number | undefined;
+  send(message: ToWorker): void;
+  onMessage(listener: (message: FromWorker) => void): void;
+  onExit(listener: (code: number | null, signal: string | null) => void): void;
+  kill(): void;
+}
+
+export type SpawnWorker = () => WorkerHandle;
+
+/** How long a stop request may take before the worker is killed; it checks between batches. */
+const stopGraceMs = 15_000;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Runs left 'running' by a process that no longer exists (crash, kill, power loss) become 'interrupted'. */
+export function reconcileStaleRuns(db: Database): void {
+  for (const run of runs.listRunsWithStatus(db, 'running')) {
+    if (run.workerPid === null || !isAlive(run.workerPid)) {
+      runs.interruptRun(db, run.id, run.workerPid, 'The training process ended without finishing. Resume the run to continue from its last checkpoint.');
+    }
+  }
+}
+
+/**
+ * Starts training workers one run at a time, relays their progress, and settles the run's status when a worker dies
+ * without reporting, so no run stays 'running' forever.
+ */
+export class TrainingSupervisor {
+  private readonly queue: number[] = [];
+  private active: { runId: number; worker: WorkerHandle; killTimer?: NodeJS.Timeout } | undefined;
+  private readonly listeners = new Set<(progress: TrainingProgress) => void>();
+  private readonly waiters = new Map<number, Array<(status: runs.RunStatus) => void>>();
+  private engineStatus: Promise<EngineStatus> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly dataDir: string,
+    private readonly spawn: SpawnWorker,
+  ) {}
+
+  /** The engine a training process gets on this machine, probed once in a short-lived worker. */
+  engine(): Promise<EngineStatus> {
+    this.engineStatus ??= new Promise<EngineStatus>((resolve, reject) => {
+      const worker = this.spawn();
+      let answered = false;
+      worker.onMessage((message) => {
+        if (message.type === 'engine') {
+          answered = true;
+          resolve(message.status);
+        }
+      });
+      worker.onExit((code, signal) => {
+        if (!answered) {
+          this.engineStatus = undefined;
+          reject(new Error(`The engine probe ended without an answer (${signal ?? `exit code ${code}`}).`));
+        }
+      });
+      worker.send({ type: 'probe' });
+    });
+    return this.engineStatus;
+  }
+
+  enqueue(runId: number): void {
+    if (this.queue.includes(runId) || this.active?.runId === runId) return;
+    this.queue.push(runId);
+    this.pump();
+  }
+
+  isQueuedOrActive(runId: number): boolean {
+    return this.queue.includes(runId) || this.active?.runId === runId;
+  }
+
+  /** Asks a run to stop after its current batch; a queued run is simply taken off the queue. */
+  stop(runId: number): void {
+    const queued = this.queue.indexOf(runId);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      if (runs.finishRun(this.db, runId, 'stopped')) this.emitStatus(runId, 'stopped', null);
+      return;
+    }
+    if (this.active?.runId === runId && !this.active.killTimer) {
+      const { worker } = this.active;
+      worker.send({ type: 'stop' });
+      this.active.killTimer = setTimeout(() => worker.kill(), stopGraceMs);
+    }
+  }
+
+  onProgress(listener: (progress: TrainingProgress) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves with the run's final status once it is no longer queued or running. */
+  waitForRun(runId: number): Promise<runs.RunStatus> {
+    const run = runs.getRun(this.db, runId);
+    if (run && runs.finishedStatuses.includes(run.status) && !this.isQueuedOrActive(runId)) {
+      return Promise.resolve(run.status);
+    }
+    return new Promise((resolve) => this.waiters.set(runId, [...(this.waiters.get(runId) ?? []), resolve]));
+  }
+
+  /** Stops the active run (it keeps its last checkpoint) and forgets the queue. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    const active = this.active;
+    if (!active) return;
+    const exited = new Promise<void>((resolve) => active.worker.onExit(() => resolve()));
+    this.stop(active.runId);
+    await exited;
+  }
+
+  private pump(): void {
+    if (this.active || this.closed) return;
+    const runId = this.queue.shift();
+    if (runId === undefined) return;
+    const worker = this.spawn();
+    this.active = { runId, worker };
+    worker.onMessage((message) => this.handle(message));
+    worker.onExit((code, signal) => {
+      clearTimeout(this.active?.killTimer);
+      const reason = signal ? `it was killed (${signal})` : `it exited with code ${code}`;
+      const message = `The training process stopped unexpectedly: ${reason}. Resume the run to continue from its last checkpoint.`;
+      if (runs.interruptRun(this.db, runId, worker.pid ?? null, message)) this.emitStatus(runId, 'interrupted', message);
+      this.settle(runId);
+      this.active = undefined;
+      this.pump();
+    });
+    worker.send({ type: 'train', runId, dataDir: this.dataDir });
+  }
+
+  private handle(message: FromWorker): void {
+    if (message.type === 'engine') this.engineStatus ??= Promise.resolve(message.status);
+    else if (message.type === 'progress') this.emit(message.progress);
+    else if (message.type === 'done') this.emitStatus(message.runId, message.status, message.error);
+  }
+
+  private settle(runId: number): void {
+    const status = runs.getRun(this.db, runId)?.status ?? 'failed';
+    for (const resolve of this.waiters.get(runId) ?? []) resolve(status);
+    this.waiters.delete(runId);
+  }
+
+  private emitStatus(runId: number, status: runs.RunStatus, error: string | null): void {
+    const run = runs.getRun(this.db, runId);
+    this.emit({
+      runId,
+      status,
+      phase: 'finished',
+      epoch: run?.epochsDone ?? 0,
+      epochs: run ? (JSON.parse(run.config) as { epochs: number }).epochs : 0,
+      batch: 0,
+      batches: 0,
+      trainLoss: run?.finalTrainLoss ?? null,
+      testLoss: run?.finalTestLoss ?? null,
+      imagesPerSec: null,
+      elapsedMs: 0,
+      etaMs: null,
+      engine: run?.engine ?? null,
+      error,
+    });
+  }
+
+  private emit(progress: TrainingProgress): void {
+    for (const listener of this.listeners) listener(progress);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Entry of the training process. Main starts one per run (Electron utilityProcess, or a Node child process), so
+ * heavy compute never blocks the window and a crash here cannot take the app down. It writes metrics, checkpoints
+ * and the run's final status to the store itself; main only relays progress.
+ */
+import { openDatabase } from '../store/database';
+import { dataLayout } from '../app/paths';
+import { selectEngine } from '../engine/select-engine';
+import { trainRun } from './train-run';
+import type { FromWorker, ToWorker } from './worker-protocol';
+
+interface ParentPort {
+  send(message: FromWorker): void;
+  onMessage(listener: (message: ToWorker) => void): void;
+}
+
+interface ElectronParentPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (event: { data: unknown }) => void): void;
+}
+
+function connectToParent(): ParentPort {
+  const electronPort = (process as unknown as { parentPort?: ElectronParentPort }).parentPort;
+  if (electronPort) {
+    return {
+      send: (message) => electronPort.postMessage(message),
+      onMessage: (listener) => electronPort.on('message', (event) => listener(event.data as ToWorker)),
+    };
+  }
+  if (!process.send) throw new Error('The training worker must be started by Autoencoder Studio.');
+  // Without a parent there is nobody to report to: stop instead of training as an orphan.
+  process.on('disconnect', () => process.exit(0));
+  return {
+    send: (message) => process.send!(message),
+    onMessage: (listener) => process.on('message', (message) => listener(message as ToWorker)),
+  };
+}
+
+const parent = connectToParent();
+let stopRequested = false;
+
+parent.onMessage((message) => {
+  if (message.type === 'stop') stopRequested = true;
+  else if (message.type === 'probe') void probe();
+  else if (message.type === 'train') void train(message.runId, message.dataDir);
+});
+
+async function probe(): Promise<void> {
+  const engine = await selectEngine();
+  parent.send({ type: 'engine', status: engine.status });
+  process.exit(0);
+}
+
+async function train(runId: number, dataDir: string): Promise<void> {
+  const engine = await selectEngine();
+  parent.send({ type: 'engine', status: engine.status });
+  const db = openDatabase(dataLayout(dataDir).database);
+  const result = await trainRun({
+    tf: engine.tf,
+    engine: engine.status,
+    db,
+    dataDir,
+    runId,
+    shouldStop: () => stopRequested,
+    onProgress: (progress) => parent.send({ type: 'progress', progress }),
+    yieldToEvents: () => new Promise((resolve) => setImmediate(resolve)),
+  });
+  db.close();
+  parent.send({ type: 'done', runId, status: result.status, error: result.error });
+  // Give the message time to leave before the process ends.
+  setTimeout(() => process.exit(0), 50);
+}
