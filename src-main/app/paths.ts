@@ -30,14 +30,24 @@ export function dataLayout(dataDir: string) {
 }
 
 /**
- * The app's bundled resources folder. Source files (src-main/<area>/x.ts) and bundles (out/main/x.js) both sit two
- * levels below the project root; a packaged Electron app sets AE_STUDIO_RESOURCES to its resources path.
+ * The project (or packaged app) root: the nearest folder above this file with a package.json. Source files
+ * (src-main/<area>/x.ts) and bundles (out/main/x.js) both sit two levels below it.
  */
-export function resourcesDir(): string {
-  if (process.env.AE_STUDIO_RESOURCES) return process.env.AE_STUDIO_RESOURCES;
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [join(here, '..', '..', 'resources'), join(here, '..', 'resources')]) {
-    if (existsSync(candidate)) return candidate;
+export function appRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
   }
-  throw new Error(`Cannot find the app's resources folder near ${here}`);
+  throw new Error(`Cannot find the app's root folder above ${fileURLToPath(import.meta.url)}`);
+}
+
+/** Bundled resources (the sample dataset); a packaged app points AE_STUDIO_RESOURCES at its resources path. */
+export function resourcesDir(): string {
+  return process.env.AE_STUDIO_RESOURCES ?? join(appRoot(), 'resources');
+}
+
+/** The built renderer that browser mode serves (`electron-vite build` writes it). */
+export function rendererBuildDir(): string {
+  return join(appRoot(), 'out', 'renderer');
 }

@@ -1,22 +1,16 @@
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
+import type { EngineName, EngineStatus } from '../api/contract';
+
+export type { EngineName, EngineStatus };
 
 /**
  * The one place that decides which tfjs backend trains. Fastest first; each that cannot load says why, so the UI can
  * tell the user what a faster engine would need.
  */
 
-export type EngineName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
 export const engineNames: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
-
-export interface EngineStatus {
-  name: EngineName;
-  label: string;
-  detail: string;
-  /** Faster engines that were not used, each with the reason. */
-  unavailable: Array<{ name: EngineName; reason: string }>;
-}
 
 export interface Engine {
   tf: typeof tf;

@@ -76,7 +76,8 @@ export function splitIndex(db: Database, datasetId: number, split: Split): { idx
   return { idx, labels };
 }
 
-export function getImagesByIds(db: Database, datasetId: number, ids: readonly number[]): ImageRow[] {
-  const byId = statement(db, `SELECT ${columns} FROM images WHERE dataset_id = ? AND id = ?`);
-  return ids.map((id) => byId.get(datasetId, id) as ImageRow | undefined).filter((row) => row !== undefined);
+/** Image rows at the given pixel-cache positions, in the order asked for. */
+export function getImagesAt(db: Database, datasetId: number, cacheIndices: readonly number[]): ImageRow[] {
+  const at = statement(db, `SELECT ${columns} FROM images WHERE dataset_id = ? AND idx = ?`);
+  return cacheIndices.map((idx) => at.get(datasetId, idx) as ImageRow | undefined).filter((row) => row !== undefined);
 }

@@ -1,6 +1,8 @@
 import { statement, type Database } from './database';
 
-export type RunStatus = 'queued' | 'running' | 'completed' | 'stopped' | 'failed' | 'interrupted';
+import type { RunStatus } from '../api/contract';
+
+export type { RunStatus };
 export const finishedStatuses: readonly RunStatus[] = ['completed', 'stopped', 'failed', 'interrupted'];
 
 export interface RunRow {

@@ -54,10 +54,13 @@ function toArrayBuffer(bytes: Buffer): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
+/** What Optimizer.setWeights takes (tfjs does not export the element type by name). */
+type OptimizerSlots = Parameters<tfType.Optimizer['setWeights']>[0];
+
 export async function readCheckpoint(
   tf: typeof tfType,
   dir: string,
-): Promise<{ model: tfType.LayersModel; optimizerSlots: tfType.NamedTensor[]; state: CheckpointState }> {
+): Promise<{ model: tfType.LayersModel; optimizerSlots: OptimizerSlots; state: CheckpointState }> {
   const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
     modelTopology: object;
     weightsManifest: Array<{ weights: tfType.io.WeightsManifestEntry[] }>;

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { ModelConfig, Preset, TrainingConfig } from '../api/contract';
+
+export type { ModelConfig, Preset, TrainingConfig };
 
 /** What a run trains: stored as JSON with the run, validated on the way in. */
 export const modelConfigSchema = z.object({
@@ -6,8 +9,8 @@ export const modelConfigSchema = z.object({
   /** Dense: hidden widths of the encoder. Conv: filters of the encoder's 3x3 stride-2 layers. Mirrored by the decoder. */
   encoder: z.array(z.number().int().min(1).max(4096)).max(8),
   latent: z.number().int().min(1, 'The latent size must be at least 1.').max(4096),
-  activation: z.enum(['relu', 'leakyRelu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear']),
-});
+  activation: z.enum(['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear']),
+}) satisfies z.ZodType<ModelConfig>;
 
 export const trainingConfigSchema = z.object({
   model: modelConfigSchema,
@@ -17,17 +20,8 @@ export const trainingConfigSchema = z.object({
   batchSize: z.number().int().min(1).max(4096),
   epochs: z.number().int().min(1).max(100_000),
   seed: z.number().int().min(0).max(2 ** 31 - 1),
-});
+}) satisfies z.ZodType<TrainingConfig>;
 
-export type ModelConfig = z.infer<typeof modelConfigSchema>;
-export type TrainingConfig = z.infer<typeof trainingConfigSchema>;
-
-export interface Preset {
-  id: string;
-  name: string;
-  description: string;
-  config: TrainingConfig;
-}
 
 const defaults = { loss: 'mse', optimizer: 'adam', learningRate: 1e-3, batchSize: 64, epochs: 5, seed: 1 } as const;
 

@@ -27,7 +27,7 @@ async function filterGradOn(
   // d/dW of sum(conv2d(x, W) * dy) is exactly Conv2DBackpropFilter(x, dy): the path training takes.
   const weights = tf.tensor4d(seeded(filterShape.reduce((a, b) => a * b), 3), filterShape);
   const result = tf.tidy(() =>
-    tf.grad((w: tf.Tensor4D) => tf.conv2d(tf.tensor4d(x, xShape), w, strides, pad).mul(tf.tensor4d(dy, dyShape)).sum())(
+    tf.grad((w: tf.Tensor) => tf.conv2d(tf.tensor4d(x, xShape), w as tf.Tensor4D, strides, pad).mul(tf.tensor4d(dy, dyShape)).sum())(
       weights,
     ),
   );
@@ -76,7 +76,7 @@ describe('wasm Conv2DBackpropFilter', () => {
     const x = tf.randomNormal([4, 12, 12, 3]);
     const dy = tf.randomNormal([4, 6, 6, 5]);
     const w = tf.randomNormal([3, 3, 3, 5]);
-    const grad = tf.grad((v: tf.Tensor4D) => tf.conv2d(x as tf.Tensor4D, v, 2, 'same').mul(dy).sum())(w as tf.Tensor4D);
+    const grad = tf.grad((v: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, v as tf.Tensor4D, 2, 'same').mul(dy).sum())(w as tf.Tensor4D);
     tf.dispose([x, dy, w, grad]);
     expect(tf.memory().numBytes).toBe(before);
   });

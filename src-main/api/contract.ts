@@ -1,0 +1,244 @@
+/**
+ * The one API contract between the main process (or the browser-mode server) and the renderer: channel names and
+ * the types that cross them. Types only (plus the channel lists), so main, preload and renderer can all import it.
+ * Arguments are validated at run time by the schemas in ./schemas.ts; `satisfies` there keeps both in step.
+ */
+
+export type ErrorCode =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'conflict'
+  | 'store_unavailable'
+  | 'store_too_new'
+  | 'file_error'
+  | 'engine_unavailable'
+  | 'training_failed'
+  | 'forbidden'
+  | 'internal';
+
+export interface ApiError {
+  code: ErrorCode;
+  /** Written for the person using the app. */
+  message: string;
+}
+
+/** Every call answers with data, never by throwing across the process boundary. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+export type EngineName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+
+export interface EngineStatus {
+  name: EngineName;
+  label: string;
+  detail: string;
+  /** Faster engines that were not used, each with the reason. */
+  unavailable: Array<{ name: EngineName; reason: string }>;
+}
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  dataDir: string;
+  transport: 'electron' | 'browser';
+}
+
+export type Split = 'train' | 'test';
+
+export interface DatasetSummary {
+  id: number;
+  name: string;
+  source: string;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  classNames: string[];
+  /** Images per class index, per split. */
+  classCounts: { train: number[]; test: number[] };
+  trainCount: number;
+  testCount: number;
+  runCount: number;
+  createdAt: string;
+}
+
+export interface ImagePageQuery {
+  datasetId: number;
+  split: Split;
+  offset: number;
+  limit: number;
+}
+
+export interface ImageItem {
+  id: number;
+  label: number;
+  fileName: string;
+}
+
+/** Pixels travel as base64 of uint8 HWC images laid back to back, in `images` order. */
+export interface ImagePage {
+  datasetId: number;
+  split: Split;
+  total: number;
+  offset: number;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  images: ImageItem[];
+  pixels: string;
+}
+
+export type Architecture = 'dense' | 'conv';
+export type Activation = 'relu' | 'elu' | 'selu' | 'tanh' | 'sigmoid' | 'linear';
+
+export interface ModelConfig {
+  architecture: Architecture;
+  /** Dense: hidden widths of the encoder. Conv: filters of the encoder's 3x3 stride-2 layers. Mirrored by the decoder. */
+  encoder: number[];
+  latent: number;
+  activation: Activation;
+}
+
+export interface TrainingConfig {
+  model: ModelConfig;
+  loss: 'mse' | 'bce';
+  optimizer: 'adam' | 'rmsprop' | 'sgd';
+  learningRate: number;
+  batchSize: number;
+  epochs: number;
+  seed: number;
+}
+
+export interface Preset {
+  id: string;
+  name: string;
+  description: string;
+  config: TrainingConfig;
+}
+
+export interface StartTrainingArgs {
+  datasetId: number;
+  presetId: string;
+  name?: string;
+  overrides?: Partial<Pick<TrainingConfig, 'epochs' | 'batchSize' | 'learningRate' | 'seed'>> & { latent?: number };
+}
+
+export type RunStatus = 'queued' | 'running' | 'completed' | 'stopped' | 'failed' | 'interrupted';
+
+export interface RunSummary {
+  id: number;
+  name: string;
+  datasetId: number;
+  datasetName: string;
+  status: RunStatus;
+  engine: string | null;
+  epochsDone: number;
+  epochs: number;
+  finalTrainLoss: number | null;
+  finalTestLoss: number | null;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface EpochMetric {
+  epoch: number;
+  trainLoss: number | null;
+  testLoss: number | null;
+  imagesPerSec: number | null;
+  elapsedMs: number;
+}
+
+export interface RunDetail {
+  run: RunSummary;
+  config: TrainingConfig;
+  epochMetrics: EpochMetric[];
+  /** Per-batch training loss, thinned to at most a few thousand points for charting. */
+  batchLoss: Array<{ step: number; loss: number }>;
+  batchesPerEpoch: number;
+}
+
+export interface RunRef {
+  runId: number;
+}
+
+export interface GalleryQuery {
+  runId: number;
+  /** Defaults to the latest epoch with reconstructions. */
+  epoch?: number;
+}
+
+export interface ReconstructionGallery {
+  runId: number;
+  epoch: number;
+  /** Epochs that have a gallery, ascending. */
+  epochs: number[];
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  items: Array<{ label: number; labelName: string; fileName: string; mse: number }>;
+  /** base64 uint8 HWC, back to back, in `items` order. */
+  originals: string;
+  reconstructions: string;
+}
+
+export interface TrainingProgress {
+  runId: number;
+  status: RunStatus;
+  phase: 'starting' | 'training' | 'evaluating' | 'finished';
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  /** Mean training loss of the current epoch so far. */
+  trainLoss: number | null;
+  /** Test loss of the last finished epoch. */
+  testLoss: number | null;
+  imagesPerSec: number | null;
+  elapsedMs: number;
+  etaMs: number | null;
+  engine: string | null;
+  error: string | null;
+}
+
+/** Request channels: argument type and result type. */
+export interface ApiMethods {
+  'app:info': { args: void; result: AppInfo };
+  'engine:status': { args: void; result: EngineStatus };
+  'datasets:list': { args: void; result: DatasetSummary[] };
+  'datasets:images': { args: ImagePageQuery; result: ImagePage };
+  'presets:list': { args: void; result: Preset[] };
+  'training:start': { args: StartTrainingArgs; result: RunSummary };
+  'training:stop': { args: RunRef; result: RunSummary };
+  'training:resume': { args: RunRef; result: RunSummary };
+  'runs:list': { args: void; result: RunSummary[] };
+  'runs:get': { args: RunRef; result: RunDetail };
+  'runs:reconstructions': { args: GalleryQuery; result: ReconstructionGallery };
+}
+
+/** Event channels pushed from main to the renderer. */
+export interface ApiEvents {
+  'training:progress': TrainingProgress;
+}
+
+export type MethodChannel = keyof ApiMethods;
+export type EventChannel = keyof ApiEvents;
+
+export const methodChannels = [
+  'app:info',
+  'engine:status',
+  'datasets:list',
+  'datasets:images',
+  'presets:list',
+  'training:start',
+  'training:stop',
+  'training:resume',
+  'runs:list',
+  'runs:get',
+  'runs:reconstructions',
+] as const satisfies readonly MethodChannel[];
+
+export const eventChannels = ['training:progress'] as const satisfies readonly EventChannel[];
+
+/** A compile-time check that the list above names every method exactly. */
+type Missing = Exclude<MethodChannel, (typeof methodChannels)[number]>;
+export const allMethodsListed: Missing extends never ? true : never = true;

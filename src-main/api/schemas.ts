@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import type { ApiMethods, MethodChannel } from './contract';
+
+const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const none = z.undefined();
+const runRef = z.strictObject({ runId: id });
+
+/**
+ * Run-time validation of every request argument. `satisfies` ties each schema to the contract's type, so a change
+ * to one that the other does not follow fails to compile.
+ */
+export const argumentSchemas = {
+  'app:info': none,
+  'engine:status': none,
+  'datasets:list': none,
+  'datasets:images': z.strictObject({
+    datasetId: id,
+    split: z.enum(['train', 'test']),
+    offset: z.number().int().min(0).max(100_000_000),
+    limit: z.number().int().min(1).max(500, 'At most 500 images can be read at once.'),
+  }),
+  'presets:list': none,
+  'training:start': z.strictObject({
+    datasetId: id,
+    presetId: z.string().min(1).max(100),
+    name: z.string().trim().min(1, 'The run name cannot be empty.').max(200).optional(),
+    overrides: z
+      .strictObject({
+        epochs: z.number().int().min(1, 'Train for at least 1 epoch.').max(100_000).optional(),
+        batchSize: z.number().int().min(1, 'The batch size must be at least 1.').max(4096).optional(),
+        learningRate: z.number().positive('The learning rate must be greater than 0.').max(10).optional(),
+        seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+        latent: z.number().int().min(1, 'The latent size must be at least 1.').max(4096).optional(),
+      })
+      .optional(),
+  }),
+  'training:stop': runRef,
+  'training:resume': runRef,
+  'runs:list': none,
+  'runs:get': runRef,
+  'runs:reconstructions': z.strictObject({ runId: id, epoch: z.number().int().min(1).optional() }),
+} satisfies { [C in MethodChannel]: z.ZodType<ApiMethods[C]['args']> };
+
+/** The first problem with an argument, in words a person can act on. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'The request was not valid.';
+  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return `${where}${issue.message}`;
+}

@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import { openDatabase, type Database } from '../store/database';
+import { dataLayout } from './paths';
+import { removeUnfinishedDatasets } from '../datasets/dataset-store';
+import { ensureSampleDataset } from '../datasets/sample-dataset';
+import { reconcileStaleRuns, TrainingSupervisor, type SpawnWorker } from '../training/training-supervisor';
+
+/** Everything the API works on, opened once per app launch (desktop, browser mode, CLI or test). */
+export interface Services {
+  readonly dataDir: string;
+  readonly db: Database;
+  readonly supervisor: TrainingSupervisor;
+  /** Stops training (its last checkpoint is kept) and closes the store. */
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  dataDir: string;
+  /** How a training process is started: a Node child process, or Electron's utilityProcess. */
+  spawnWorker: SpawnWorker;
+  /** Register the bundled sample dataset on first launch (on by default). */
+  sampleDataset?: boolean;
+}
+
+export function openServices(options: ServiceOptions): Services {
+  const { dataDir } = options;
+  mkdirSync(dataDir, { recursive: true });
+  const db = openDatabase(dataLayout(dataDir).database);
+  try {
+    // Leftovers of a crash: half-imported datasets go, runs whose worker died become resumable.
+    removeUnfinishedDatasets(db, dataDir);
+    reconcileStaleRuns(db);
+    if (options.sampleDataset ?? true) ensureSampleDataset(db, dataDir);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const supervisor = new TrainingSupervisor(db, dataDir, options.spawnWorker);
+  let closing: Promise<void> | undefined;
+  return {
+    dataDir,
+    db,
+    supervisor,
+    close() {
+      closing ??= supervisor.close().then(() => {
+        db.close();
+      });
+      return closing;
+    },
+  };
+}

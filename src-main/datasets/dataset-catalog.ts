@@ -1,0 +1,59 @@
+import type { Database } from '../store/database';
+import * as datasets from '../store/datasets';
+import * as images from '../store/images';
+import { countRunsOfDataset } from '../store/runs';
+import { UserError } from '../api/errors';
+import type { DatasetSummary, ImagePage, ImagePageQuery } from '../api/contract';
+import { openPixelCache } from './dataset-store';
+
+export function listDatasetSummaries(db: Database): DatasetSummary[] {
+  return datasets.listDatasets(db).map((dataset) => summarize(db, dataset));
+}
+
+export function requireDataset(db: Database, id: number): datasets.DatasetRow {
+  const dataset = datasets.getDataset(db, id);
+  if (!dataset || dataset.status !== 'ready') throw new UserError('not_found', `There is no dataset with id ${id}.`);
+  return dataset;
+}
+
+function summarize(db: Database, dataset: datasets.DatasetRow): DatasetSummary {
+  const perClass = { train: dataset.classNames.map(() => 0), test: dataset.classNames.map(() => 0) };
+  for (const { split, label, count } of images.classCounts(db, dataset.id)) perClass[split][label] = count;
+  const sum = (counts: number[]) => counts.reduce((a, b) => a + b, 0);
+  return {
+    id: dataset.id,
+    name: dataset.name,
+    source: dataset.source,
+    width: dataset.width,
+    height: dataset.height,
+    channels: dataset.channels,
+    classNames: dataset.classNames,
+    classCounts: perClass,
+    trainCount: sum(perClass.train),
+    testCount: sum(perClass.test),
+    runCount: countRunsOfDataset(db, dataset.id),
+    createdAt: dataset.createdAt,
+  };
+}
+
+/** One page of a split's images with their pixels, for thumbnails. */
+export function readImagePage(db: Database, dataDir: string, query: ImagePageQuery): ImagePage {
+  const dataset = requireDataset(db, query.datasetId);
+  const rows = images.listImages(db, dataset.id, query.split, query.offset, query.limit);
+  const cache = openPixelCache(dataDir, dataset);
+  try {
+    return {
+      datasetId: dataset.id,
+      split: query.split,
+      total: images.countImages(db, dataset.id, query.split),
+      offset: query.offset,
+      width: dataset.width,
+      height: dataset.height,
+      channels: dataset.channels,
+      images: rows.map(({ id, label, fileName }) => ({ id, label, fileName })),
+      pixels: Buffer.from(cache.read(rows.map((row) => row.idx))).toString('base64'),
+    };
+  } finally {
+    cache.close();
+  }
+}

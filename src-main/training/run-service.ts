@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database } from '../store/database';
+import * as runs from '../store/runs';
+import * as metrics from '../store/metrics';
+import { listArtifacts } from '../store/artifacts';
+import { getDataset } from '../store/datasets';
+import { countImages, getImagesAt } from '../store/images';
+import { UserError } from '../api/errors';
+import type {
+  GalleryQuery,
+  ReconstructionGallery,
+  RunDetail,
+  RunSummary,
+  StartTrainingArgs,
+} from '../api/contract';
+import { openPixelCache } from '../datasets/dataset-store';
+import { requireDataset } from '../datasets/dataset-catalog';
+import { validateModelForShape } from './build-model';
+import { presets, trainingConfigSchema, type TrainingConfig } from './training-config';
+import type { TrainingSupervisor } from './training-supervisor';
+
+/** Most points a loss chart gets; longer runs are averaged into buckets. */
+const maxChartPoints = 2000;
+
+function parseConfig(run: runs.RunRow): TrainingConfig {
+  return trainingConfigSchema.parse(JSON.parse(run.config));
+}
+
+function toSummary(db: Database, run: runs.RunRow): RunSummary {
+  return {
+    id: run.id,
+    name: run.name,
+    datasetId: run.datasetId,
+    datasetName: getDataset(db, run.datasetId)?.name ?? '(deleted dataset)',
+    status: run.status,
+    engine: run.engine,
+    epochsDone: run.epochsDone,
+    epochs: parseConfig(run).epochs,
+    finalTrainLoss: run.finalTrainLoss,
+    finalTestLoss: run.finalTestLoss,
+    error: run.error,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+  };
+}
+
+function requireRun(db: Database, runId: number): runs.RunRow {
+  const run = runs.getRun(db, runId);
+  if (!run) throw new UserError('not_found', `There is no run with id ${runId}.`);
+  return run;
+}
+
+export function listRunSummaries(db: Database): RunSummary[] {
+  return runs.listRuns(db).map((run) => toSummary(db, run));
+}
+
+export function getRunSummary(db: Database, runId: number): RunSummary {
+  return toSummary(db, requireRun(db, runId));
+}
+
+/** Stores a new run from a preset plus the user's changes and queues it. */
+export function startTraining(db: Database, supervisor: TrainingSupervisor, args: StartTrainingArgs): RunSummary {
+  const dataset = requireDataset(db, args.datasetId);
+  const preset = presets.find((p) => p.id === args.presetId);
+  if (!preset) {
+    throw new UserError(
+      'invalid_argument',
+      `There is no preset "${args.presetId}". Choose one of: ${presets.map((p) => p.id).join(', ')}.`,
+    );
+  }
+  const { latent, ...rest } = args.overrides ?? {};
+  const config = trainingConfigSchema.parse({
+    ...preset.config,
+    ...rest,
+    model: { ...preset.config.model, ...(latent === undefined ? {} : { latent }) },
+  });
+  validateModelForShape(config.model, [dataset.height, dataset.width, dataset.channels]);
+  const name = args.name ?? `${preset.name} on ${dataset.name}`;
+  const runId = runs.insertRun(db, { datasetId: dataset.id, name, config: JSON.stringify(config) });
+  supervisor.enqueue(runId);
+  return getRunSummary(db, runId);
+}
+
+export function stopTraining(db: Database, supervisor: TrainingSupervisor, runId: number): RunSummary {
+  const run = requireRun(db, runId);
+  if (run.status !== 'queued' && run.status !== 'running') {
+    throw new UserError('conflict', `Run ${runId} is not training (it is ${run.status}).`);
+  }
+  if (!supervisor.isQueuedOrActive(runId)) {
+    throw new UserError('conflict', `Run ${runId} is being trained by another Autoencoder Studio process; stop it there.`);
+  }
+  supervisor.stop(runId);
+  return getRunSummary(db, runId);
+}
+
+/** Queues a stopped, interrupted or failed run again; it continues from its last checkpoint. */
+export function resumeTraining(db: Database, supervisor: TrainingSupervisor, runId: number): RunSummary {
+  const run = requireRun(db, runId);
+  if (run.status === 'completed') {
+    throw new UserError('conflict', `Run ${runId} already finished all ${parseConfig(run).epochs} epochs.`);
+  }
+  if (run.status === 'queued' || run.status === 'running') {
+    throw new UserError('conflict', `Run ${runId} is already ${run.status}.`);
+  }
+  requireDataset(db, run.datasetId);
+  if (!runs.requeueRun(db, runId)) throw new UserError('conflict', `Run ${runId} changed while resuming; try again.`);
+  supervisor.enqueue(runId);
+  return getRunSummary(db, runId);
+}
+
+/** Averages consecutive points into at most `maxChartPoints` buckets so long runs chart quickly. */
+function thin(points: Array<{ step: number; loss: number }>): Array<{ step: number; loss: number }> {
+  if (points.length <= maxChartPoints) return points;
+  const size = Math.ceil(points.length / maxChartPoints);
+  const out: Array<{ step: number; loss: number }> = [];
+  for (let i = 0; i < points.length; i += size) {
+    const bucket = points.slice(i, i + size);
+    out.push({ step: bucket[bucket.length - 1].step, loss: bucket.reduce((a, p) => a + p.loss, 0) / bucket.length });
+  }
+  return out;
+}
+
+export function getRunDetail(db: Database, runId: number): RunDetail {
+  const run = requireRun(db, runId);
+  const config = parseConfig(run);
+  const dataset = getDataset(db, run.datasetId);
+  const trainCount = dataset ? countImages(db, dataset.id, 'train') : 0;
+  return {
+    run: toSummary(db, run),
+    config,
+    epochMetrics: metrics.listMetrics(db, runId, 'epoch').map(({ epoch, trainLoss, testLoss, imagesPerSec, elapsedMs }) => ({
+      epoch,
+      trainLoss,
+      testLoss,
+      imagesPerSec,
+      elapsedMs,
+    })),
+    batchLoss: thin(
+      metrics
+        .listMetrics(db, runId, 'batch')
+        .filter((m) => m.trainLoss !== null)
+        .map((m) => ({ step: m.step + 1, loss: m.trainLoss as number })),
+    ),
+    batchesPerEpoch: Math.ceil(trainCount / config.batchSize),
+  };
+}
+
+interface GalleryMeta {
+  cacheIndices: number[];
+  mse: number[];
+}
+
+/** Originals next to a run's reconstructions of the same test images at one epoch. */
+export function readReconstructionGallery(db: Database, dataDir: string, query: GalleryQuery): ReconstructionGallery {
+  const run = requireRun(db, query.runId);
+  const galleries = listArtifacts(db, run.id, 'reconstructions');
+  if (galleries.length === 0) {
+    throw new UserError('not_found', `Run ${run.id} has no reconstructions yet; they appear after its first epoch.`);
+  }
+  const artifact = query.epoch === undefined ? galleries[galleries.length - 1] : galleries.find((g) => g.epoch === query.epoch);
+  if (!artifact) throw new UserError('not_found', `Run ${run.id} has no reconstructions for epoch ${query.epoch}.`);
+  const dataset = requireDataset(db, run.datasetId);
+  const meta = JSON.parse(artifact.meta) as GalleryMeta;
+  const cache = openPixelCache(dataDir, dataset);
+  let originals: Uint8Array;
+  try {
+    originals = cache.read(meta.cacheIndices);
+  } finally {
+    cache.close();
+  }
+  let reconstructions: Buffer;
+  try {
+    reconstructions = readFileSync(join(dataDir, artifact.path));
+  } catch (err) {
+    throw new UserError('file_error', `The reconstructions of epoch ${artifact.epoch} cannot be read: ${(err as Error).message}`);
+  }
+  if (reconstructions.length !== originals.length) {
+    throw new UserError('file_error', `The reconstructions file of epoch ${artifact.epoch} is damaged (wrong size).`);
+  }
+  const rows = getImagesAt(db, dataset.id, meta.cacheIndices);
+  return {
+    runId: run.id,
+    epoch: artifact.epoch,
+    epochs: galleries.map((g) => g.epoch),
+    width: dataset.width,
+    height: dataset.height,
+    channels: dataset.channels,
+    items: rows.map((row, i) => ({
+      label: row.label,
+      labelName: dataset.classNames[row.label] ?? String(row.label),
+      fileName: row.fileName,
+      mse: meta.mse[i],
+    })),
+    originals: Buffer.from(originals).toString('base64'),
+    reconstructions: reconstructions.toString('base64'),
+  };
+}
