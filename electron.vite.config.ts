@@ -1,0 +1,35 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'electron-vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+
+export default defineConfig({
+  main: {
+    build: {
+      rolldownOptions: {
+        // The training worker is its own entry: Electron starts it in a utilityProcess.
+        input: {
+          index: resolve('src-main/electron/main.ts'),
+          'training-worker': resolve('src-main/training/training-worker.ts'),
+        },
+      },
+    },
+  },
+  preload: {
+    build: {
+      rolldownOptions: {
+        input: { index: resolve('src-preload/index.ts') },
+        // Sandboxed preloads must be CommonJS.
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: resolve('src-renderer'),
+    // Relative asset paths, so the same build loads from file:// (Electron) and http:// (browser mode).
+    base: './',
+    build: {
+      rolldownOptions: { input: resolve('src-renderer/index.html') },
+    },
+    plugins: [svelte()],
+  },
+});

@@ -1,0 +1,54 @@
+/**
+ * The desktop app's main process: opens the experiment store, registers the API on IPC and shows the window.
+ * Everything else lives in plain-Node services shared with browser mode, the CLI and the tests.
+ */
+import { app, BrowserWindow, dialog } from 'electron';
+import { parseArgs } from 'node:util';
+import { openServices, type Services } from '../app/services';
+import { appName, dataDirEnv } from '../app/paths';
+import { createApiHandlers } from '../api/handlers';
+import { registerIpc } from './ipc';
+import { createMainWindow, rendererUrl } from './window';
+import { spawnUtilityWorker } from './utility-worker';
+
+app.setName(appName);
+let services: Services | undefined;
+let mainWindow: BrowserWindow | undefined;
+
+function dataDirFromArgs(): string {
+  const { values } = parseArgs({ args: process.argv.slice(1), options: { 'data-dir': { type: 'string' } }, strict: false });
+  const explicit = values['data-dir'];
+  if (typeof explicit === 'string') return explicit;
+  return process.env[dataDirEnv] ?? app.getPath('userData');
+}
+
+if (!app.requestSingleInstanceLock()) {
+  // A second copy would fight over the store; bring the first one forward instead.
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (mainWindow) {
+      if (mainWindow.isMinimized()) mainWindow.restore();
+      mainWindow.focus();
+    }
+  });
+
+  void app.whenReady().then(() => {
+    try {
+      services = openServices({ dataDir: dataDirFromArgs(), spawnWorker: spawnUtilityWorker });
+    } catch (err) {
+      dialog.showErrorBox(`${appName} cannot open its data`, (err as Error).message);
+      app.exit(1);
+      return;
+    }
+    const handlers = createApiHandlers(services, { name: appName, version: app.getVersion(), transport: 'electron' });
+    registerIpc(handlers, () => mainWindow, rendererUrl());
+    mainWindow = createMainWindow();
+    mainWindow.on('closed', () => (mainWindow = undefined));
+  });
+
+  app.on('window-all-closed', () => {
+    // Stop training cleanly (the last checkpoint stays) before quitting.
+    void (services?.close() ?? Promise.resolve()).finally(() => app.quit());
+  });
+}

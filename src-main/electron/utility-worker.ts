@@ -1,0 +1,32 @@
+import { utilityProcess } from 'electron';
+import { fileURLToPath } from 'node:url';
+import type { WorkerHandle } from '../training/training-supervisor';
+import type { FromWorker } from '../training/worker-protocol';
+
+/** Starts the bundled training worker (out/main/training-worker.js) as an Electron utility process. */
+export function spawnUtilityWorker(): WorkerHandle {
+  const entry = fileURLToPath(new URL('./training-worker.js', import.meta.url));
+  const child = utilityProcess.fork(entry, [], {
+    serviceName: 'Autoencoder Studio training',
+    stdio: 'inherit',
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' },
+  });
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+  });
+  return {
+    get pid() {
+      return child.pid;
+    },
+    send: (message) => {
+      if (!exited) child.postMessage(message);
+    },
+    onMessage: (listener) => child.on('message', (message: unknown) => listener(message as FromWorker)),
+    // utilityProcess reports only an exit code; a crash shows as a non-zero code.
+    onExit: (listener) => child.on('exit', (code) => listener(code, null)),
+    kill: () => {
+      child.kill();
+    },
+  };
+}

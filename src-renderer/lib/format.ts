@@ -1,0 +1,29 @@
+/** "1m 05s", "2h 03m", "12s". */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  const s = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+export function formatLoss(loss: number | null | undefined): string {
+  if (loss === null || loss === undefined || !Number.isFinite(loss)) return '—';
+  return loss < 0.001 ? loss.toExponential(2) : loss.toFixed(4);
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function formatRate(imagesPerSec: number | null | undefined): string {
+  if (imagesPerSec === null || imagesPerSec === undefined) return '—';
+  return `${formatCount(Math.round(imagesPerSec))} img/s`;
+}
+
+export function formatDate(iso: string | null): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}

@@ -1,0 +1,23 @@
+export function decodeBase64(base64: string): Uint8Array {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Paints one uint8 HWC image (1 or 3 channels) onto a canvas at its native size; CSS scales it crisply. */
+export function paintImage(canvas: HTMLCanvasElement, pixels: Uint8Array, width: number, height: number, channels: 1 | 3): void {
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext('2d');
+  if (!context) return;
+  const image = context.createImageData(width, height);
+  for (let p = 0; p < width * height; p++) {
+    const r = pixels[p * channels];
+    image.data[p * 4] = r;
+    image.data[p * 4 + 1] = channels === 3 ? pixels[p * 3 + 1] : r;
+    image.data[p * 4 + 2] = channels === 3 ? pixels[p * 3 + 2] : r;
+    image.data[p * 4 + 3] = 255;
+  }
+  context.putImageData(image, 0, 0);
+}

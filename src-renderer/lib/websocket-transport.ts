@@ -1,0 +1,83 @@
+import type { ApiTransport } from '../../src-main/api/client';
+import type { Result } from '../../src-main/api/contract';
+
+const tokenKey = 'ae-studio-token';
+
+/** The launch token comes in the URL fragment; it is kept for reloads and removed from the address bar. */
+function takeToken(): string {
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (fromHash) {
+    sessionStorage.setItem(tokenKey, fromHash);
+    history.replaceState(null, '', location.pathname + location.search);
+    return fromHash;
+  }
+  return sessionStorage.getItem(tokenKey) ?? '';
+}
+
+export type ConnectionState = 'connecting' | 'open' | 'lost';
+
+/**
+ * Browser mode's transport: one WebSocket to the server that launched this page. Calls made while (re)connecting
+ * wait; if the connection drops, pending calls answer with an error and it reconnects with back-off.
+ */
+export function createWebSocketTransport(onState: (state: ConnectionState) => void): ApiTransport {
+  const token = takeToken();
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api?token=${encodeURIComponent(token)}`;
+  const pending = new Map<number, (result: Result<unknown>) => void>();
+  const listeners = new Map<string, Set<(payload: unknown) => void>>();
+  let nextId = 1;
+  let socket: WebSocket;
+  const waitingForOpen: Array<() => void> = [];
+  let retryMs = 500;
+
+  const lost = (): Result<never> => ({
+    ok: false,
+    error: { code: 'internal', message: 'Lost the connection to Autoencoder Studio. Is the server still running?' },
+  });
+
+  function connect(): void {
+    onState('connecting');
+    socket = new WebSocket(url);
+    socket.addEventListener('open', () => {
+      retryMs = 500;
+      onState('open');
+      waitingForOpen.splice(0).forEach((resume) => resume());
+    });
+    socket.addEventListener('message', (event) => {
+      const message = JSON.parse(String(event.data)) as
+        | { id: number; result: Result<unknown> }
+        | { event: string; payload: unknown };
+      if ('event' in message) {
+        listeners.get(message.event)?.forEach((listener) => listener(message.payload));
+      } else {
+        pending.get(message.id)?.(message.result);
+        pending.delete(message.id);
+      }
+    });
+    socket.addEventListener('close', () => {
+      onState('lost');
+      for (const resolve of pending.values()) resolve(lost());
+      pending.clear();
+      setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, 10_000);
+    });
+  }
+  connect();
+
+  return {
+    async invoke(channel, arg) {
+      if (socket.readyState !== WebSocket.OPEN) await new Promise<void>((resume) => waitingForOpen.push(resume));
+      const id = nextId++;
+      return new Promise((resolve) => {
+        pending.set(id, resolve);
+        socket.send(JSON.stringify({ id, channel, arg }));
+      });
+    },
+    subscribe(event, listener) {
+      const set = listeners.get(event) ?? new Set();
+      set.add(listener);
+      listeners.set(event, set);
+      return () => set.delete(listener);
+    },
+  };
+}

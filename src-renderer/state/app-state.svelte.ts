@@ -1,0 +1,94 @@
+import type {
+  ApiError,
+  AppInfo,
+  DatasetSummary,
+  EngineStatus,
+  Preset,
+  Result,
+  RunSummary,
+  TrainingProgress,
+} from '../../src-main/api/contract';
+import { api } from '../lib/api.svelte';
+
+export type Section = 'datasets' | 'train' | 'runs';
+
+interface Notice {
+  id: number;
+  message: string;
+}
+
+/** What every screen shares: the store's lists, live training progress, and problems to show the user. */
+class AppState {
+  section = $state<Section>('datasets');
+  loaded = $state(false);
+  info = $state.raw<AppInfo | null>(null);
+  engine = $state.raw<EngineStatus | null>(null);
+  engineProblem = $state<string | null>(null);
+  datasets = $state.raw<DatasetSummary[]>([]);
+  presets = $state.raw<Preset[]>([]);
+  runs = $state.raw<RunSummary[]>([]);
+  /** Latest progress per run id, for runs that reported since the window opened. */
+  progress = $state.raw<Record<number, TrainingProgress>>({});
+  /** The run shown in Train (the one just started) and Runs (the one clicked). */
+  selectedRunId = $state<number | null>(null);
+  notices = $state<Notice[]>([]);
+
+  activeRun = $derived(this.runs.find((run) => run.status === 'running') ?? this.runs.find((run) => run.status === 'queued'));
+
+  private nextNoticeId = 1;
+
+  async load(): Promise<void> {
+    api.on('training:progress', (progress) => this.onProgress(progress));
+    const [info, datasets, presets, runs] = await Promise.all([
+      api.app.info(),
+      api.datasets.list(),
+      api.presets.list(),
+      api.runs.list(),
+    ]);
+    this.info = this.unwrap(info) ?? null;
+    this.datasets = this.unwrap(datasets) ?? [];
+    this.presets = this.unwrap(presets) ?? [];
+    this.runs = this.unwrap(runs) ?? [];
+    this.selectedRunId = this.runs[0]?.id ?? null;
+    this.loaded = true;
+    // The engine probe starts a process and loads tfjs: let the window show first.
+    const engine = await api.engine.status();
+    if (engine.ok) this.engine = engine.value;
+    else this.engineProblem = engine.error.message;
+  }
+
+  async refreshRuns(): Promise<void> {
+    const runs = this.unwrap(await api.runs.list());
+    if (runs) this.runs = runs;
+  }
+
+  async refreshDatasets(): Promise<void> {
+    const datasets = this.unwrap(await api.datasets.list());
+    if (datasets) this.datasets = datasets;
+  }
+
+  /** Returns the value of a successful call; shows the error of a failed one and returns undefined. */
+  unwrap<T>(result: Result<T>): T | undefined {
+    if (result.ok) return result.value;
+    this.report(result.error);
+    return undefined;
+  }
+
+  report(error: ApiError | string): void {
+    const message = typeof error === 'string' ? error : error.message;
+    this.notices = [...this.notices, { id: this.nextNoticeId++, message }];
+  }
+
+  dismiss(id: number): void {
+    this.notices = this.notices.filter((notice) => notice.id !== id);
+  }
+
+  private onProgress(progress: TrainingProgress): void {
+    const previous = this.progress[progress.runId];
+    this.progress = { ...this.progress, [progress.runId]: progress };
+    const statusChanged = this.runs.find((run) => run.id === progress.runId)?.status !== progress.status;
+    if (statusChanged || previous?.epoch !== progress.epoch || progress.phase === 'finished') void this.refreshRuns();
+  }
+}
+
+export const appState = new AppState();
