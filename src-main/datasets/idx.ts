@@ -39,5 +39,6 @@ export function parseIdx(bytes: Uint8Array, fileName: string): IdxArray {
       `${fileName} is truncated: its header promises ${expected} bytes of data but only ${raw.length - start} are present.`,
     );
   }
-  return { shape, data: raw.subarray(start, start + expected) };
+  // A plain Uint8Array view (not a Buffer), so callers see one type whether or not the file was gzipped.
+  return { shape, data: new Uint8Array(raw.buffer, raw.byteOffset + start, expected) };
 }
