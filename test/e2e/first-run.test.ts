@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowserApp, type BrowserApp } from './browser-app';
+
+/**
+ * The foundation's thin path, as a new user lives it: open the app, find the sample dataset, train a small
+ * autoencoder for one epoch, and see originals next to their reconstructions.
+ */
+describe('first run in the browser', () => {
+  let app: BrowserApp;
+
+  beforeAll(async () => {
+    app = await launchBrowserApp();
+    await app.page.goto(app.server.url);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('opens on the bundled sample dataset, with class counts and labelled thumbnails', async () => {
+    const { page } = app;
+    const card = page.getByTestId('dataset-card');
+    await card.getByRole('heading', { name: 'Fashion-MNIST sample' }).waitFor();
+    expect(await card.textContent()).toContain('8,000 train / 2,000 test');
+    expect(await card.getByRole('img').count()).toBe(40);
+    expect(await card.getByRole('img').first().getAttribute('aria-label')).toMatch(/^(T-shirt\/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot) \(/);
+    // The status bar names the engine and the data folder.
+    await page.getByTestId('engine-status').getByText('Engine:').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('engine-status').textContent()).toMatch(/WebAssembly|TensorFlow|JavaScript CPU/);
+    expect(await page.locator('footer').textContent()).toContain(app.services.dataDir);
+    await app.screenshot('01-datasets');
+  });
+
+  it('trains a small autoencoder for one epoch and shows originals above reconstructions', async () => {
+    const { page } = app;
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    await page.getByText('No runs yet.').waitFor();
+    await app.screenshot('02-train-empty');
+
+    await page.getByLabel('Epochs').fill('1');
+    // Enter starts training, as the keyboard shortcut promises.
+    await page.getByLabel('Epochs').press('Enter');
+    const monitor = page.getByTestId('run-monitor');
+    await monitor.getByText(/Epoch 1 of 1, batch \d+ of 125/).waitFor({ timeout: 60_000 });
+    expect(await monitor.getByRole('progressbar').getAttribute('aria-valuenow')).toMatch(/^\d+$/);
+    expect(await page.getByTestId('job-status').textContent()).toMatch(/Training #1: epoch 1\/1, \d+% · ETA/);
+    await app.screenshot('03-training');
+
+    const gallery = page.getByTestId('reconstruction-gallery');
+    await gallery.waitFor({ timeout: 180_000 });
+    expect(await monitor.locator('.badge').textContent()).toBe('completed');
+    const images = gallery.getByRole('img');
+    expect(await images.count()).toBe(20);
+    expect(await images.nth(0).getAttribute('aria-label')).toMatch(/^Original: /);
+    expect(await images.nth(1).getAttribute('aria-label')).toMatch(/^Reconstruction at epoch 1: /);
+    expect(await gallery.textContent()).toMatch(/MSE 0\.0\d{3}/);
+    // The loss chart is drawn with its legend.
+    expect(await monitor.locator('canvas[aria-label^="Loss curve"]').count()).toBe(1);
+    await gallery.scrollIntoViewIfNeeded();
+    await app.screenshot('04-reconstructions');
+  });
+
+  it('lists the run in Runs with its test loss', async () => {
+    const { page } = app;
+    await page.getByRole('button', { name: /^Runs/ }).click();
+    const row = page.getByRole('table', { name: 'Runs' }).locator('tbody tr').first();
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/Small convolutional AE on Fashion-MNIST sample.*completed.*1\/1.*0\.0\d{3}/);
+    await app.screenshot('05-runs');
+    expect(app.pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,113 @@
+import { describe, expect, it, afterEach } from 'vitest';
+import { openServices, type Services } from '../../../src-main/app/services';
+import { createApiHandlers, type ApiHandlers } from '../../../src-main/api/handlers';
+import { methodChannels, type Result } from '../../../src-main/api/contract';
+import type { WorkerHandle } from '../../../src-main/training/training-supervisor';
+import { useTempDirs } from '../../helpers/temp-dir';
+
+/** Counts the rows of every table, to prove a rejected request changed nothing. */
+function snapshot(services: Services): Record<string, number> {
+  const tables = ['datasets', 'images', 'runs', 'metrics', 'checkpoints', 'artifacts', 'settings'];
+  return Object.fromEntries(
+    tables.map((t) => [t, (services.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]),
+  );
+}
+
+/** A worker that never trains (these tests are about the API, not training); it exits when asked to stop. */
+function idleWorker(): WorkerHandle {
+  const exitListeners: Array<(code: number | null, signal: string | null) => void> = [];
+  const exit = () => exitListeners.splice(0).forEach((listener) => listener(0, null));
+  return {
+    pid: undefined,
+    send: (message) => {
+      if (message.type === 'stop') setImmediate(exit);
+    },
+    onMessage: () => {},
+    onExit: (listener) => exitListeners.push(listener),
+    kill: exit,
+  };
+}
+
+describe('API handlers', () => {
+  const tempDir = useTempDirs();
+  let services: Services;
+  let api: ApiHandlers;
+
+  function open() {
+    services = openServices({ dataDir: tempDir(), spawnWorker: idleWorker });
+    api = createApiHandlers(services, { name: 'Autoencoder Studio', version: 'test', transport: 'browser' });
+  }
+
+  afterEach(async () => {
+    await services.close();
+  });
+
+  it('answers every channel of the contract', async () => {
+    open();
+    const answered = await Promise.all(
+      methodChannels
+        .filter((c) => c !== 'engine:status')
+        .map(async (channel) => [channel, await api.invoke(channel, undefined)] as const),
+    );
+    for (const [channel, result] of answered) {
+      // No-argument channels succeed; the others reject the missing argument as data, never by throwing.
+      if (result.ok) expect(['app:info', 'datasets:list', 'presets:list', 'runs:list']).toContain(channel);
+      else expect(result.error.code).toBe('invalid_argument');
+    }
+  });
+
+  it.each([
+    ['an unknown channel', 'files:delete', {}, 'invalid_argument', /Unknown request/],
+    ['a missing field', 'datasets:images', { datasetId: 1, split: 'train', offset: 0 }, 'invalid_argument', /limit/],
+    ['a wrong type', 'training:start', { datasetId: '1', presetId: 'small-conv' }, 'invalid_argument', /datasetId/],
+    ['an extra field', 'runs:get', { runId: 1, sql: 'DROP TABLE runs' }, 'invalid_argument', /sql/],
+    ['negative epochs', 'training:start', { datasetId: 1, presetId: 'small-conv', overrides: { epochs: -3 } }, 'invalid_argument', /at least 1 epoch/],
+    ['a NaN learning rate', 'training:start', { datasetId: 1, presetId: 'small-conv', overrides: { learningRate: Number.NaN } }, 'invalid_argument', /learningRate/],
+    ['a huge page', 'datasets:images', { datasetId: 1, split: 'train', offset: 0, limit: 1_000_000 }, 'invalid_argument', /At most 500/],
+    ['an unknown preset', 'training:start', { datasetId: 1, presetId: 'giant' }, 'invalid_argument', /no preset "giant"/],
+    ['an unknown dataset', 'training:start', { datasetId: 99, presetId: 'small-conv' }, 'not_found', /no dataset with id 99/],
+    ['an unknown run', 'runs:get', { runId: 12345 }, 'not_found', /no run with id 12345/],
+    ['a zero latent size', 'training:start', { datasetId: 1, presetId: 'small-conv', overrides: { latent: 0 } }, 'invalid_argument', /latent/],
+  ])('rejects %s with a clear error and changes nothing', async (_, channel, arg, code, message) => {
+    open();
+    const before = snapshot(services);
+    const result = await api.invoke(channel, arg);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.code).toBe(code);
+      expect(result.error.message).toMatch(message);
+    }
+    expect(snapshot(services)).toEqual(before);
+  });
+
+  it('starts a run from a preset with the user\'s changes, and refuses to resume what is not stopped', async () => {
+    open();
+    const [dataset] = ((await api.invoke('datasets:list', undefined)) as Result<Array<{ id: number }>> & { ok: true }).value;
+    const started = await api.invoke('training:start', {
+      datasetId: dataset.id,
+      presetId: 'small-dense',
+      name: 'My run',
+      overrides: { epochs: 2, latent: 8 },
+    });
+    expect(started).toMatchObject({ ok: true, value: { name: 'My run', status: 'queued', epochs: 2, epochsDone: 0 } });
+    const runId = (started as { value: { id: number } }).value.id;
+    const detail = await api.invoke('runs:get', { runId });
+    expect(detail).toMatchObject({ ok: true, value: { config: { epochs: 2, model: { architecture: 'dense', latent: 8 } } } });
+    expect(await api.invoke('training:resume', { runId })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(await api.invoke('runs:reconstructions', { runId })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found', message: expect.stringMatching(/after its first epoch/) },
+    });
+  });
+
+  it('serves thumbnails: pixels for exactly the images listed', async () => {
+    open();
+    const page = await api.invoke('datasets:images', { datasetId: 1, split: 'test', offset: 5, limit: 7 });
+    expect(page.ok).toBe(true);
+    if (!page.ok) return;
+    const value = page.value as { images: unknown[]; pixels: string; total: number; width: number; height: number };
+    expect(value.images).toHaveLength(7);
+    expect(value.total).toBe(2000);
+    expect(Buffer.from(value.pixels, 'base64').length).toBe(7 * value.width * value.height);
+  });
+});
