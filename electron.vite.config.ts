@@ -28,6 +28,7 @@ export default defineConfig({
     // Relative asset paths, so the same build loads from file:// (Electron) and http:// (browser mode).
     base: './',
     build: {
+      minify: true,
       rolldownOptions: { input: resolve('src-renderer/index.html') },
     },
     plugins: [svelte()],

@@ -53,7 +53,8 @@ export function createApiHandlers(services: Services, app: Omit<AppInfo, 'dataDi
       return { ok: false, error: { code: 'invalid_argument', message: `Unknown request "${String(channel)}".` } };
     }
     const parsed = argumentSchemas[channel].safeParse(arg);
-    if (!parsed.success) return { ok: false, error: { code: 'invalid_argument', message: describeIssue(parsed.error) } };
+    if (!parsed.success)
+      return { ok: false, error: { code: 'invalid_argument', message: describeIssue(parsed.error) } };
     try {
       const run = implementations[channel] as (args: unknown) => unknown;
       return { ok: true, value: await run(parsed.data) };
@@ -81,5 +82,8 @@ function toApiError(channel: string, err: unknown) {
   if (err instanceof ZodError) return { code: 'invalid_argument' as const, message: describeIssue(err) };
   // A bug, not a user mistake: keep the details in the log, give the user something to report.
   console.error(`[api] ${channel} failed:`, err);
-  return { code: 'internal' as const, message: `Something went wrong (${channel}): ${(err as Error)?.message ?? String(err)}` };
+  return {
+    code: 'internal' as const,
+    message: `Something went wrong (${channel}): ${(err as Error)?.message ?? String(err)}`,
+  };
 }

@@ -29,7 +29,12 @@ export const argumentSchemas = {
         epochs: z.number().int().min(1, 'Train for at least 1 epoch.').max(100_000).optional(),
         batchSize: z.number().int().min(1, 'The batch size must be at least 1.').max(4096).optional(),
         learningRate: z.number().positive('The learning rate must be greater than 0.').max(10).optional(),
-        seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1)
+          .optional(),
         latent: z.number().int().min(1, 'The latent size must be at least 1.').max(4096).optional(),
       })
       .optional(),

@@ -53,7 +53,8 @@ interface Output {
 function makeOutput(json: boolean): Output {
   return {
     json,
-    result: (value, text) => process.stdout.write(json ? `${JSON.stringify({ ok: true, value }, null, 2)}\n` : `${text}\n`),
+    result: (value, text) =>
+      process.stdout.write(json ? `${JSON.stringify({ ok: true, value }, null, 2)}\n` : `${text}\n`),
     // Progress goes to stderr so stdout stays one parseable document with --json.
     progress: (text) => process.stderr.write(`${text}\n`),
   };
@@ -62,7 +63,8 @@ function makeOutput(json: boolean): Output {
 function number(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed)) throw new UserError('invalid_argument', `--${flag} must be a number, not "${value}".`);
+  if (value.trim() === '' || !Number.isFinite(parsed))
+    throw new UserError('invalid_argument', `--${flag} must be a number, not "${value}".`);
   return parsed;
 }
 
@@ -126,7 +128,10 @@ async function resolveDatasetId(handlers: ApiHandlers, wanted: string | undefine
   if (wanted === undefined) return datasets[0].id;
   const found = datasets.find((d) => String(d.id) === wanted || d.name === wanted);
   if (!found) {
-    throw new UserError('not_found', `There is no dataset "${wanted}". Datasets: ${datasets.map((d) => `${d.id} "${d.name}"`).join(', ')}.`);
+    throw new UserError(
+      'not_found',
+      `There is no dataset "${wanted}". Datasets: ${datasets.map((d) => `${d.id} "${d.name}"`).join(', ')}.`,
+    );
   }
   return found.id;
 }
@@ -134,7 +139,11 @@ async function resolveDatasetId(handlers: ApiHandlers, wanted: string | undefine
 async function runCommand(command: string, positionals: string[], flags: Flags, out: Output): Promise<number> {
   const dataDir = resolveDataDir(flags['data-dir']);
   const services = openServices({ dataDir, spawnWorker: spawnNodeWorker });
-  const handlers = createApiHandlers(services, { name: appName, version: process.env.npm_package_version ?? '', transport: 'browser' });
+  const handlers = createApiHandlers(services, {
+    name: appName,
+    version: process.env.npm_package_version ?? '',
+    transport: 'browser',
+  });
   try {
     switch (command) {
       case 'engine': {
@@ -146,7 +155,10 @@ async function runCommand(command: string, positionals: string[], flags: Flags, 
       case 'datasets': {
         const datasets = await call(handlers, 'datasets:list');
         const text = datasets
-          .map((d) => `#${d.id}  ${d.name}  ${d.width}x${d.height}x${d.channels}  ${d.trainCount} train / ${d.testCount} test  ${d.classNames.length} classes`)
+          .map(
+            (d) =>
+              `#${d.id}  ${d.name}  ${d.width}x${d.height}x${d.channels}  ${d.trainCount} train / ${d.testCount} test  ${d.classNames.length} classes`,
+          )
           .join('\n');
         out.result(datasets, text || 'No datasets yet.');
         return 0;
@@ -178,7 +190,8 @@ async function runCommand(command: string, positionals: string[], flags: Flags, 
       }
       case 'resume': {
         const runId = number('run-id', positionals[0]);
-        if (runId === undefined) throw new UserError('invalid_argument', 'Say which run to resume: ae-studio resume <run-id>');
+        if (runId === undefined)
+          throw new UserError('invalid_argument', 'Say which run to resume: ae-studio resume <run-id>');
         await call(handlers, 'training:resume', { runId });
         const run = await follow(services, handlers, out, runId);
         out.result(run, formatRun(run));
@@ -190,7 +203,10 @@ async function runCommand(command: string, positionals: string[], flags: Flags, 
           rendererDir: rendererBuildDir(),
           port: number('port', flags.port),
         });
-        out.result({ url: server.url, dataDir }, `${appName} is running in browser mode.\nOpen ${server.url}\nData folder: ${dataDir}\nPress Ctrl+C to quit.`);
+        out.result(
+          { url: server.url, dataDir },
+          `${appName} is running in browser mode.\nOpen ${server.url}\nData folder: ${dataDir}\nPress Ctrl+C to quit.`,
+        );
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);

@@ -23,7 +23,10 @@ export function parseIdx(bytes: Uint8Array, fileName: string): IdxArray {
     throw new UserError('file_error', `${fileName} is not an IDX file (its first bytes are not the IDX magic number).`);
   }
   if (raw[2] !== UNSIGNED_BYTE) {
-    throw new UserError('file_error', `${fileName} stores type 0x${raw[2].toString(16)}; only unsigned-byte IDX files are supported.`);
+    throw new UserError(
+      'file_error',
+      `${fileName} stores type 0x${raw[2].toString(16)}; only unsigned-byte IDX files are supported.`,
+    );
   }
   const dims = raw[3];
   if (dims < 1 || dims > 4 || raw.length < 4 + 4 * dims) {

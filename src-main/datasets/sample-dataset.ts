@@ -10,7 +10,16 @@ import { createDataset } from './dataset-store';
 
 export const sampleDatasetName = 'Fashion-MNIST sample';
 export const fashionMnistClasses = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ];
 const registeredKey = 'sample_dataset_registered';
 /** Every 5th image of each class goes to the test split: a stratified 80/20 split that never changes. */
@@ -40,7 +49,14 @@ export function ensureSampleDataset(db: Database, dataDir: string): void {
   createDataset(
     db,
     dataDir,
-    { name: sampleDatasetName, source: 'sample:fashion-mnist-t10k', width, height, channels: 1, classNames: fashionMnistClasses },
+    {
+      name: sampleDatasetName,
+      source: 'sample:fashion-mnist-t10k',
+      width,
+      height,
+      channels: 1,
+      classNames: fashionMnistClasses,
+    },
     rows,
     [pixels.data],
   );

@@ -18,7 +18,11 @@ function isTrustedFrame(frame: WebFrameMain | null, rendererUrl: string): boolea
  * Registers every API channel with ipcMain through one wrapper (sender check, then the shared handlers, which
  * validate and return errors as data) and forwards events to the window.
  */
-export function registerIpc(handlers: ApiHandlers, window: () => BrowserWindow | undefined, rendererUrl: string): () => void {
+export function registerIpc(
+  handlers: ApiHandlers,
+  window: () => BrowserWindow | undefined,
+  rendererUrl: string,
+): () => void {
   for (const channel of methodChannels) {
     ipcMain.handle(channel, (event, arg: unknown): Promise<Result<unknown>> => {
       if (!isTrustedFrame(event.senderFrame, rendererUrl)) {

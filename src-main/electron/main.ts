@@ -16,7 +16,11 @@ let services: Services | undefined;
 let mainWindow: BrowserWindow | undefined;
 
 function dataDirFromArgs(): string {
-  const { values } = parseArgs({ args: process.argv.slice(1), options: { 'data-dir': { type: 'string' } }, strict: false });
+  const { values } = parseArgs({
+    args: process.argv.slice(1),
+    options: { 'data-dir': { type: 'string' } },
+    strict: false,
+  });
   const explicit = values['data-dir'];
   if (typeof explicit === 'string') return explicit;
   return process.env[dataDirEnv] ?? app.getPath('userData');

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { EngineName, EngineStatus } from '../api/contract';
 
@@ -34,18 +36,20 @@ function isInstalled(pkg: string): boolean {
 /** tfjs-node-gpu falls back to the CPU silently when these exact CUDA libraries are missing, so look first. */
 function missingCudaLibraries(): string[] {
   if (process.platform !== 'linux') return [];
-  let cache = '';
+  let linkerCache: string;
   try {
-    cache = execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    linkerCache = execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch {
-    cache = '';
+    linkerCache = '';
   }
-  const search = `${cache}\n${process.env.LD_LIBRARY_PATH ?? ''}`;
-  return ['libcudart.so.11.0', 'libcudnn.so.8'].filter((lib) => !search.includes(lib));
+  const extraDirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
+  const found = (lib: string) => linkerCache.includes(lib) || extraDirs.some((dir) => existsSync(join(dir, lib)));
+  return ['libcudart.so.11.0', 'libcudnn.so.8'].filter((lib) => !found(lib));
 }
 
 async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<Attempt> {
-  if (!isInstalled(pkg)) return { ok: false, reason: `${pkg} is not installed (optional; see the README's "GPU training")` };
+  if (!isInstalled(pkg))
+    return { ok: false, reason: `${pkg} is not installed (optional; see the README's "GPU training")` };
   if (pkg === '@tensorflow/tfjs-node-gpu') {
     const missing = missingCudaLibraries();
     if (missing.length > 0) {
@@ -56,7 +60,11 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
     require(pkg);
     await tf.setBackend('tensorflow');
     await tf.ready();
-    return { ok: true, label: pkg === '@tensorflow/tfjs-node-gpu' ? 'TensorFlow GPU' : 'TensorFlow CPU', detail: 'native libtensorflow' };
+    return {
+      ok: true,
+      label: pkg === '@tensorflow/tfjs-node-gpu' ? 'TensorFlow GPU' : 'TensorFlow CPU',
+      detail: 'native libtensorflow',
+    };
   } catch (err) {
     return { ok: false, reason: `${pkg} failed to load: ${(err as Error).message.split('\n')[0]}` };
   }

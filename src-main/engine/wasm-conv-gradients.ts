@@ -60,19 +60,32 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: Parameters<KernelFunc>
   try {
     let input = x;
     if (bottom < 0 || right < 0) {
-      input = run('Slice', { x }, {
-        begin: [0, 0, 0, 0],
-        size: [x.shape[0], h + Math.min(bottom, 0), w + Math.min(right, 0), x.shape[3]],
-      });
+      input = run(
+        'Slice',
+        { x },
+        {
+          begin: [0, 0, 0, 0],
+          size: [x.shape[0], h + Math.min(bottom, 0), w + Math.min(right, 0), x.shape[3]],
+        },
+      );
     }
     const xT = run('Transpose', { x: input }, { perm: [3, 1, 2, 0] });
     const dyT = run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-    const grad = run('Conv2D', { x: xT, filter: dyT }, {
-      strides: [1, 1],
-      dilations: [sh, sw],
-      pad: [[0, 0], [top, Math.max(bottom, 0)], [left, Math.max(right, 0)], [0, 0]],
-      dataFormat: 'NHWC',
-    });
+    const grad = run(
+      'Conv2D',
+      { x: xT, filter: dyT },
+      {
+        strides: [1, 1],
+        dilations: [sh, sw],
+        pad: [
+          [0, 0],
+          [top, Math.max(bottom, 0)],
+          [left, Math.max(right, 0)],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+      },
+    );
     const result = kernel('Transpose')({ inputs: { x: grad }, backend, attrs: { perm: [1, 2, 0, 3] } as never });
     return result as TensorInfo;
   } finally {

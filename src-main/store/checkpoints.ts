@@ -7,17 +7,21 @@ export interface CheckpointRow {
 }
 
 export function insertCheckpoint(db: Database, runId: number, epoch: number, path: string): void {
-  statement(db, 
+  statement(
+    db,
     `INSERT INTO checkpoints (run_id, epoch, path, created_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (run_id, epoch) DO UPDATE SET path = excluded.path, created_at = excluded.created_at`,
   ).run(runId, epoch, path, new Date().toISOString());
 }
 
 export function latestCheckpoint(db: Database, runId: number): CheckpointRow | undefined {
-  return statement(db, 'SELECT id, epoch, path FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC LIMIT 1')
-    .get(runId) as CheckpointRow | undefined;
+  return statement(db, 'SELECT id, epoch, path FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC LIMIT 1').get(
+    runId,
+  ) as CheckpointRow | undefined;
 }
 
 export function listCheckpoints(db: Database, runId: number): CheckpointRow[] {
-  return statement(db, 'SELECT id, epoch, path FROM checkpoints WHERE run_id = ? ORDER BY epoch').all(runId) as CheckpointRow[];
+  return statement(db, 'SELECT id, epoch, path FROM checkpoints WHERE run_id = ? ORDER BY epoch').all(
+    runId,
+  ) as CheckpointRow[];
 }

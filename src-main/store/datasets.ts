@@ -44,11 +44,11 @@ function fromRaw(raw: RawDatasetRow): DatasetRow {
 }
 
 export function insertDataset(db: Database, dataset: Omit<DatasetRow, 'id' | 'createdAt' | 'status'>): number {
-  const result = statement(db, 
-      `INSERT INTO datasets (name, source, status, width, height, channels, class_names, pixel_file, created_at)
+  const result = statement(
+    db,
+    `INSERT INTO datasets (name, source, status, width, height, channels, class_names, pixel_file, created_at)
        VALUES (@name, @source, 'importing', @width, @height, @channels, @classNames, @pixelFile, @createdAt)`,
-    )
-    .run({ ...dataset, classNames: JSON.stringify(dataset.classNames), createdAt: new Date().toISOString() });
+  ).run({ ...dataset, classNames: JSON.stringify(dataset.classNames), createdAt: new Date().toISOString() });
   return Number(result.lastInsertRowid);
 }
 
@@ -62,14 +62,14 @@ export function listDatasets(db: Database): DatasetRow[] {
 }
 
 export function getDataset(db: Database, id: number): DatasetRow | undefined {
-  const raw = statement(db, `SELECT * FROM datasets WHERE id = ? AND status = 'ready'`).get(id) as RawDatasetRow | undefined;
+  const raw = statement(db, `SELECT * FROM datasets WHERE id = ? AND status = 'ready'`).get(id) as
+    RawDatasetRow | undefined;
   return raw && fromRaw(raw);
 }
 
 export function findDatasetByName(db: Database, name: string): DatasetRow | undefined {
   const raw = statement(db, `SELECT * FROM datasets WHERE name = ? AND status = 'ready'`).get(name) as
-    | RawDatasetRow
-    | undefined;
+    RawDatasetRow | undefined;
   return raw && fromRaw(raw);
 }
 

@@ -23,7 +23,8 @@ const columns = 'id, idx, split, label, file_name AS fileName';
 
 /** Inserts many image rows; call inside the import's transaction. */
 export function insertImages(db: Database, datasetId: number, images: Iterable<NewImage>): void {
-  const insert = statement(db, 
+  const insert = statement(
+    db,
     `INSERT INTO images (dataset_id, idx, split, label, file_name, content_hash, orig_width, orig_height)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
@@ -50,16 +51,18 @@ export function countImages(db: Database, datasetId: number, split?: Split): num
 
 /** Per-split, per-label image counts. */
 export function classCounts(db: Database, datasetId: number): Array<{ split: Split; label: number; count: number }> {
-  return statement(db, 
-      `SELECT split, label, count(*) AS count FROM images WHERE dataset_id = ?
+  return statement(
+    db,
+    `SELECT split, label, count(*) AS count FROM images WHERE dataset_id = ?
        GROUP BY split, label ORDER BY split, label`,
-    )
-    .all(datasetId) as Array<{ split: Split; label: number; count: number }>;
+  ).all(datasetId) as Array<{ split: Split; label: number; count: number }>;
 }
 
 export function listImages(db: Database, datasetId: number, split: Split, offset: number, limit: number): ImageRow[] {
-  return statement(db, `SELECT ${columns} FROM images WHERE dataset_id = ? AND split = ? ORDER BY idx LIMIT ? OFFSET ?`)
-    .all(datasetId, split, limit, offset) as ImageRow[];
+  return statement(
+    db,
+    `SELECT ${columns} FROM images WHERE dataset_id = ? AND split = ? ORDER BY idx LIMIT ? OFFSET ?`,
+  ).all(datasetId, split, limit, offset) as ImageRow[];
 }
 
 /** Pixel-cache positions and labels of a whole split, in cache order (for training). */

@@ -12,7 +12,8 @@ export interface MetricRow {
 
 /** Upsert, so a resumed run that repeats a step overwrites it instead of failing. */
 export function insertMetric(db: Database, runId: number, m: MetricRow): void {
-  statement(db, 
+  statement(
+    db,
     `INSERT INTO metrics (run_id, scope, step, epoch, train_loss, test_loss, images_per_sec, elapsed_ms)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (run_id, scope, step) DO UPDATE SET epoch = excluded.epoch, train_loss = excluded.train_loss,
@@ -21,11 +22,11 @@ export function insertMetric(db: Database, runId: number, m: MetricRow): void {
 }
 
 export function listMetrics(db: Database, runId: number, scope: 'batch' | 'epoch'): MetricRow[] {
-  return statement(db, 
-      `SELECT scope, step, epoch, train_loss AS trainLoss, test_loss AS testLoss, images_per_sec AS imagesPerSec,
+  return statement(
+    db,
+    `SELECT scope, step, epoch, train_loss AS trainLoss, test_loss AS testLoss, images_per_sec AS imagesPerSec,
          elapsed_ms AS elapsedMs FROM metrics WHERE run_id = ? AND scope = ? ORDER BY step`,
-    )
-    .all(runId, scope) as MetricRow[];
+  ).all(runId, scope) as MetricRow[];
 }
 
 /** Drops metrics past a checkpoint, so a resumed run continues one clean curve. */

@@ -27,10 +27,10 @@ const columns = `id, dataset_id AS datasetId, name, status, config, engine, epoc
   created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt`;
 
 export function insertRun(db: Database, run: { datasetId: number; name: string; config: string }): number {
-  const result = statement(db, 
-      `INSERT INTO runs (dataset_id, name, status, config, created_at) VALUES (?, ?, 'queued', ?, ?)`,
-    )
-    .run(run.datasetId, run.name, run.config, new Date().toISOString());
+  const result = statement(
+    db,
+    `INSERT INTO runs (dataset_id, name, status, config, created_at) VALUES (?, ?, 'queued', ?, ?)`,
+  ).run(run.datasetId, run.name, run.config, new Date().toISOString());
   return Number(result.lastInsertRowid);
 }
 
@@ -80,20 +80,20 @@ export function recordEpochDone(
  * report from a dying worker never overwrites a status that was already settled.
  */
 export function finishRun(db: Database, id: number, status: RunStatus, error: string | null = null): boolean {
-  const result = statement(db, 
-      `UPDATE runs SET status = ?, error = ?, worker_pid = NULL, finished_at = ?
+  const result = statement(
+    db,
+    `UPDATE runs SET status = ?, error = ?, worker_pid = NULL, finished_at = ?
        WHERE id = ? AND status IN ('queued', 'running')`,
-    )
-    .run(status, error, new Date().toISOString(), id);
+  ).run(status, error, new Date().toISOString(), id);
   return result.changes === 1;
 }
 
 export function requeueRun(db: Database, id: number): boolean {
-  const result = statement(db, 
-      `UPDATE runs SET status = 'queued', error = NULL, finished_at = NULL
+  const result = statement(
+    db,
+    `UPDATE runs SET status = 'queued', error = NULL, finished_at = NULL
        WHERE id = ? AND status IN ('stopped', 'interrupted', 'failed')`,
-    )
-    .run(id);
+  ).run(id);
   return result.changes === 1;
 }
 

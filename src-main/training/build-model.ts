@@ -20,7 +20,8 @@ export function convFeatureSizes(shape: ImageShape, layers: number): Array<[numb
 /** Checks a config against an image shape; throws a UserError saying what to change. */
 export function validateModelForShape(config: ModelConfig, shape: ImageShape): void {
   if (config.architecture === 'conv') {
-    if (config.encoder.length === 0) throw new UserError('invalid_argument', 'A convolutional model needs at least one conv layer.');
+    if (config.encoder.length === 0)
+      throw new UserError('invalid_argument', 'A convolutional model needs at least one conv layer.');
     const sizes = convFeatureSizes(shape, config.encoder.length);
     const [h, w] = sizes[sizes.length - 1];
     if (h < 2 && w < 2 && config.encoder.length > 1) {
@@ -51,11 +52,18 @@ export function buildModel(tf: typeof tfType, config: ModelConfig, shape: ImageS
       model.add(tf.layers.dense({ units, activation, kernelInitializer: init(), name: `encoder_dense_${i + 1}` })),
     );
     model.add(tf.layers.dense({ units: config.latent, kernelInitializer: init(), name: latentLayerName }));
-    [...config.encoder].reverse().forEach((units, i) =>
-      model.add(tf.layers.dense({ units, activation, kernelInitializer: init(), name: `decoder_dense_${i + 1}` })),
-    );
+    [...config.encoder]
+      .reverse()
+      .forEach((units, i) =>
+        model.add(tf.layers.dense({ units, activation, kernelInitializer: init(), name: `decoder_dense_${i + 1}` })),
+      );
     model.add(
-      tf.layers.dense({ units: height * width * channels, activation: 'sigmoid', kernelInitializer: init(), name: 'output' }),
+      tf.layers.dense({
+        units: height * width * channels,
+        activation: 'sigmoid',
+        kernelInitializer: init(),
+        name: 'output',
+      }),
     );
     model.add(tf.layers.reshape({ targetShape: shape, name: 'image' }));
     return model;
@@ -80,7 +88,14 @@ export function buildModel(tf: typeof tfType, config: ModelConfig, shape: ImageS
   const bottleneckFilters = config.encoder[config.encoder.length - 1];
   model.add(tf.layers.flatten({ name: 'flatten' }));
   model.add(tf.layers.dense({ units: config.latent, kernelInitializer: init(), name: latentLayerName }));
-  model.add(tf.layers.dense({ units: bh * bw * bottleneckFilters, activation, kernelInitializer: init(), name: 'decoder_dense' }));
+  model.add(
+    tf.layers.dense({
+      units: bh * bw * bottleneckFilters,
+      activation,
+      kernelInitializer: init(),
+      name: 'decoder_dense',
+    }),
+  );
   model.add(tf.layers.reshape({ targetShape: [bh, bw, bottleneckFilters], name: 'decoder_reshape' }));
   const decoderFilters = [...config.encoder].reverse().slice(1);
   decoderFilters.forEach((filters, i) =>
@@ -111,7 +126,15 @@ export function buildModel(tf: typeof tfType, config: ModelConfig, shape: ImageS
   const outH = bh * 2 ** config.encoder.length;
   const outW = bw * 2 ** config.encoder.length;
   if (outH !== height || outW !== width) {
-    model.add(tf.layers.cropping2D({ cropping: [[0, outH - height], [0, outW - width]], name: 'crop' }));
+    model.add(
+      tf.layers.cropping2D({
+        cropping: [
+          [0, outH - height],
+          [0, outW - width],
+        ],
+        name: 'crop',
+      }),
+    );
   }
   return model;
 }

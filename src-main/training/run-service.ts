@@ -7,13 +7,7 @@ import { listArtifacts } from '../store/artifacts';
 import { getDataset } from '../store/datasets';
 import { countImages, getImagesAt } from '../store/images';
 import { UserError } from '../api/errors';
-import type {
-  GalleryQuery,
-  ReconstructionGallery,
-  RunDetail,
-  RunSummary,
-  StartTrainingArgs,
-} from '../api/contract';
+import type { GalleryQuery, ReconstructionGallery, RunDetail, RunSummary, StartTrainingArgs } from '../api/contract';
 import { openPixelCache } from '../datasets/dataset-store';
 import { requireDataset } from '../datasets/dataset-catalog';
 import { validateModelForShape } from './build-model';
@@ -89,7 +83,10 @@ export function stopTraining(db: Database, supervisor: TrainingSupervisor, runId
     throw new UserError('conflict', `Run ${runId} is not training (it is ${run.status}).`);
   }
   if (!supervisor.isQueuedOrActive(runId)) {
-    throw new UserError('conflict', `Run ${runId} is being trained by another Autoencoder Studio process; stop it there.`);
+    throw new UserError(
+      'conflict',
+      `Run ${runId} is being trained by another Autoencoder Studio process; stop it there.`,
+    );
   }
   supervisor.stop(runId);
   return getRunSummary(db, runId);
@@ -130,13 +127,15 @@ export function getRunDetail(db: Database, runId: number): RunDetail {
   return {
     run: toSummary(db, run),
     config,
-    epochMetrics: metrics.listMetrics(db, runId, 'epoch').map(({ epoch, trainLoss, testLoss, imagesPerSec, elapsedMs }) => ({
-      epoch,
-      trainLoss,
-      testLoss,
-      imagesPerSec,
-      elapsedMs,
-    })),
+    epochMetrics: metrics
+      .listMetrics(db, runId, 'epoch')
+      .map(({ epoch, trainLoss, testLoss, imagesPerSec, elapsedMs }) => ({
+        epoch,
+        trainLoss,
+        testLoss,
+        imagesPerSec,
+        elapsedMs,
+      })),
     batchLoss: thin(
       metrics
         .listMetrics(db, runId, 'batch')
@@ -159,7 +158,8 @@ export function readReconstructionGallery(db: Database, dataDir: string, query: 
   if (galleries.length === 0) {
     throw new UserError('not_found', `Run ${run.id} has no reconstructions yet; they appear after its first epoch.`);
   }
-  const artifact = query.epoch === undefined ? galleries[galleries.length - 1] : galleries.find((g) => g.epoch === query.epoch);
+  const artifact =
+    query.epoch === undefined ? galleries[galleries.length - 1] : galleries.find((g) => g.epoch === query.epoch);
   if (!artifact) throw new UserError('not_found', `Run ${run.id} has no reconstructions for epoch ${query.epoch}.`);
   const dataset = requireDataset(db, run.datasetId);
   const meta = JSON.parse(artifact.meta) as GalleryMeta;
@@ -174,7 +174,10 @@ export function readReconstructionGallery(db: Database, dataDir: string, query: 
   try {
     reconstructions = readFileSync(join(dataDir, artifact.path));
   } catch (err) {
-    throw new UserError('file_error', `The reconstructions of epoch ${artifact.epoch} cannot be read: ${(err as Error).message}`);
+    throw new UserError(
+      'file_error',
+      `The reconstructions of epoch ${artifact.epoch} cannot be read: ${(err as Error).message}`,
+    );
   }
   if (reconstructions.length !== originals.length) {
     throw new UserError('file_error', `The reconstructions file of epoch ${artifact.epoch} is damaged (wrong size).`);

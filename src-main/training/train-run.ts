@@ -61,12 +61,21 @@ export function reconstructionLoss(
     if (loss === 'mse') return tf.mean(tf.squaredDifference(prediction, target)) as tfType.Scalar;
     const p = tf.clipByValue(prediction, 1e-7, 1 - 1e-7);
     const ones = tf.onesLike(target);
-    return tf.neg(tf.mean(tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(ones, target), tf.log(tf.sub(ones, p)))))) as tfType.Scalar;
+    return tf.neg(
+      tf.mean(tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(ones, target), tf.log(tf.sub(ones, p))))),
+    ) as tfType.Scalar;
   });
 }
 
 /** Fills `out` with images `order[from..to)` of `pixels`, scaled to [0, 1]. */
-function fillBatch(pixels: Uint8Array, imageBytes: number, order: ArrayLike<number>, from: number, to: number, out: Float32Array): number {
+function fillBatch(
+  pixels: Uint8Array,
+  imageBytes: number,
+  order: ArrayLike<number>,
+  from: number,
+  to: number,
+  out: Float32Array,
+): number {
   let o = 0;
   for (let k = from; k < to; k++) {
     const start = order[k] * imageBytes;
@@ -170,7 +179,14 @@ async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<Trai
         return { status: 'stopped', error: null };
       }
       const t0 = performance.now();
-      const n = fillBatch(trainPixels, imageBytes, order, b * config.batchSize, Math.min((b + 1) * config.batchSize, order.length), batchBuffer);
+      const n = fillBatch(
+        trainPixels,
+        imageBytes,
+        order,
+        b * config.batchSize,
+        Math.min((b + 1) * config.batchSize, order.length),
+        batchBuffer,
+      );
       const x = tf.tensor4d(batchBuffer.subarray(0, n * imageBytes), [n, ...shape]);
       const cost = optimizer.minimize(
         () => reconstructionLoss(tf, config.loss, model.apply(x, { training: true }) as tfType.Tensor, x),
@@ -201,7 +217,8 @@ async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<Trai
     const e0 = performance.now();
     progress({ phase: 'evaluating', epoch, batch: batches, trainLoss: lossSum / lossCount }, true);
     const trainLoss = lossSum / lossCount;
-    const testLoss = testSplit.idx.length > 0 ? evaluate(tf, model, config, testPixels, testSplit.idx.length, shape) : null;
+    const testLoss =
+      testSplit.idx.length > 0 ? evaluate(tf, model, config, testPixels, testSplit.idx.length, shape) : null;
     lastTestLoss = testLoss;
     const epochDir = join(runDir, 'checkpoints', `epoch-${String(epoch).padStart(4, '0')}`);
     mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
@@ -242,10 +259,12 @@ function evaluate(
   for (let start = 0; start < count; start += evalBatch) {
     const n = fillBatch(pixels, imageBytes, identity, start, Math.min(start + evalBatch, count), buffer);
     sum +=
-      tf.tidy(() => {
-        const x = tf.tensor4d(buffer.subarray(0, n * imageBytes), [n, ...shape]);
-        return reconstructionLoss(tf, config.loss, model.predict(x) as tfType.Tensor, x);
-      }).dataSync()[0] * n;
+      tf
+        .tidy(() => {
+          const x = tf.tensor4d(buffer.subarray(0, n * imageBytes), [n, ...shape]);
+          return reconstructionLoss(tf, config.loss, model.predict(x) as tfType.Tensor, x);
+        })
+        .dataSync()[0] * n;
   }
   return sum / count;
 }
@@ -266,7 +285,10 @@ function writeGallery(
   if (n === 0) return;
   const imageBytes = shape[0] * shape[1] * shape[2];
   const { reconstructed, errors } = tf.tidy(() => {
-    const x = tf.tensor4d(Float32Array.from(testPixels.subarray(0, n * imageBytes), (v) => v / 255), [n, ...shape]);
+    const x = tf.tensor4d(
+      Float32Array.from(testPixels.subarray(0, n * imageBytes), (v) => v / 255),
+      [n, ...shape],
+    );
     const y = model.predict(x) as tfType.Tensor;
     return {
       reconstructed: tf.round(tf.mul(y, 255)).dataSync(),

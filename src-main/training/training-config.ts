@@ -19,9 +19,12 @@ export const trainingConfigSchema = z.object({
   learningRate: z.number().positive('The learning rate must be greater than 0.').max(10),
   batchSize: z.number().int().min(1).max(4096),
   epochs: z.number().int().min(1).max(100_000),
-  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1),
 }) satisfies z.ZodType<TrainingConfig>;
-
 
 const defaults = { loss: 'mse', optimizer: 'adam', learningRate: 1e-3, batchSize: 64, epochs: 5, seed: 1 } as const;
 

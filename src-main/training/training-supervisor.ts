@@ -30,7 +30,12 @@ function isAlive(pid: number): boolean {
 export function reconcileStaleRuns(db: Database): void {
   for (const run of runs.listRunsWithStatus(db, 'running')) {
     if (run.workerPid === null || !isAlive(run.workerPid)) {
-      runs.interruptRun(db, run.id, run.workerPid, 'The training process ended without finishing. Resume the run to continue from its last checkpoint.');
+      runs.interruptRun(
+        db,
+        run.id,
+        run.workerPid,
+        'The training process ended without finishing. Resume the run to continue from its last checkpoint.',
+      );
     }
   }
 }
@@ -136,7 +141,8 @@ export class TrainingSupervisor {
       clearTimeout(this.active?.killTimer);
       const reason = signal ? `it was killed (${signal})` : `it exited with code ${code}`;
       const message = `The training process stopped unexpectedly: ${reason}. Resume the run to continue from its last checkpoint.`;
-      if (runs.interruptRun(this.db, runId, worker.pid ?? null, message)) this.emitStatus(runId, 'interrupted', message);
+      if (runs.interruptRun(this.db, runId, worker.pid ?? null, message))
+        this.emitStatus(runId, 'interrupted', message);
       this.settle(runId);
       this.active = undefined;
       this.pump();

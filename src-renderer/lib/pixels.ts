@@ -6,7 +6,13 @@ export function decodeBase64(base64: string): Uint8Array {
 }
 
 /** Paints one uint8 HWC image (1 or 3 channels) onto a canvas at its native size; CSS scales it crisply. */
-export function paintImage(canvas: HTMLCanvasElement, pixels: Uint8Array, width: number, height: number, channels: 1 | 3): void {
+export function paintImage(
+  canvas: HTMLCanvasElement,
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 3,
+): void {
   canvas.width = width;
   canvas.height = height;
   const context = canvas.getContext('2d');

@@ -14,7 +14,8 @@ function takeToken(): string {
   return sessionStorage.getItem(tokenKey) ?? '';
 }
 
-export type ConnectionState = 'connecting' | 'open' | 'lost';
+/** 'refused': the very first connection failed, e.g. the page was opened without its launch link's token. */
+export type ConnectionState = 'connecting' | 'open' | 'lost' | 'refused';
 
 /**
  * Browser mode's transport: one WebSocket to the server that launched this page. Calls made while (re)connecting
@@ -29,6 +30,7 @@ export function createWebSocketTransport(onState: (state: ConnectionState) => vo
   let socket: WebSocket;
   const waitingForOpen: Array<() => void> = [];
   let retryMs = 500;
+  let everOpened = false;
 
   const lost = (): Result<never> => ({
     ok: false,
@@ -36,17 +38,16 @@ export function createWebSocketTransport(onState: (state: ConnectionState) => vo
   });
 
   function connect(): void {
-    onState('connecting');
     socket = new WebSocket(url);
     socket.addEventListener('open', () => {
       retryMs = 500;
+      everOpened = true;
       onState('open');
       waitingForOpen.splice(0).forEach((resume) => resume());
     });
     socket.addEventListener('message', (event) => {
       const message = JSON.parse(String(event.data)) as
-        | { id: number; result: Result<unknown> }
-        | { event: string; payload: unknown };
+        { id: number; result: Result<unknown> } | { event: string; payload: unknown };
       if ('event' in message) {
         listeners.get(message.event)?.forEach((listener) => listener(message.payload));
       } else {
@@ -55,7 +56,7 @@ export function createWebSocketTransport(onState: (state: ConnectionState) => vo
       }
     });
     socket.addEventListener('close', () => {
-      onState('lost');
+      onState(everOpened ? 'lost' : 'refused');
       for (const resolve of pending.values()) resolve(lost());
       pending.clear();
       setTimeout(connect, retryMs);

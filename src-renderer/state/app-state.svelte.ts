@@ -33,7 +33,9 @@ class AppState {
   selectedRunId = $state<number | null>(null);
   notices = $state<Notice[]>([]);
 
-  activeRun = $derived(this.runs.find((run) => run.status === 'running') ?? this.runs.find((run) => run.status === 'queued'));
+  activeRun = $derived(
+    this.runs.find((run) => run.status === 'running') ?? this.runs.find((run) => run.status === 'queued'),
+  );
 
   private nextNoticeId = 1;
 

@@ -16,7 +16,13 @@ export function loadFashionSample(): { pixels: Uint8Array; labels: Uint8Array; c
 }
 
 /** Stores the first `train + test` sample images as a dataset: the first `train` for training, the rest for test. */
-export function createFashionSubset(db: Database, dataDir: string, train: number, test: number, name = 'Fashion subset'): number {
+export function createFashionSubset(
+  db: Database,
+  dataDir: string,
+  train: number,
+  test: number,
+  name = 'Fashion subset',
+): number {
   const { pixels, labels } = loadFashionSample();
   const n = train + test;
   const rows: NewImage[] = Array.from({ length: n }, (_, i) => ({

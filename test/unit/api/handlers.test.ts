@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, afterEach } from 'vitest';
 import { openServices, type Services } from '../../../src-main/app/services';
 import { createApiHandlers, type ApiHandlers } from '../../../src-main/api/handlers';
@@ -61,13 +63,49 @@ describe('API handlers', () => {
     ['a missing field', 'datasets:images', { datasetId: 1, split: 'train', offset: 0 }, 'invalid_argument', /limit/],
     ['a wrong type', 'training:start', { datasetId: '1', presetId: 'small-conv' }, 'invalid_argument', /datasetId/],
     ['an extra field', 'runs:get', { runId: 1, sql: 'DROP TABLE runs' }, 'invalid_argument', /sql/],
-    ['negative epochs', 'training:start', { datasetId: 1, presetId: 'small-conv', overrides: { epochs: -3 } }, 'invalid_argument', /at least 1 epoch/],
-    ['a NaN learning rate', 'training:start', { datasetId: 1, presetId: 'small-conv', overrides: { learningRate: Number.NaN } }, 'invalid_argument', /learningRate/],
-    ['a huge page', 'datasets:images', { datasetId: 1, split: 'train', offset: 0, limit: 1_000_000 }, 'invalid_argument', /At most 500/],
-    ['an unknown preset', 'training:start', { datasetId: 1, presetId: 'giant' }, 'invalid_argument', /no preset "giant"/],
-    ['an unknown dataset', 'training:start', { datasetId: 99, presetId: 'small-conv' }, 'not_found', /no dataset with id 99/],
+    [
+      'negative epochs',
+      'training:start',
+      { datasetId: 1, presetId: 'small-conv', overrides: { epochs: -3 } },
+      'invalid_argument',
+      /at least 1 epoch/,
+    ],
+    [
+      'a NaN learning rate',
+      'training:start',
+      { datasetId: 1, presetId: 'small-conv', overrides: { learningRate: Number.NaN } },
+      'invalid_argument',
+      /learningRate/,
+    ],
+    [
+      'a huge page',
+      'datasets:images',
+      { datasetId: 1, split: 'train', offset: 0, limit: 1_000_000 },
+      'invalid_argument',
+      /At most 500/,
+    ],
+    [
+      'an unknown preset',
+      'training:start',
+      { datasetId: 1, presetId: 'giant' },
+      'invalid_argument',
+      /no preset "giant"/,
+    ],
+    [
+      'an unknown dataset',
+      'training:start',
+      { datasetId: 99, presetId: 'small-conv' },
+      'not_found',
+      /no dataset with id 99/,
+    ],
     ['an unknown run', 'runs:get', { runId: 12345 }, 'not_found', /no run with id 12345/],
-    ['a zero latent size', 'training:start', { datasetId: 1, presetId: 'small-conv', overrides: { latent: 0 } }, 'invalid_argument', /latent/],
+    [
+      'a zero latent size',
+      'training:start',
+      { datasetId: 1, presetId: 'small-conv', overrides: { latent: 0 } },
+      'invalid_argument',
+      /latent/,
+    ],
   ])('rejects %s with a clear error and changes nothing', async (_, channel, arg, code, message) => {
     open();
     const before = snapshot(services);
@@ -80,9 +118,10 @@ describe('API handlers', () => {
     expect(snapshot(services)).toEqual(before);
   });
 
-  it('starts a run from a preset with the user\'s changes, and refuses to resume what is not stopped', async () => {
+  it("starts a run from a preset with the user's changes, and refuses to resume what is not stopped", async () => {
     open();
-    const [dataset] = ((await api.invoke('datasets:list', undefined)) as Result<Array<{ id: number }>> & { ok: true }).value;
+    const [dataset] = ((await api.invoke('datasets:list', undefined)) as Result<Array<{ id: number }>> & { ok: true })
+      .value;
     const started = await api.invoke('training:start', {
       datasetId: dataset.id,
       presetId: 'small-dense',
@@ -92,7 +131,10 @@ describe('API handlers', () => {
     expect(started).toMatchObject({ ok: true, value: { name: 'My run', status: 'queued', epochs: 2, epochsDone: 0 } });
     const runId = (started as { value: { id: number } }).value.id;
     const detail = await api.invoke('runs:get', { runId });
-    expect(detail).toMatchObject({ ok: true, value: { config: { epochs: 2, model: { architecture: 'dense', latent: 8 } } } });
+    expect(detail).toMatchObject({
+      ok: true,
+      value: { config: { epochs: 2, model: { architecture: 'dense', latent: 8 } } },
+    });
     expect(await api.invoke('training:resume', { runId })).toMatchObject({ ok: false, error: { code: 'conflict' } });
     expect(await api.invoke('runs:reconstructions', { runId })).toMatchObject({
       ok: false,
@@ -109,5 +151,29 @@ describe('API handlers', () => {
     expect(value.images).toHaveLength(7);
     expect(value.total).toBe(2000);
     expect(Buffer.from(value.pixels, 'base64').length).toBe(7 * value.width * value.height);
+  });
+});
+
+describe('API handlers with damaged files', () => {
+  const tempDir = useTempDirs();
+
+  it('reports a missing pixel cache as a file error and changes nothing', async () => {
+    const services = openServices({ dataDir: tempDir(), spawnWorker: idleWorker });
+    const api = createApiHandlers(services, { name: 'Autoencoder Studio', version: 'test', transport: 'browser' });
+    const dataset = services.db.prepare('SELECT id, pixel_file AS pixelFile FROM datasets').get() as {
+      id: number;
+      pixelFile: string;
+    };
+    rmSync(join(services.dataDir, dataset.pixelFile));
+    const before = snapshot(services);
+    const result = await api.invoke('datasets:images', { datasetId: dataset.id, split: 'train', offset: 0, limit: 10 });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'file_error', message: expect.stringMatching(/pixel cache .* cannot be read/) },
+    });
+    expect(snapshot(services)).toEqual(before);
+    // The rest of the app keeps answering.
+    expect(await api.invoke('runs:list', undefined)).toMatchObject({ ok: true });
+    await services.close();
   });
 });

@@ -22,12 +22,25 @@ describe('ae-studio command line', () => {
     expect(code).toBe(0);
     const doc = JSON.parse(stdout) as { ok: boolean; value: Array<{ name: string; trainCount: number }> };
     expect(doc.ok).toBe(true);
-    expect(doc.value).toEqual([expect.objectContaining({ name: 'Fashion-MNIST sample', trainCount: 8000, testCount: 2000 })]);
+    expect(doc.value).toEqual([
+      expect.objectContaining({ name: 'Fashion-MNIST sample', trainCount: 8000, testCount: 2000 }),
+    ]);
   });
 
   it('trains a run end to end, with progress on stderr and the result on stdout', async () => {
     const dataDir = tempDir();
-    const { code, stdout, stderr } = await cli(['train', '--preset', 'small-dense', '--epochs', '1', '--batch', '256', '--json', '--data-dir', dataDir]);
+    const { code, stdout, stderr } = await cli([
+      'train',
+      '--preset',
+      'small-dense',
+      '--epochs',
+      '1',
+      '--batch',
+      '256',
+      '--json',
+      '--data-dir',
+      dataDir,
+    ]);
     expect(code).toBe(0);
     const doc = JSON.parse(stdout) as { value: { status: string; epochsDone: number; finalTestLoss: number } };
     expect(doc.value).toMatchObject({ status: 'completed', epochsDone: 1 });

@@ -45,9 +45,9 @@ describe('bundled sample dataset', () => {
     const db = openDatabase(dataLayout(dataDir).database);
     ensureSampleDataset(db, dataDir);
     const spec = { name: sampleDatasetName, source: 'x', width: 1, height: 1, channels: 1 as const, classNames: ['a'] };
-    expect(() => createDataset(db, dataDir, spec, [{ idx: 0, split: 'train', label: 0, fileName: 'a' }], [new Uint8Array([1])])).toThrow(
-      /already exists/,
-    );
+    expect(() =>
+      createDataset(db, dataDir, spec, [{ idx: 0, split: 'train', label: 0, fileName: 'a' }], [new Uint8Array([1])]),
+    ).toThrow(/already exists/);
     expect(countImages(db, listDatasets(db)[0].id)).toBe(10000);
     db.close();
   });
@@ -56,7 +56,15 @@ describe('bundled sample dataset', () => {
     const dataDir = tempDir();
     const db = openDatabase(dataLayout(dataDir).database);
     ensureSampleDataset(db, dataDir);
-    const leftover = insertDataset(db, { name: 'half', source: 'x', width: 1, height: 1, channels: 1, classNames: [], pixelFile: '' });
+    const leftover = insertDataset(db, {
+      name: 'half',
+      source: 'x',
+      width: 1,
+      height: 1,
+      channels: 1,
+      classNames: [],
+      pixelFile: '',
+    });
     mkdirSync(dataLayout(dataDir).datasetDir(leftover));
     writeFileSync(join(dataLayout(dataDir).datasetDir(leftover), 'pixels.u8.tmp'), 'partial');
     expect(readdirSync(join(dataDir, 'datasets'))).toHaveLength(2);

@@ -25,11 +25,20 @@ async function filterGradOn(
 ): Promise<Float32Array> {
   await tf.setBackend(backend);
   // d/dW of sum(conv2d(x, W) * dy) is exactly Conv2DBackpropFilter(x, dy): the path training takes.
-  const weights = tf.tensor4d(seeded(filterShape.reduce((a, b) => a * b), 3), filterShape);
-  const result = tf.tidy(() =>
-    tf.grad((w: tf.Tensor) => tf.conv2d(tf.tensor4d(x, xShape), w as tf.Tensor4D, strides, pad).mul(tf.tensor4d(dy, dyShape)).sum())(
-      weights,
+  const weights = tf.tensor4d(
+    seeded(
+      filterShape.reduce((a, b) => a * b),
+      3,
     ),
+    filterShape,
+  );
+  const result = tf.tidy(() =>
+    tf.grad((w: tf.Tensor) =>
+      tf
+        .conv2d(tf.tensor4d(x, xShape), w as tf.Tensor4D, strides, pad)
+        .mul(tf.tensor4d(dy, dyShape))
+        .sum(),
+    )(weights),
   );
   weights.dispose();
   const data = (await result.data()) as Float32Array;
@@ -48,7 +57,14 @@ function seeded(n: number, seed: number): Float32Array {
 describe('wasm Conv2DBackpropFilter', () => {
   beforeAll(() => registerWasmConvGradients());
 
-  const cases: Array<{ x: [number, number, number, number]; k: number; ci: number; co: number; s: number; pad: 'same' | 'valid' }> = [
+  const cases: Array<{
+    x: [number, number, number, number];
+    k: number;
+    ci: number;
+    co: number;
+    s: number;
+    pad: 'same' | 'valid';
+  }> = [
     { x: [4, 28, 28, 1], k: 3, ci: 1, co: 8, s: 2, pad: 'same' },
     { x: [3, 14, 14, 8], k: 3, ci: 8, co: 5, s: 2, pad: 'same' },
     { x: [2, 9, 11, 3], k: 3, ci: 3, co: 4, s: 1, pad: 'same' },
@@ -62,8 +78,14 @@ describe('wasm Conv2DBackpropFilter', () => {
     const filterShape: [number, number, number, number] = [k, k, ci, co];
     const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, s, 1, pad);
     const dyShape: [number, number, number, number] = [xShape[0], info.outHeight, info.outWidth, co];
-    const x = seeded(xShape.reduce((a, b) => a * b), 7);
-    const dy = seeded(dyShape.reduce((a, b) => a * b), 11);
+    const x = seeded(
+      xShape.reduce((a, b) => a * b),
+      7,
+    );
+    const dy = seeded(
+      dyShape.reduce((a, b) => a * b),
+      11,
+    );
     const expected = await filterGradOn('cpu', x, xShape, dy, dyShape, filterShape, [s, s], pad);
     const actual = await filterGradOn('wasm', x, xShape, dy, dyShape, filterShape, [s, s], pad);
     expect(actual.length).toBe(expected.length);
@@ -76,7 +98,12 @@ describe('wasm Conv2DBackpropFilter', () => {
     const x = tf.randomNormal([4, 12, 12, 3]);
     const dy = tf.randomNormal([4, 6, 6, 5]);
     const w = tf.randomNormal([3, 3, 3, 5]);
-    const grad = tf.grad((v: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, v as tf.Tensor4D, 2, 'same').mul(dy).sum())(w as tf.Tensor4D);
+    const grad = tf.grad((v: tf.Tensor) =>
+      tf
+        .conv2d(x as tf.Tensor4D, v as tf.Tensor4D, 2, 'same')
+        .mul(dy)
+        .sum(),
+    )(w as tf.Tensor4D);
     tf.dispose([x, dy, w, grad]);
     expect(tf.memory().numBytes).toBe(before);
   });

@@ -9,7 +9,11 @@ import { startBrowserServer, type BrowserServer } from '../../../src-main/server
 import { spawnNodeWorker } from '../../../src-main/training/node-worker';
 import { useTempDirs } from '../../helpers/temp-dir';
 
-function get(port: number, path: string, host = `127.0.0.1:${port}`): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function get(
+  port: number,
+  path: string,
+  host = `127.0.0.1:${port}`,
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
       let body = '';
@@ -22,7 +26,10 @@ function get(port: number, path: string, host = `127.0.0.1:${port}`): Promise<{ 
 }
 
 /** Opens an API socket; resolves with the socket, or with the HTTP status the server refused it with. */
-function connect(server: BrowserServer, options: { token?: string; origin?: string; host?: string } = {}): Promise<WebSocket | number> {
+function connect(
+  server: BrowserServer,
+  options: { token?: string; origin?: string; host?: string } = {},
+): Promise<WebSocket | number> {
   const token = options.token ?? server.token;
   const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api?token=${encodeURIComponent(token)}`, {
     origin: options.origin ?? `http://127.0.0.1:${server.port}`,
@@ -35,7 +42,10 @@ function connect(server: BrowserServer, options: { token?: string; origin?: stri
   });
 }
 
-function call(ws: WebSocket, message: unknown): Promise<{ id: number | null; result: { ok: boolean; value?: unknown; error?: { code: string; message: string } } }> {
+function call(
+  ws: WebSocket,
+  message: unknown,
+): Promise<{ id: number | null; result: { ok: boolean; value?: unknown; error?: { code: string; message: string } } }> {
   return new Promise((resolve) => {
     ws.once('message', (data) => resolve(JSON.parse(data.toString())));
     ws.send(typeof message === 'string' ? message : JSON.stringify(message));
@@ -76,7 +86,13 @@ describe('browser-mode server', () => {
     expect(index.body).toContain('Autoencoder Studio');
     expect(String(index.headers['content-security-policy'])).toContain("script-src 'self'");
     expect((await get(server.port, '/assets/app.js')).headers['content-type']).toMatch(/javascript/);
-    for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/../../secret.txt', '/..%2f..%2fsecret.txt', '/missing.js']) {
+    for (const path of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/assets/../../secret.txt',
+      '/..%2f..%2fsecret.txt',
+      '/missing.js',
+    ]) {
       const res = await get(server.port, path);
       expect(res.status, path).toBe(404);
       expect(res.body).not.toContain('do not serve me');
@@ -106,7 +122,10 @@ describe('browser-mode server', () => {
       id: 1,
       result: { ok: true, value: { transport: 'browser', dataDir: services.dataDir } },
     });
-    expect(await call(socket, 'not json')).toMatchObject({ id: null, result: { ok: false, error: { code: 'invalid_argument' } } });
+    expect(await call(socket, 'not json')).toMatchObject({
+      id: null,
+      result: { ok: false, error: { code: 'invalid_argument' } },
+    });
     expect(await call(socket, { id: 2, channel: 'runs:get', arg: { runId: -1 } })).toMatchObject({
       id: 2,
       result: { ok: false, error: { code: 'invalid_argument' } },

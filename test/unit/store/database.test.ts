@@ -15,10 +15,12 @@ describe('experiment store', () => {
     expect(schemaVersion(db)).toBe(migrations.length);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
-    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>).map(
-      (t) => t.name,
+    const tables = (
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>
+    ).map((t) => t.name);
+    expect(tables).toEqual(
+      expect.arrayContaining(['datasets', 'images', 'runs', 'metrics', 'checkpoints', 'artifacts', 'settings']),
     );
-    expect(tables).toEqual(expect.arrayContaining(['datasets', 'images', 'runs', 'metrics', 'checkpoints', 'artifacts', 'settings']));
     db.close();
   });
 

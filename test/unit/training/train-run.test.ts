@@ -68,35 +68,39 @@ function meanImageBaseline(): number {
 describe('trainRun (WebAssembly engine, real Fashion-MNIST images)', () => {
   const tempDir = useTempDirs();
 
-  it.each(['small-dense', 'small-conv'])('%s learns: loss falls and test reconstructions beat the mean image', async (presetId) => {
-    const preset = presets.find((p) => p.id === presetId)!;
-    const { db, dataDir, runId } = setUp(tempDir, config({ model: preset.config.model }));
-    const result = await train(db, dataDir, runId);
-    expect(result).toEqual({ status: 'completed', error: null });
+  it.each(['small-dense', 'small-conv'])(
+    '%s learns: loss falls and test reconstructions beat the mean image',
+    async (presetId) => {
+      const preset = presets.find((p) => p.id === presetId)!;
+      const { db, dataDir, runId } = setUp(tempDir, config({ model: preset.config.model }));
+      const result = await train(db, dataDir, runId);
+      expect(result).toEqual({ status: 'completed', error: null });
 
-    const epochs = listMetrics(db, runId, 'epoch');
-    expect(epochs.map((m) => m.epoch)).toEqual([1, 2, 3]);
-    const batches = listMetrics(db, runId, 'batch');
-    const firstBatches = batches.slice(0, 4).reduce((a, m) => a + m.trainLoss!, 0) / 4;
-    expect(epochs[2].trainLoss!).toBeLessThan(firstBatches * 0.6);
-    expect(epochs[2].testLoss!).toBeLessThan(epochs[0].testLoss!);
-    expect(epochs[2].testLoss!).toBeLessThan(meanImageBaseline());
+      const epochs = listMetrics(db, runId, 'epoch');
+      expect(epochs.map((m) => m.epoch)).toEqual([1, 2, 3]);
+      const batches = listMetrics(db, runId, 'batch');
+      const firstBatches = batches.slice(0, 4).reduce((a, m) => a + m.trainLoss!, 0) / 4;
+      expect(epochs[2].trainLoss!).toBeLessThan(firstBatches * 0.6);
+      expect(epochs[2].testLoss!).toBeLessThan(epochs[0].testLoss!);
+      expect(epochs[2].testLoss!).toBeLessThan(meanImageBaseline());
 
-    const run = getRun(db, runId)!;
-    expect(run).toMatchObject({ status: 'completed', epochsDone: 3, engine: 'wasm' });
-    expect(listCheckpoints(db, runId)).toHaveLength(3);
+      const run = getRun(db, runId)!;
+      expect(run).toMatchObject({ status: 'completed', epochsDone: 3, engine: 'wasm' });
+      expect(listCheckpoints(db, runId)).toHaveLength(3);
 
-    const gallery = readReconstructionGallery(db, dataDir, { runId });
-    expect(gallery.epochs).toEqual([1, 2, 3]);
-    expect(gallery.items).toHaveLength(10);
-    const originals = decodeBase64(gallery.originals);
-    const reconstructions = decodeBase64(gallery.reconstructions);
-    expect(reconstructions.length).toBe(originals.length);
-    // The stored per-image error matches the pixels we get back (rounded to bytes).
-    const mse0 = originals.subarray(0, 784).reduce((a, v, p) => a + (v / 255 - reconstructions[p] / 255) ** 2, 0) / 784;
-    expect(mse0).toBeCloseTo(gallery.items[0].mse, 3);
-    db.close();
-  });
+      const gallery = readReconstructionGallery(db, dataDir, { runId });
+      expect(gallery.epochs).toEqual([1, 2, 3]);
+      expect(gallery.items).toHaveLength(10);
+      const originals = decodeBase64(gallery.originals);
+      const reconstructions = decodeBase64(gallery.reconstructions);
+      expect(reconstructions.length).toBe(originals.length);
+      // The stored per-image error matches the pixels we get back (rounded to bytes).
+      const mse0 =
+        originals.subarray(0, 784).reduce((a, v, p) => a + (v / 255 - reconstructions[p] / 255) ** 2, 0) / 784;
+      expect(mse0).toBeCloseTo(gallery.items[0].mse, 3);
+      db.close();
+    },
+  );
 
   it('gives identical losses for the same seed', async () => {
     const losses = async () => {
