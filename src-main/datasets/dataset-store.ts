@@ -8,14 +8,7 @@ import { dataLayout } from '../app/paths';
 import { UserError } from '../api/errors';
 import { PixelCache } from './pixel-cache';
 
-export interface NewDataset {
-  name: string;
-  source: string;
-  width: number;
-  height: number;
-  channels: 1 | 3;
-  classNames: string[];
-}
+export type NewDataset = Pick<datasets.DatasetRow, 'name' | 'source' | 'width' | 'height' | 'channels' | 'classNames'>;
 
 /**
  * Stores a whole dataset or nothing. The row is first written as 'importing' (so a crash leaves a marker that

@@ -15,18 +15,12 @@ export interface DatasetRow {
   createdAt: string;
 }
 
-interface RawDatasetRow {
-  id: number;
-  name: string;
-  source: string;
-  status: 'importing' | 'ready';
-  width: number;
-  height: number;
-  channels: 1 | 3;
+/** A datasets row as SQLite returns it: JSON and snake_case columns not yet mapped. */
+type RawDatasetRow = Omit<DatasetRow, 'classNames' | 'pixelFile' | 'createdAt'> & {
   class_names: string;
   pixel_file: string;
   created_at: string;
-}
+};
 
 function fromRaw(raw: RawDatasetRow): DatasetRow {
   return {

@@ -70,14 +70,14 @@ export function buildModel(tf: typeof tfType, config: ModelConfig, shape: ImageS
   }
 
   const sizes = convFeatureSizes(shape, config.encoder.length);
+  // Every conv layer is 3x3 with stride 2: each halves the image on the way in and doubles it on the way out.
+  const conv = { kernelSize: 3, strides: 2, padding: 'same' } as const;
   config.encoder.forEach((filters, i) =>
     model.add(
       tf.layers.conv2d({
+        ...conv,
         ...(i === 0 ? { inputShape: shape } : {}),
         filters,
-        kernelSize: 3,
-        strides: 2,
-        padding: 'same',
         activation,
         kernelInitializer: init(),
         name: `encoder_conv_${i + 1}`,
@@ -101,10 +101,8 @@ export function buildModel(tf: typeof tfType, config: ModelConfig, shape: ImageS
   decoderFilters.forEach((filters, i) =>
     model.add(
       tf.layers.conv2dTranspose({
+        ...conv,
         filters,
-        kernelSize: 3,
-        strides: 2,
-        padding: 'same',
         activation,
         kernelInitializer: init(),
         name: `decoder_deconv_${i + 1}`,
@@ -113,10 +111,8 @@ export function buildModel(tf: typeof tfType, config: ModelConfig, shape: ImageS
   );
   model.add(
     tf.layers.conv2dTranspose({
+      ...conv,
       filters: channels,
-      kernelSize: 3,
-      strides: 2,
-      padding: 'same',
       activation: 'sigmoid',
       kernelInitializer: init(),
       name: 'output',
