@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'engine_unavailable'
   | 'training_failed'
   | 'forbidden'
+  | 'unsupported'
+  | 'cancelled'
   | 'internal';
 
 export interface ApiError {
@@ -84,6 +86,75 @@ export interface ImagePage {
   channels: 1 | 3;
   images: ImageItem[];
   pixels: string;
+}
+
+export type ImageFit = 'cover' | 'contain' | 'stretch';
+
+export interface FolderImportArgs {
+  /** The folder holding one sub-folder per class (optionally under train/ and test/). */
+  path: string;
+  name?: string;
+  /** Images become size x size pixels (default 64). */
+  size?: number;
+  fit?: ImageFit;
+  channels?: 1 | 3;
+  /** Fills transparent areas and 'contain' borders (default white). */
+  background?: string;
+  /** 'folders' keeps the folder's own train/test split; a number is the test fraction of a stratified random split. */
+  testSplit?: 'folders' | number;
+  seed?: number;
+  /** Class folders to leave out, e.g. "unknown". */
+  exclude?: string[];
+}
+
+export type BuiltinDataset = 'mnist' | 'fashion-mnist' | 'kmnist';
+
+export interface BuiltinImportArgs {
+  dataset: BuiltinDataset;
+  /** The folder with the set's original IDX files (`*-ubyte` or `*-ubyte.gz`). */
+  from?: string;
+  name?: string;
+}
+
+export interface ImportJob {
+  jobId: number;
+}
+
+export interface ImportProgress {
+  jobId: number;
+  /** What is being imported, for the progress line. */
+  label: string;
+  status: 'running' | 'completed' | 'failed' | 'cancelled';
+  phase: 'scanning' | 'decoding' | 'saving' | 'finished';
+  done: number;
+  total: number;
+  skipped: number;
+  elapsedMs: number;
+  etaMs: number | null;
+  datasetId: number | null;
+  error: string | null;
+}
+
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface ImportReport {
+  source: string;
+  layout: 'class-folders' | 'train-test-folders' | 'idx-files';
+  options: Record<string, unknown>;
+  /** Files looked at. */
+  found: number;
+  imported: number;
+  /** Files with the same content as one already imported (also listed in `skipped`). */
+  duplicates: number;
+  skipped: SkippedFile[];
+  elapsedMs: number;
+}
+
+export interface DatasetRef {
+  datasetId: number;
 }
 
 export type Architecture = 'dense' | 'conv';
@@ -206,6 +277,13 @@ export interface ApiMethods {
   'engine:status': { args: void; result: EngineStatus };
   'datasets:list': { args: void; result: DatasetSummary[] };
   'datasets:images': { args: ImagePageQuery; result: ImagePage };
+  'datasets:import': { args: FolderImportArgs; result: ImportJob };
+  'datasets:importBuiltin': { args: BuiltinImportArgs; result: ImportJob };
+  'datasets:cancelImport': { args: ImportJob; result: null };
+  'datasets:report': { args: DatasetRef; result: ImportReport | null };
+  'datasets:rename': { args: DatasetRef & { name: string }; result: DatasetSummary };
+  'datasets:delete': { args: DatasetRef; result: null };
+  'app:chooseFolder': { args: void; result: string | null };
   'presets:list': { args: void; result: Preset[] };
   'training:start': { args: StartTrainingArgs; result: RunSummary };
   'training:stop': { args: RunRef; result: RunSummary };
@@ -218,6 +296,7 @@ export interface ApiMethods {
 /** Event channels pushed from main to the renderer. */
 export interface ApiEvents {
   'training:progress': TrainingProgress;
+  'import:progress': ImportProgress;
 }
 
 export type MethodChannel = keyof ApiMethods;
@@ -228,6 +307,13 @@ export const methodChannels = [
   'engine:status',
   'datasets:list',
   'datasets:images',
+  'datasets:import',
+  'datasets:importBuiltin',
+  'datasets:cancelImport',
+  'datasets:report',
+  'datasets:rename',
+  'datasets:delete',
+  'app:chooseFolder',
   'presets:list',
   'training:start',
   'training:stop',
@@ -237,7 +323,7 @@ export const methodChannels = [
   'runs:reconstructions',
 ] as const satisfies readonly MethodChannel[];
 
-export const eventChannels = ['training:progress'] as const satisfies readonly EventChannel[];
+export const eventChannels = ['training:progress', 'import:progress'] as const satisfies readonly EventChannel[];
 
 /** A compile-time check that the list above names every method exactly. */
 type Missing = Exclude<MethodChannel, (typeof methodChannels)[number]>;

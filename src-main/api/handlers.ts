@@ -4,7 +4,16 @@ import { methodChannels } from './contract';
 import { argumentSchemas, describeIssue } from './schemas';
 import { UserError } from './errors';
 import type { Services } from '../app/services';
-import { listDatasetSummaries, readImagePage } from '../datasets/dataset-catalog';
+import {
+  deleteDatasetById,
+  getImportReport,
+  listDatasetSummaries,
+  readImagePage,
+  renameDatasetById,
+} from '../datasets/dataset-catalog';
+import { importImageFolder } from '../datasets/folder-import';
+import { builtinDatasets, importBuiltinIdx } from '../datasets/idx-import';
+import { requireFolder } from '../datasets/folder-scan';
 import { presets } from '../training/training-config';
 import {
   getRunDetail,
@@ -28,17 +37,49 @@ function isMethodChannel(channel: string): channel is MethodChannel {
   return (methodChannels as readonly string[]).includes(channel);
 }
 
+/** What only the host (Electron or browser mode) can do. */
+export interface HostFeatures {
+  /** A native folder picker; browser mode has none, the user types a path. */
+  chooseFolder?: () => Promise<string | null>;
+}
+
 /**
  * The API behind every transport: validates each argument against its schema, runs the service, and turns every
  * failure into `{ ok: false, error }` so nothing is thrown across a process boundary.
  */
-export function createApiHandlers(services: Services, app: Omit<AppInfo, 'dataDir'>): ApiHandlers {
-  const { db, dataDir, supervisor } = services;
+export function createApiHandlers(
+  services: Services,
+  app: Omit<AppInfo, 'dataDir'>,
+  host: HostFeatures = {},
+): ApiHandlers {
+  const { db, dataDir, supervisor, imports } = services;
   const implementations: Implementations = {
     'app:info': () => ({ ...app, dataDir }),
     'engine:status': () => supervisor.engine(),
     'datasets:list': () => listDatasetSummaries(db),
     'datasets:images': (query) => readImagePage(db, dataDir, query),
+    'datasets:import': async (args) => {
+      await requireFolder(args.path);
+      return { jobId: imports.start(`Importing ${args.path}`, (ctx) => importImageFolder(ctx, args)) };
+    },
+    'datasets:importBuiltin': (args) => ({
+      jobId: imports.start(`Importing ${builtinDatasets[args.dataset].title}`, (ctx) => importBuiltinIdx(ctx, args)),
+    }),
+    'datasets:cancelImport': ({ jobId }) => {
+      imports.cancel(jobId);
+      return null;
+    },
+    'datasets:report': ({ datasetId }) => getImportReport(db, datasetId),
+    'datasets:rename': ({ datasetId, name }) => renameDatasetById(db, datasetId, name),
+    'datasets:delete': ({ datasetId }) => {
+      deleteDatasetById(db, dataDir, datasetId);
+      return null;
+    },
+    'app:chooseFolder': () => {
+      if (!host.chooseFolder)
+        throw new UserError('unsupported', 'Type the folder path: browser mode cannot open a folder picker.');
+      return host.chooseFolder();
+    },
     'presets:list': () => presets.map((preset) => structuredClone(preset)),
     'training:start': (args) => startTraining(db, supervisor, args),
     'training:stop': ({ runId }) => stopTraining(db, supervisor, runId),
@@ -66,10 +107,11 @@ export function createApiHandlers(services: Services, app: Omit<AppInfo, 'dataDi
   return {
     invoke,
     subscribe(event, listener) {
-      // One event today; a switch keeps adding the next one obvious.
       switch (event) {
         case 'training:progress':
           return supervisor.onProgress(listener as (payload: ApiEvents['training:progress']) => void);
+        case 'import:progress':
+          return imports.onProgress(listener as (payload: ApiEvents['import:progress']) => void);
         default:
           throw new Error(`Unknown event ${String(event)}`);
       }

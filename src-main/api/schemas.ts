@@ -4,6 +4,9 @@ import type { ApiMethods, MethodChannel } from './contract';
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const none = z.undefined();
 const runRef = z.strictObject({ runId: id });
+const datasetRef = z.strictObject({ datasetId: id });
+const datasetName = z.string().trim().min(1, 'The dataset name cannot be empty.').max(200);
+const path = z.string().min(1, 'Choose a folder.').max(4096);
 
 /**
  * Run-time validation of every request argument. `satisfies` ties each schema to the contract's type, so a change
@@ -19,6 +22,42 @@ export const argumentSchemas = {
     offset: z.number().int().min(0).max(100_000_000),
     limit: z.number().int().min(1).max(500, 'At most 500 images can be read at once.'),
   }),
+  'datasets:import': z.strictObject({
+    path,
+    name: datasetName.optional(),
+    size: z
+      .number()
+      .int()
+      .min(8, 'Images must be at least 8 pixels.')
+      .max(512, 'Images can be at most 512 pixels.')
+      .optional(),
+    fit: z.enum(['cover', 'contain', 'stretch']).optional(),
+    channels: z.union([z.literal(1), z.literal(3)]).optional(),
+    background: z
+      .string()
+      .regex(/^#[0-9a-fA-F]{6}$/, 'The background must be a colour like #ffffff.')
+      .optional(),
+    testSplit: z
+      .union([z.literal('folders'), z.number().min(0).max(0.9, 'At most 90% of the images can go to the test split.')])
+      .optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional(),
+    exclude: z.array(z.string().min(1).max(1000)).max(10_000).optional(),
+  }),
+  'datasets:importBuiltin': z.strictObject({
+    dataset: z.enum(['mnist', 'fashion-mnist', 'kmnist']),
+    from: path.optional(),
+    name: datasetName.optional(),
+  }),
+  'datasets:cancelImport': z.strictObject({ jobId: id }),
+  'datasets:report': datasetRef,
+  'datasets:rename': z.strictObject({ datasetId: id, name: datasetName }),
+  'datasets:delete': datasetRef,
+  'app:chooseFolder': none,
   'presets:list': none,
   'training:start': z.strictObject({
     datasetId: id,

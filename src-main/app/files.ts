@@ -7,23 +7,49 @@ export function temporarySibling(path: string): string {
 }
 
 /**
- * Writes a file so that readers see either the old content or the whole new one, never a torn write:
- * data goes to a temporary sibling, is flushed to disk, then renamed over the target.
+ * A file written in pieces that readers see either whole or not at all: data goes to a temporary sibling, is
+ * flushed to disk on commit, then renamed over the target. Memory use does not grow with the file.
  */
+export class AtomicFileWriter {
+  private readonly tmp: string;
+  private fd: number | undefined;
+  bytesWritten = 0;
+
+  constructor(readonly path: string) {
+    this.tmp = temporarySibling(path);
+    this.fd = openSync(this.tmp, 'w');
+  }
+
+  append(chunk: Uint8Array): void {
+    if (this.fd === undefined) throw new Error(`${this.path} is already closed`);
+    let written = 0;
+    while (written < chunk.byteLength) written += writeSync(this.fd, chunk, written);
+    this.bytesWritten += chunk.byteLength;
+  }
+
+  commit(): void {
+    if (this.fd === undefined) throw new Error(`${this.path} is already closed`);
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = undefined;
+    renameSync(this.tmp, this.path);
+  }
+
+  abort(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    rmSync(this.tmp, { force: true });
+  }
+}
+
+/** Writes a whole file atomically (see AtomicFileWriter). */
 export function writeFileAtomic(path: string, chunks: Uint8Array | readonly Uint8Array[]): void {
-  const tmp = temporarySibling(path);
-  const fd = openSync(tmp, 'w');
+  const writer = new AtomicFileWriter(path);
   try {
-    for (const chunk of chunks instanceof Uint8Array ? [chunks] : chunks) {
-      let written = 0;
-      while (written < chunk.byteLength) written += writeSync(fd, chunk, written);
-    }
-    fsyncSync(fd);
+    for (const chunk of chunks instanceof Uint8Array ? [chunks] : chunks) writer.append(chunk);
+    writer.commit();
   } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
+    writer.abort();
     throw err;
   }
-  closeSync(fd);
-  renameSync(tmp, path);
 }

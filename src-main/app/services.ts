@@ -3,6 +3,7 @@ import { openDatabase, type Database } from '../store/database';
 import { dataLayout } from './paths';
 import { removeUnfinishedDatasets } from '../datasets/dataset-store';
 import { ensureSampleDataset } from '../datasets/sample-dataset';
+import { ImportJobs } from '../datasets/import-jobs';
 import { reconcileStaleRuns, TrainingSupervisor, type SpawnWorker } from '../training/training-supervisor';
 
 /** Everything the API works on, opened once per app launch (desktop, browser mode, CLI or test). */
@@ -10,7 +11,8 @@ export interface Services {
   readonly dataDir: string;
   readonly db: Database;
   readonly supervisor: TrainingSupervisor;
-  /** Stops training (its last checkpoint is kept) and closes the store. */
+  readonly imports: ImportJobs;
+  /** Stops training (its last checkpoint is kept), cancels imports and closes the store. */
   close(): Promise<void>;
 }
 
@@ -36,13 +38,15 @@ export function openServices(options: ServiceOptions): Services {
     throw err;
   }
   const supervisor = new TrainingSupervisor(db, dataDir, options.spawnWorker);
+  const imports = new ImportJobs(db, dataDir);
   let closing: Promise<void> | undefined;
   return {
     dataDir,
     db,
     supervisor,
+    imports,
     close() {
-      closing ??= supervisor.close().then(() => {
+      closing ??= Promise.all([supervisor.close(), imports.close()]).then(() => {
         db.close();
       });
       return closing;

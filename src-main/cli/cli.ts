@@ -1,5 +1,14 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { ApiMethods, MethodChannel, Result, RunSummary, TrainingProgress } from '../api/contract';
+import type {
+  ApiMethods,
+  BuiltinDataset,
+  ImageFit,
+  ImportProgress,
+  MethodChannel,
+  Result,
+  RunSummary,
+  TrainingProgress,
+} from '../api/contract';
 import { createApiHandlers, type ApiHandlers } from '../api/handlers';
 import { openServices, type Services } from '../app/services';
 import { appName, rendererBuildDir, resolveDataDir } from '../app/paths';
@@ -13,6 +22,13 @@ Commands:
   serve                 Run the app in your browser (browser mode); prints the URL to open
   engine                Show the compute engine training uses here, and why not a faster one
   datasets              List datasets
+  dataset <id>          Show one dataset; --report adds its import report (skipped files with reasons)
+  import <folder>       Import a folder of images sorted into class sub-folders (optionally under train/, test/):
+                          --name <text> --size <px, default 64> --channels <1|3, default 3>
+                          --fit <cover|contain|stretch> --test-split <fraction|folders> --seed <n>
+                          --exclude <class> (repeatable) --background <#rrggbb>
+  import-builtin <set>  Import mnist, fashion-mnist or kmnist from its original IDX files: --from <folder>
+                          (fashion-mnist defaults to Debian's dataset-fashion-mnist package)
   train                 Train a run and wait for it:
                           --dataset <name|id>  (default: the sample dataset)
                           --preset <id>        small-conv (default) or small-dense
@@ -39,6 +55,14 @@ const options = {
   latent: { type: 'string' },
   seed: { type: 'string' },
   name: { type: 'string' },
+  size: { type: 'string' },
+  channels: { type: 'string' },
+  fit: { type: 'string' },
+  'test-split': { type: 'string' },
+  exclude: { type: 'string', multiple: true },
+  background: { type: 'string' },
+  from: { type: 'string' },
+  report: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsConfig['options'];
 
@@ -76,6 +100,11 @@ async function call<C extends MethodChannel>(
   const result = (await handlers.invoke(channel, arg)) as Result<ApiMethods[C]['result']>;
   if (!result.ok) throw new UserError(result.error.code, result.error.message);
   return result.value;
+}
+
+/** Drops the options the user did not give, so the API applies its defaults. */
+function definedOnly<T extends Record<string, number | undefined>>(values: T): { [K in keyof T]?: number } {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: number };
 }
 
 function formatDuration(ms: number): string {
@@ -122,6 +151,61 @@ async function follow(services: Services, handlers: ApiHandlers, out: Output, ru
   return call(handlers, 'runs:list').then((runs) => runs.find((r) => r.id === runId)!);
 }
 
+/** Follows an import to its end with progress on stderr; Ctrl+C cancels it and nothing is saved. */
+async function followImport(services: Services, out: Output, jobId: number): Promise<ImportProgress> {
+  let lastPrinted = 0;
+  const unsubscribe = services.imports.onProgress((p) => {
+    if (p.jobId !== jobId || p.status !== 'running' || Date.now() - lastPrinted < 1000) return;
+    lastPrinted = Date.now();
+    const eta = p.etaMs === null ? '' : `, ETA ${formatDuration(p.etaMs)}`;
+    out.progress(`${p.phase} ${p.done}/${p.total}${p.skipped ? `, ${p.skipped} skipped` : ''}${eta}`);
+  });
+  const onSignal = () => {
+    out.progress('Cancelling the import…');
+    services.imports.cancel(jobId);
+  };
+  process.on('SIGINT', onSignal);
+  try {
+    return await services.imports.waitFor(jobId);
+  } finally {
+    process.off('SIGINT', onSignal);
+    unsubscribe();
+  }
+}
+
+async function finishImport(services: Services, handlers: ApiHandlers, out: Output, jobId: number): Promise<number> {
+  const progress = await followImport(services, out, jobId);
+  if (progress.status !== 'completed' || progress.datasetId === null) {
+    throw new UserError(
+      progress.status === 'cancelled' ? 'cancelled' : 'file_error',
+      progress.error ?? 'The import failed.',
+    );
+  }
+  return showDataset(handlers, out, progress.datasetId, true);
+}
+
+async function showDataset(
+  handlers: ApiHandlers,
+  out: Output,
+  datasetId: number,
+  withReport: boolean,
+): Promise<number> {
+  const dataset = (await call(handlers, 'datasets:list')).find((d) => d.id === datasetId);
+  if (!dataset) throw new UserError('not_found', `There is no dataset with id ${datasetId}.`);
+  const report = withReport ? await call(handlers, 'datasets:report', { datasetId }) : undefined;
+  const classes = dataset.classNames
+    .map((name, i) => `  ${name}: ${dataset.classCounts.train[i]} train, ${dataset.classCounts.test[i]} test`)
+    .join('\n');
+  const skipped = report?.skipped.length
+    ? `\nSkipped ${report.skipped.length} files:\n${report.skipped.map((s) => `  ${s.path}: ${s.reason}`).join('\n')}`
+    : '';
+  out.result(
+    report === undefined ? dataset : { ...dataset, report },
+    `#${dataset.id} ${dataset.name}  ${dataset.width}x${dataset.height}x${dataset.channels}  ${dataset.trainCount} train / ${dataset.testCount} test\n${classes}${skipped}`,
+  );
+  return 0;
+}
+
 async function resolveDatasetId(handlers: ApiHandlers, wanted: string | undefined): Promise<number> {
   const datasets = await call(handlers, 'datasets:list');
   if (datasets.length === 0) throw new UserError('not_found', 'There are no datasets yet.');
@@ -163,6 +247,43 @@ async function runCommand(command: string, positionals: string[], flags: Flags, 
         out.result(datasets, text || 'No datasets yet.');
         return 0;
       }
+      case 'dataset': {
+        const datasetId = number('dataset id', positionals[0]);
+        if (datasetId === undefined)
+          throw new UserError('invalid_argument', 'Say which dataset: ae-studio dataset <id>');
+        return await showDataset(handlers, out, datasetId, flags.report);
+      }
+      case 'import': {
+        const [path] = positionals;
+        if (!path) throw new UserError('invalid_argument', 'Say which folder to import: ae-studio import <folder>');
+        const channels = number('channels', flags.channels);
+        const split = flags['test-split'];
+        const { jobId } = await call(handlers, 'datasets:import', {
+          path,
+          ...(flags.name === undefined ? {} : { name: flags.name }),
+          ...definedOnly({ size: number('size', flags.size), seed: number('seed', flags.seed) }),
+          ...(channels === undefined ? {} : { channels: channels as 1 | 3 }),
+          ...(flags.fit === undefined ? {} : { fit: flags.fit as ImageFit }),
+          ...(flags.background === undefined ? {} : { background: flags.background }),
+          ...(split === undefined ? {} : { testSplit: split === 'folders' ? 'folders' : number('test-split', split)! }),
+          ...(flags.exclude === undefined ? {} : { exclude: flags.exclude }),
+        });
+        return await finishImport(services, handlers, out, jobId);
+      }
+      case 'import-builtin': {
+        const [dataset] = positionals;
+        if (!dataset)
+          throw new UserError(
+            'invalid_argument',
+            'Say which set: ae-studio import-builtin <mnist|fashion-mnist|kmnist>',
+          );
+        const { jobId } = await call(handlers, 'datasets:importBuiltin', {
+          dataset: dataset as BuiltinDataset,
+          ...(flags.from === undefined ? {} : { from: flags.from }),
+          ...(flags.name === undefined ? {} : { name: flags.name }),
+        });
+        return await finishImport(services, handlers, out, jobId);
+      }
       case 'runs': {
         const runs = await call(handlers, 'runs:list');
         out.result(runs, runs.map(formatRun).join('\n') || 'No runs yet. Start one with: ae-studio train');
@@ -170,18 +291,18 @@ async function runCommand(command: string, positionals: string[], flags: Flags, 
       }
       case 'train': {
         const datasetId = await resolveDatasetId(handlers, flags.dataset);
-        const overrides = {
+        const overrides = definedOnly({
           epochs: number('epochs', flags.epochs),
           batchSize: number('batch', flags.batch),
           learningRate: number('lr', flags.lr),
           latent: number('latent', flags.latent),
           seed: number('seed', flags.seed),
-        };
+        });
         const started = await call(handlers, 'training:start', {
           datasetId,
           presetId: flags.preset,
           ...(flags.name === undefined ? {} : { name: flags.name }),
-          overrides: Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
+          overrides,
         });
         out.progress(`Run ${started.id} queued: ${started.name}`);
         const run = await follow(services, handlers, out, started.id);

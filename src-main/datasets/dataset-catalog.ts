@@ -3,8 +3,8 @@ import * as datasets from '../store/datasets';
 import * as images from '../store/images';
 import { countRunsOfDataset } from '../store/runs';
 import { UserError } from '../api/errors';
-import type { DatasetSummary, ImagePage, ImagePageQuery } from '../api/contract';
-import { openPixelCache } from './dataset-store';
+import type { DatasetSummary, ImagePage, ImagePageQuery, ImportReport } from '../api/contract';
+import { deleteDataset, openPixelCache } from './dataset-store';
 
 export function listDatasetSummaries(db: Database): DatasetSummary[] {
   return datasets.listDatasets(db).map((dataset) => summarize(db, dataset));
@@ -56,4 +56,22 @@ export function readImagePage(db: Database, dataDir: string, query: ImagePageQue
   } finally {
     cache.close();
   }
+}
+
+export function getImportReport(db: Database, datasetId: number): ImportReport | null {
+  requireDataset(db, datasetId);
+  return datasets.getDatasetReport(db, datasetId) as ImportReport | null;
+}
+
+export function renameDatasetById(db: Database, datasetId: number, name: string): DatasetSummary {
+  const dataset = requireDataset(db, datasetId);
+  if (datasets.isNameTaken(db, name, dataset.id)) {
+    throw new UserError('conflict', `A dataset named "${name}" already exists. Choose another name.`);
+  }
+  datasets.renameDataset(db, dataset.id, name);
+  return summarize(db, requireDataset(db, dataset.id));
+}
+
+export function deleteDatasetById(db: Database, dataDir: string, datasetId: number): void {
+  deleteDataset(db, dataDir, requireDataset(db, datasetId).id);
 }

@@ -45,7 +45,19 @@ if (!app.requestSingleInstanceLock()) {
       app.exit(1);
       return;
     }
-    const handlers = createApiHandlers(services, { name: appName, version: app.getVersion(), transport: 'electron' });
+    const handlers = createApiHandlers(
+      services,
+      { name: appName, version: app.getVersion(), transport: 'electron' },
+      {
+        chooseFolder: async () => {
+          const options = { title: 'Choose an image folder', properties: ['openDirectory' as const] };
+          const result = mainWindow
+            ? await dialog.showOpenDialog(mainWindow, options)
+            : await dialog.showOpenDialog(options);
+          return result.canceled ? null : (result.filePaths[0] ?? null);
+        },
+      },
+    );
     registerIpc(handlers, () => mainWindow, rendererUrl());
     mainWindow = createMainWindow();
     mainWindow.on('closed', () => (mainWindow = undefined));

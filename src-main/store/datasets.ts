@@ -76,3 +76,22 @@ export function listUnfinishedDatasets(db: Database): DatasetRow[] {
 export function deleteDatasetRow(db: Database, id: number): void {
   statement(db, 'DELETE FROM datasets WHERE id = ?').run(id);
 }
+
+/** True when any dataset, finished or still importing, has this name (names are unique). */
+export function isNameTaken(db: Database, name: string, exceptId = 0): boolean {
+  return statement(db, 'SELECT 1 FROM datasets WHERE name = ? AND id != ?').get(name, exceptId) !== undefined;
+}
+
+export function renameDataset(db: Database, id: number, name: string): void {
+  statement(db, 'UPDATE datasets SET name = ? WHERE id = ?').run(name, id);
+}
+
+export function setDatasetReport(db: Database, id: number, report: unknown): void {
+  statement(db, 'UPDATE datasets SET report = ? WHERE id = ?').run(JSON.stringify(report), id);
+}
+
+export function getDatasetReport(db: Database, id: number): unknown {
+  const row = statement(db, 'SELECT report FROM datasets WHERE id = ?').get(id) as
+    { report: string | null } | undefined;
+  return row?.report ? (JSON.parse(row.report) as unknown) : null;
+}

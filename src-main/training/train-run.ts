@@ -15,7 +15,7 @@ import type { EngineStatus } from '../engine/select-engine';
 import { buildModel, type ImageShape } from './build-model';
 import { trainingConfigSchema, type TrainingConfig } from './training-config';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-files';
-import { epochOrder } from './random';
+import { epochOrder } from '../app/random';
 import type { TrainingProgress } from './worker-protocol';
 
 /** How many test images each epoch's reconstruction gallery shows. */

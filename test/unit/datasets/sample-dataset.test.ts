@@ -46,7 +46,7 @@ describe('bundled sample dataset', () => {
     ensureSampleDataset(db, dataDir);
     const spec = { name: sampleDatasetName, source: 'x', width: 1, height: 1, channels: 1 as const, classNames: ['a'] };
     expect(() =>
-      createDataset(db, dataDir, spec, [{ idx: 0, split: 'train', label: 0, fileName: 'a' }], [new Uint8Array([1])]),
+      createDataset(db, dataDir, spec, [{ split: 'train', label: 0, fileName: 'a' }], [new Uint8Array([1])]),
     ).toThrow(/already exists/);
     expect(countImages(db, listDatasets(db)[0].id)).toBe(10000);
     db.close();
