@@ -12,7 +12,7 @@ import {
   renameDatasetById,
 } from '../datasets/dataset-catalog';
 import { importImageFolder } from '../datasets/folder-import';
-import { builtinDatasets, importBuiltinIdx } from '../datasets/idx-import';
+import { builtinDatasets, builtinSourceDir, importBuiltinIdx } from '../datasets/idx-import';
 import { requireFolder } from '../datasets/folder-scan';
 import { presets } from '../training/training-config';
 import {
@@ -62,9 +62,12 @@ export function createApiHandlers(
       await requireFolder(args.path);
       return { jobId: imports.start(`Importing ${args.path}`, (ctx) => importImageFolder(ctx, args)) };
     },
-    'datasets:importBuiltin': (args) => ({
-      jobId: imports.start(`Importing ${builtinDatasets[args.dataset].title}`, (ctx) => importBuiltinIdx(ctx, args)),
-    }),
+    'datasets:importBuiltin': (args) => {
+      builtinSourceDir(args);
+      return {
+        jobId: imports.start(`Importing ${builtinDatasets[args.dataset].title}`, (ctx) => importBuiltinIdx(ctx, args)),
+      };
+    },
     'datasets:cancelImport': ({ jobId }) => {
       imports.cancel(jobId);
       return null;

@@ -62,6 +62,17 @@ function readIdx(path: string): IdxArray {
   }
 }
 
+/** The folder to read a set from: the one given, else a system package's folder; a UserError when neither exists. */
+export function builtinSourceDir(args: BuiltinImportArgs): string {
+  const spec = builtinDatasets[args.dataset];
+  if (args.from) return resolve(args.from);
+  if (spec.systemDir && existsSync(spec.systemDir)) return spec.systemDir;
+  throw new UserError(
+    'invalid_argument',
+    `Say where the ${spec.title} files are: --from <folder with the four IDX files>.`,
+  );
+}
+
 /** Imports MNIST, Fashion-MNIST or KMNIST from their four original IDX files: train -> train split, t10k -> test. */
 export async function importBuiltinIdx(
   ctx: ImportContext,

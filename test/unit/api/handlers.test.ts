@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, afterEach } from 'vitest';
 import { openServices, type Services } from '../../../src-main/app/services';
@@ -6,6 +6,8 @@ import { createApiHandlers, type ApiHandlers } from '../../../src-main/api/handl
 import { methodChannels, type Result } from '../../../src-main/api/contract';
 import type { WorkerHandle } from '../../../src-main/training/training-supervisor';
 import { useTempDirs } from '../../helpers/temp-dir';
+import { makeImage, writeTree } from '../../helpers/image-folder';
+import { dataLayout } from '../../../src-main/app/paths';
 
 /** Counts the rows of every table, to prove a rejected request changed nothing. */
 function snapshot(services: Services): Record<string, number> {
@@ -54,7 +56,7 @@ describe('API handlers', () => {
     for (const [channel, result] of answered) {
       // No-argument channels succeed; the others reject the missing argument as data, never by throwing.
       if (result.ok) expect(['app:info', 'datasets:list', 'presets:list', 'runs:list']).toContain(channel);
-      else expect(result.error.code).toBe('invalid_argument');
+      else expect(result.error.code).toBe(channel === 'app:chooseFolder' ? 'unsupported' : 'invalid_argument');
     }
   });
 
@@ -175,5 +177,114 @@ describe('API handlers with damaged files', () => {
     // The rest of the app keeps answering.
     expect(await api.invoke('runs:list', undefined)).toMatchObject({ ok: true });
     await services.close();
+  });
+});
+
+describe('dataset API', () => {
+  const tempDir = useTempDirs();
+  let services: Services;
+  let api: ApiHandlers;
+
+  afterEach(async () => {
+    await services.close();
+  });
+
+  async function value<T>(promise: Promise<Result<unknown>>): Promise<T> {
+    const result = await promise;
+    if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+    return result.value as T;
+  }
+
+  async function importFolder(folder: string, name: string): Promise<number> {
+    const { jobId } = await value<{ jobId: number }>(api.invoke('datasets:import', { path: folder, name, size: 8 }));
+    const done = await services.imports.waitFor(jobId);
+    expect(done).toMatchObject({ status: 'completed', phase: 'finished' });
+    return done.datasetId!;
+  }
+
+  it('imports a folder as a background job with progress, then renames and deletes it with its runs and files', async () => {
+    services = openServices({ dataDir: tempDir(), spawnWorker: idleWorker });
+    api = createApiHandlers(services, { name: 'Autoencoder Studio', version: 'test', transport: 'browser' });
+    const folder = tempDir();
+    const files: Record<string, Buffer | string> = { 'a/bad.png': 'not a png' };
+    for (let i = 0; i < 6; i++)
+      files[`${i % 2 ? 'a' : 'b'}/${i}.png`] = await makeImage('png', 10, 10, { left: i * 30 });
+    writeTree(folder, files);
+    const seen: string[] = [];
+    const unsubscribe = api.subscribe('import:progress', (p) => seen.push(`${p.status}:${p.phase}`));
+    const datasetId = await importFolder(folder, 'Faces');
+    unsubscribe();
+    expect(seen[0]).toBe('running:scanning');
+    expect(seen).toContain('running:decoding');
+    expect(seen.at(-1)).toBe('completed:finished');
+
+    const report = await value<{ imported: number; skipped: Array<{ path: string }> }>(
+      api.invoke('datasets:report', { datasetId }),
+    );
+    expect(report.imported).toBe(6);
+    expect(report.skipped).toEqual([{ path: 'a/bad.png', reason: expect.stringMatching(/not an image/) }]);
+
+    expect(await api.invoke('datasets:rename', { datasetId, name: 'Fashion-MNIST sample' })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict' },
+    });
+    expect(await api.invoke('datasets:rename', { datasetId, name: '  Faces v2 ' })).toMatchObject({
+      ok: true,
+      value: { name: 'Faces v2' },
+    });
+
+    const run = await value<{ id: number }>(api.invoke('training:start', { datasetId, presetId: 'small-dense' }));
+    expect(await api.invoke('datasets:delete', { datasetId })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringMatching(/stop it before deleting/) },
+    });
+    await value(api.invoke('training:stop', { runId: run.id }));
+    await services.supervisor.waitForRun(run.id);
+    const datasetDir = dataLayout(services.dataDir).datasetDir(datasetId);
+    expect(existsSync(datasetDir)).toBe(true);
+    expect(await api.invoke('datasets:delete', { datasetId })).toEqual({ ok: true, value: null });
+    expect(existsSync(datasetDir)).toBe(false);
+    expect(await api.invoke('runs:get', { runId: run.id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect((await value<Array<{ name: string }>>(api.invoke('datasets:list', undefined))).map((d) => d.name)).toEqual([
+      'Fashion-MNIST sample',
+    ]);
+  });
+
+  it.each([
+    ['a tiny size', { path: '/tmp', size: 4 }, /at least 8 pixels/],
+    ['a named colour', { path: '/tmp', background: 'red' }, /colour like #ffffff/],
+    ['too large a test split', { path: '/tmp', testSplit: 0.95 }, /At most 90%/],
+    ['three channels as text', { path: '/tmp', channels: '3' }, /channels/],
+    ['an empty path', { path: '' }, /Choose a folder/],
+  ])('refuses an import with %s before starting anything', async (_, args, message) => {
+    services = openServices({ dataDir: tempDir(), spawnWorker: idleWorker });
+    api = createApiHandlers(services, { name: 'Autoencoder Studio', version: 'test', transport: 'browser' });
+    const before = snapshot(services);
+    expect(await api.invoke('datasets:import', args)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_argument', message: expect.stringMatching(message) },
+    });
+    expect(snapshot(services)).toEqual(before);
+  });
+
+  it('says plainly what cannot be done', async () => {
+    services = openServices({ dataDir: tempDir(), spawnWorker: idleWorker });
+    api = createApiHandlers(services, { name: 'Autoencoder Studio', version: 'test', transport: 'browser' });
+    expect(await api.invoke('datasets:import', { path: join(tempDir(), 'missing') })).toMatchObject({
+      ok: false,
+      error: { code: 'file_error', message: expect.stringMatching(/does not exist/) },
+    });
+    expect(await api.invoke('datasets:cancelImport', { jobId: 99 })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect(await api.invoke('app:chooseFolder', undefined)).toMatchObject({
+      ok: false,
+      error: { code: 'unsupported' },
+    });
+    expect(await api.invoke('datasets:delete', { datasetId: 42 })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
   });
 });

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dir';
+import { makeImage, writeTree } from '../../helpers/image-folder';
 
 const bin = fileURLToPath(new URL('../../../bin/ae-studio.mjs', import.meta.url));
 
@@ -50,7 +51,39 @@ describe('ae-studio command line', () => {
     expect(runs.value).toHaveLength(1);
   }, 180_000);
 
+  it('imports a folder and prints counts and the skipped files with reasons', async () => {
+    const folder = tempDir();
+    writeTree(folder, {
+      'happy/1.png': await makeImage('png', 20, 20, { left: 10 }),
+      'happy/2.jpg': await makeImage('jpeg', 30, 20, { left: 90 }),
+      'sad/1.webp': await makeImage('webp', 20, 20, { left: 200 }),
+      'sad/notes.txt': 'not an image',
+      'unknown/1.png': await makeImage('png', 20, 20, { left: 50 }),
+    });
+    const dataDir = tempDir();
+    const args = ['import', folder, '--name', 'Moods', '--size', '32', '--channels', '1', '--exclude', 'unknown'];
+    const { code, stdout } = await cli([...args, '--test-split', '0', '--json', '--data-dir', dataDir]);
+    expect(code).toBe(0);
+    const doc = JSON.parse(stdout) as { value: Record<string, unknown> & { report: { skipped: unknown[] } } };
+    expect(doc.value).toMatchObject({
+      name: 'Moods',
+      width: 32,
+      channels: 1,
+      classNames: ['happy', 'sad'],
+      classCounts: { train: [2, 1], test: [0, 0] },
+    });
+    expect(doc.value.report.skipped).toEqual([
+      { path: 'sad/notes.txt', reason: expect.stringMatching(/not an image/) },
+    ]);
+    const shown = await cli(['dataset', String(doc.value.id), '--report', '--data-dir', dataDir]);
+    expect(shown.stdout).toMatch(/Moods\s+32x32x1\s+3 train \/ 0 test[\s\S]*sad\/notes\.txt: not an image/);
+  });
+
   it.each([
+    [['import'], 2, /Say which folder to import/],
+    [['import', '/nonexistent/folder'], 1, /does not exist/],
+    [['import-builtin', 'cifar100'], 2, /dataset/],
+    [['import-builtin', 'mnist'], 2, /Say where the MNIST files are/],
     [['train', '--epochs', 'many'], 2, /--epochs must be a number/],
     [['train', '--epochs', '0'], 2, /at least 1 epoch/],
     [['train', '--dataset', 'cats'], 1, /no dataset "cats"/],

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../../src-main/store/database';
@@ -8,7 +8,7 @@ import type { ImportContext } from '../../../src-main/datasets/import-context';
 import { listDatasets, getDatasetReport } from '../../../src-main/store/datasets';
 import { listImages, countImages, splitIndex } from '../../../src-main/store/images';
 import { openPixelCache } from '../../../src-main/datasets/dataset-store';
-import type { FolderImportArgs, ImportReport } from '../../../src-main/api/contract';
+import type { FolderImportArgs } from '../../../src-main/api/contract';
 import { makeImage, pngBomb, writeTree } from '../../helpers/image-folder';
 import { useTempDirs } from '../../helpers/temp-dir';
 
@@ -236,4 +236,3 @@ describe('importing an image folder', () => {
   });
 });
 
-export type { ImportReport };
