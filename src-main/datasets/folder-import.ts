@@ -81,7 +81,7 @@ export async function importImageFolder(
     const firstWithHash = new Map<string, string>();
     const total = scan.files.length;
     const inFlight: Array<Promise<Decoded>> = [];
-    const parallel = Math.max(2, availableParallelism());
+    const parallel = 2 * availableParallelism();
     for (let i = 0, next = 0; i < total; i++) {
       while (next < total && next < i + parallel) inFlight.push(decodeOrSkip(scan.files[next++].absolutePath, options));
       const result = await inFlight.shift()!;

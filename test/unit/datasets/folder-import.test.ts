@@ -235,4 +235,3 @@ describe('importing an image folder', () => {
     db.close();
   });
 });
-
