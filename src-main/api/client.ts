@@ -1,4 +1,5 @@
 import type { ApiEvents, ApiMethods, EventChannel, MethodChannel, Result } from './contract';
+import { methodChannels } from './contract';
 
 /** How requests and events travel: Electron IPC in the desktop app, a WebSocket in browser mode. */
 export interface ApiTransport {
@@ -6,26 +7,34 @@ export interface ApiTransport {
   subscribe(event: EventChannel, listener: (payload: unknown) => void): () => void;
 }
 
+type Call<C extends MethodChannel> = (
+  ...args: ApiMethods[C]['args'] extends void ? [] : [ApiMethods[C]['args']]
+) => Promise<Result<ApiMethods[C]['result']>>;
+
+type Domain = MethodChannel extends `${infer D}:${string}` ? D : never;
+
+/** `api.<domain>.<verb>` for every channel `domain:verb` of the contract, derived from it so they cannot drift. */
+type Methods = {
+  [D in Domain]: { [C in MethodChannel as C extends `${D}:${infer V}` ? V : never]: Call<C> };
+};
+
+export type Api = Methods & {
+  on<E extends EventChannel>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
+};
+
 /**
  * The typed API the renderer calls: `api.<domain>.<verb>(args)` answering `Result`s, and `api.on(event, listener)`
- * returning an unsubscribe function. Built once per transport; `Api` is derived from it, never written by hand.
+ * returning an unsubscribe function. Built once per transport from the contract's channel list.
  */
-export function createApiClient(transport: ApiTransport) {
-  const call =
-    <C extends MethodChannel>(channel: C) =>
-    (...args: ApiMethods[C]['args'] extends void ? [] : [ApiMethods[C]['args']]) =>
-      transport.invoke(channel, args[0]) as Promise<Result<ApiMethods[C]['result']>>;
+export function createApiClient(transport: ApiTransport): Api {
+  const methods: Record<string, Record<string, (arg?: unknown) => Promise<Result<unknown>>>> = {};
+  for (const channel of methodChannels) {
+    const [domain, verb] = channel.split(':');
+    methods[domain] ??= {};
+    methods[domain][verb] = (arg?: unknown) => transport.invoke(channel, arg);
+  }
   return {
-    app: { info: call('app:info') },
-    engine: { status: call('engine:status') },
-    datasets: { list: call('datasets:list'), images: call('datasets:images') },
-    presets: { list: call('presets:list') },
-    training: { start: call('training:start'), stop: call('training:stop'), resume: call('training:resume') },
-    runs: { list: call('runs:list'), get: call('runs:get'), reconstructions: call('runs:reconstructions') },
-    on<E extends EventChannel>(event: E, listener: (payload: ApiEvents[E]) => void): () => void {
-      return transport.subscribe(event, listener as (payload: unknown) => void);
-    },
+    ...(methods as unknown as Methods),
+    on: (event, listener) => transport.subscribe(event, listener as (payload: unknown) => void),
   };
 }
-
-export type Api = ReturnType<typeof createApiClient>;

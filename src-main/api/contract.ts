@@ -49,6 +49,7 @@ export type Split = 'train' | 'test';
 export interface DatasetSummary {
   id: number;
   name: string;
+  /** Where it was imported from: a folder, or the set and its folder. */
   source: string;
   width: number;
   height: number;
@@ -67,12 +68,18 @@ export interface ImagePageQuery {
   split: Split;
   offset: number;
   limit: number;
+  /** Only images of this class. */
+  label?: number;
 }
 
 export interface ImageItem {
   id: number;
   label: number;
+  /** Path inside the imported folder (or the IDX file and item number). */
   fileName: string;
+  /** Size of the original picture, when it came from an image file. */
+  origWidth: number | null;
+  origHeight: number | null;
 }
 
 /** Pixels travel as base64 of uint8 HWC images laid back to back, in `images` order. */

@@ -21,6 +21,7 @@ export const argumentSchemas = {
     split: z.enum(['train', 'test']),
     offset: z.number().int().min(0).max(100_000_000),
     limit: z.number().int().min(1).max(500, 'At most 500 images can be read at once.'),
+    label: z.number().int().min(0).max(100_000).optional(),
   }),
   'datasets:import': z.strictObject({
     path,

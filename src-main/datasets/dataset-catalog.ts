@@ -39,18 +39,27 @@ function summarize(db: Database, dataset: datasets.DatasetRow): DatasetSummary {
 /** One page of a split's images with their pixels, for thumbnails. */
 export function readImagePage(db: Database, dataDir: string, query: ImagePageQuery): ImagePage {
   const dataset = requireDataset(db, query.datasetId);
-  const rows = images.listImages(db, dataset.id, query.split, query.offset, query.limit);
+  const rows = images.listImages(db, dataset.id, query.split, query.offset, query.limit, query.label);
   const cache = openPixelCache(dataDir, dataset);
   try {
     return {
       datasetId: dataset.id,
       split: query.split,
-      total: images.countImages(db, dataset.id, query.split),
+      total:
+        query.label === undefined
+          ? images.countImages(db, dataset.id, query.split)
+          : images.countImagesOfLabel(db, dataset.id, query.split, query.label),
       offset: query.offset,
       width: dataset.width,
       height: dataset.height,
       channels: dataset.channels,
-      images: rows.map(({ id, label, fileName }) => ({ id, label, fileName })),
+      images: rows.map(({ id, label, fileName, origWidth, origHeight }) => ({
+        id,
+        label,
+        fileName,
+        origWidth,
+        origHeight,
+      })),
       pixels: Buffer.from(cache.read(rows.map((row) => row.idx))).toString('base64'),
     };
   } finally {

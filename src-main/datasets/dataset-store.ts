@@ -59,6 +59,17 @@ export class DatasetWriter {
     for (const row of rows) this.rows.push({ ...row, idx: this.rows.length });
   }
 
+  /** The labels of the images added so far, in order. */
+  labels(): number[] {
+    return this.rows.map((row) => row.label);
+  }
+
+  /** Replaces the split of every image added so far (e.g. a stratified split over the images that decoded). */
+  setSplits(splits: readonly images.NewImage['split'][]): void {
+    if (splits.length !== this.rows.length) throw new Error(`${splits.length} splits for ${this.rows.length} images`);
+    this.rows.forEach((row, i) => (row.split = splits[i]));
+  }
+
   commit(report?: unknown): number {
     try {
       this.pixels.commit();

@@ -2,7 +2,6 @@ import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import type { FolderImportArgs, ImportReport, SkippedFile } from '../api/contract';
 import { UserError } from '../api/errors';
-import type { Split } from '../store/datasets';
 import { DatasetWriter } from './dataset-store';
 import { scanImageFolder } from './folder-scan';
 import { decodeImageFile, SkipImage, type DecodeOptions, type DecodedImage } from './image-decode';
@@ -61,10 +60,6 @@ export async function importImageFolder(
     );
   }
   const labels = scan.files.map((file) => scan.classNames.indexOf(file.className));
-  const splits: Split[] =
-    testSplit === 'folders'
-      ? scan.files.map((file) => file.split ?? 'train')
-      : stratifiedSplit(labels, testSplit, seed);
 
   const name = chooseDatasetName(ctx.db, args.name, basename(root) || 'Imported images');
   const writer = new DatasetWriter(ctx.db, ctx.dataDir, {
@@ -99,7 +94,8 @@ export async function importImageFolder(
         firstWithHash.set(result.image.contentHash, file.path);
         writer.add(result.image.pixels, [
           {
-            split: splits[i],
+            // A random split is drawn once all files are decoded, so skipped files cannot skew it.
+            split: file.split ?? 'train',
             label: labels[i],
             fileName: file.path,
             contentHash: result.image.contentHash,
@@ -117,6 +113,7 @@ export async function importImageFolder(
         `None of the ${total} files in ${root} could be imported${reasons ? `: ${reasons}` : ''}.`,
       );
     }
+    if (testSplit !== 'folders') writer.setSplits(stratifiedSplit(writer.labels(), testSplit, seed));
     ctx.onProgress({ phase: 'saving', done: total, total, skipped: skipped.length });
     const report: ImportReport = {
       source: root,

@@ -7,6 +7,8 @@ export interface ImageRow {
   split: Split;
   label: number;
   fileName: string;
+  origWidth: number | null;
+  origHeight: number | null;
 }
 
 export interface NewImage {
@@ -19,7 +21,7 @@ export interface NewImage {
   origHeight?: number | null;
 }
 
-const columns = 'id, idx, split, label, file_name AS fileName';
+const columns = 'id, idx, split, label, file_name AS fileName, orig_width AS origWidth, orig_height AS origHeight';
 
 /** Inserts many image rows; call inside the import's transaction. */
 export function insertImages(db: Database, datasetId: number, images: Iterable<NewImage>): void {
@@ -58,11 +60,35 @@ export function classCounts(db: Database, datasetId: number): Array<{ split: Spl
   ).all(datasetId) as Array<{ split: Split; label: number; count: number }>;
 }
 
-export function listImages(db: Database, datasetId: number, split: Split, offset: number, limit: number): ImageRow[] {
+/** One page of a split in pixel-cache order, optionally of one class only. */
+export function listImages(
+  db: Database,
+  datasetId: number,
+  split: Split,
+  offset: number,
+  limit: number,
+  label?: number,
+): ImageRow[] {
+  if (label === undefined) {
+    return statement(
+      db,
+      `SELECT ${columns} FROM images WHERE dataset_id = ? AND split = ? ORDER BY idx LIMIT ? OFFSET ?`,
+    ).all(datasetId, split, limit, offset) as ImageRow[];
+  }
   return statement(
     db,
-    `SELECT ${columns} FROM images WHERE dataset_id = ? AND split = ? ORDER BY idx LIMIT ? OFFSET ?`,
-  ).all(datasetId, split, limit, offset) as ImageRow[];
+    `SELECT ${columns} FROM images WHERE dataset_id = ? AND split = ? AND label = ? ORDER BY idx LIMIT ? OFFSET ?`,
+  ).all(datasetId, split, label, limit, offset) as ImageRow[];
+}
+
+export function countImagesOfLabel(db: Database, datasetId: number, split: Split, label: number): number {
+  return (
+    statement(db, 'SELECT count(*) AS n FROM images WHERE dataset_id = ? AND split = ? AND label = ?').get(
+      datasetId,
+      split,
+      label,
+    ) as { n: number }
+  ).n;
 }
 
 /** Pixel-cache positions and labels of a whole split, in cache order (for training). */

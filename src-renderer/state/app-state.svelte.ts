@@ -3,6 +3,7 @@ import type {
   AppInfo,
   DatasetSummary,
   EngineStatus,
+  ImportProgress,
   Preset,
   Result,
   RunSummary,
@@ -14,6 +15,7 @@ export type Section = 'datasets' | 'train' | 'runs';
 
 interface Notice {
   id: number;
+  kind: 'error' | 'info';
   message: string;
 }
 
@@ -32,6 +34,8 @@ class AppState {
   /** The run shown in Train (the one just started) and Runs (the one clicked). */
   selectedRunId = $state<number | null>(null);
   notices = $state<Notice[]>([]);
+  /** The import in progress (or the last one), for the Datasets page and the status bar. */
+  importProgress = $state.raw<ImportProgress | null>(null);
 
   activeRun = $derived(
     this.runs.find((run) => run.status === 'running') ?? this.runs.find((run) => run.status === 'queued'),
@@ -41,6 +45,7 @@ class AppState {
 
   async load(): Promise<void> {
     api.on('training:progress', (progress) => this.onProgress(progress));
+    api.on('import:progress', (progress) => this.onImportProgress(progress));
     const [info, datasets, presets, runs] = await Promise.all([
       api.app.info(),
       api.datasets.list(),
@@ -78,11 +83,28 @@ class AppState {
 
   report(error: ApiError | string): void {
     const message = typeof error === 'string' ? error : error.message;
-    this.notices = [...this.notices, { id: this.nextNoticeId++, message }];
+    this.notices = [...this.notices, { id: this.nextNoticeId++, kind: 'error', message }];
+  }
+
+  inform(message: string): void {
+    this.notices = [...this.notices, { id: this.nextNoticeId++, kind: 'info', message }];
   }
 
   dismiss(id: number): void {
     this.notices = this.notices.filter((notice) => notice.id !== id);
+  }
+
+  private onImportProgress(progress: ImportProgress): void {
+    this.importProgress = progress;
+    if (progress.status === 'completed') {
+      const skipped = progress.skipped ? `; ${progress.skipped} skipped (see its import report)` : '';
+      this.inform(`Imported ${progress.done.toLocaleString('en-US')} images${skipped}.`);
+      void this.refreshDatasets();
+    } else if (progress.status === 'failed') {
+      this.report(`The import failed: ${progress.error ?? 'unknown error'}`);
+    } else if (progress.status === 'cancelled') {
+      this.inform('The import was cancelled; nothing was saved.');
+    }
   }
 
   private onProgress(progress: TrainingProgress): void {
