@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { openDatabase } from '../src-main/store/database';
 import { dataLayout } from '../src-main/app/paths';
-import { importBuiltinIdx } from '../src-main/datasets/idx-import';
+import { importBuiltin } from '../src-main/datasets/builtin-import';
 import { importImageFolder } from '../src-main/datasets/folder-import';
 import { decodeImageFile } from '../src-main/datasets/image-decode';
 import { parseIdx } from '../src-main/datasets/idx';
@@ -56,7 +56,7 @@ async function child(kind: string, arg: string): Promise<void> {
   let result: Measurement;
   if (kind === 'idx-import') {
     result = await measure(
-      async () => (await importBuiltinIdx(context(dataDir), { dataset: 'fashion-mnist' })).report.imported,
+      async () => (await importBuiltin(context(dataDir), { dataset: 'fashion-mnist' })).report.imported,
     );
   } else if (kind === 'idx-parse') {
     result = await measure(async () => {

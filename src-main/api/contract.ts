@@ -114,11 +114,14 @@ export interface FolderImportArgs {
   exclude?: string[];
 }
 
-export type BuiltinDataset = 'mnist' | 'fashion-mnist' | 'kmnist';
+export type BuiltinDataset = 'mnist' | 'fashion-mnist' | 'kmnist' | 'cifar10';
 
 export interface BuiltinImportArgs {
   dataset: BuiltinDataset;
-  /** The folder with the set's original IDX files (`*-ubyte` or `*-ubyte.gz`). */
+  /**
+   * The folder with the set's original files (IDX `*-ubyte[.gz]`; CIFAR-10 batches, binary or Python). Without it
+   * the files are downloaded from their official location (checked and kept for next time).
+   */
   from?: string;
   name?: string;
 }
@@ -132,7 +135,7 @@ export interface ImportProgress {
   /** What is being imported, for the progress line. */
   label: string;
   status: 'running' | 'completed' | 'failed' | 'cancelled';
-  phase: 'scanning' | 'decoding' | 'saving' | 'finished';
+  phase: 'downloading' | 'scanning' | 'decoding' | 'saving' | 'finished';
   done: number;
   total: number;
   skipped: number;
@@ -149,7 +152,7 @@ export interface SkippedFile {
 
 export interface ImportReport {
   source: string;
-  layout: 'class-folders' | 'train-test-folders' | 'idx-files';
+  layout: 'class-folders' | 'train-test-folders' | 'idx-files' | 'cifar-batches';
   options: Record<string, unknown>;
   /** Files looked at. */
   found: number;

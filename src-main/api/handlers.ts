@@ -12,7 +12,7 @@ import {
   renameDatasetById,
 } from '../datasets/dataset-catalog';
 import { importImageFolder } from '../datasets/folder-import';
-import { builtinDatasets, builtinSourceDir, importBuiltinIdx } from '../datasets/idx-import';
+import { builtinDatasets, builtinSourceDir, importBuiltin } from '../datasets/builtin-import';
 import { requireFolder } from '../datasets/folder-scan';
 import { presets } from '../training/training-config';
 import {
@@ -63,9 +63,9 @@ export function createApiHandlers(
       return { jobId: imports.start(`Importing ${args.path}`, (ctx) => importImageFolder(ctx, args)) };
     },
     'datasets:importBuiltin': (args) => {
-      builtinSourceDir(args);
+      builtinSourceDir(args); // a missing folder is reported now, not after the job starts
       return {
-        jobId: imports.start(`Importing ${builtinDatasets[args.dataset].title}`, (ctx) => importBuiltinIdx(ctx, args)),
+        jobId: imports.start(`Importing ${builtinDatasets[args.dataset].title}`, (ctx) => importBuiltin(ctx, args)),
       };
     },
     'datasets:cancelImport': ({ jobId }) => {

@@ -50,7 +50,7 @@ export const argumentSchemas = {
     exclude: z.array(z.string().min(1).max(1000)).max(10_000).optional(),
   }),
   'datasets:importBuiltin': z.strictObject({
-    dataset: z.enum(['mnist', 'fashion-mnist', 'kmnist']),
+    dataset: z.enum(['mnist', 'fashion-mnist', 'kmnist', 'cifar10']),
     from: path.optional(),
     name: datasetName.optional(),
   }),

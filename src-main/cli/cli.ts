@@ -27,8 +27,9 @@ Commands:
                           --name <text> --size <px, default 64> --channels <1|3, default 3>
                           --fit <cover|contain|stretch> --test-split <fraction|folders> --seed <n>
                           --exclude <class> (repeatable) --background <#rrggbb>
-  import-builtin <set>  Import mnist, fashion-mnist or kmnist from its original IDX files: --from <folder>
-                          (fashion-mnist defaults to Debian's dataset-fashion-mnist package)
+  import-builtin <set>  Import mnist, fashion-mnist, kmnist or cifar10 from its original files: --from <folder>;
+                          without --from the files are downloaded (checked, resumable, kept for next time);
+                          fashion-mnist uses Debian's dataset-fashion-mnist package when it is installed
   train                 Train a run and wait for it:
                           --dataset <name|id>  (default: the sample dataset)
                           --preset <id>        small-conv (default) or small-dense
@@ -275,7 +276,7 @@ async function runCommand(command: string, positionals: string[], flags: Flags, 
         if (!dataset)
           throw new UserError(
             'invalid_argument',
-            'Say which set: ae-studio import-builtin <mnist|fashion-mnist|kmnist>',
+            'Say which set: ae-studio import-builtin <mnist|fashion-mnist|kmnist|cifar10>',
           );
         const { jobId } = await call(handlers, 'datasets:importBuiltin', {
           dataset: dataset as BuiltinDataset,

@@ -6,11 +6,19 @@ import { makeImage, writeTree } from '../../helpers/image-folder';
 
 const bin = fileURLToPath(new URL('../../../bin/ae-studio.mjs', import.meta.url));
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { timeout: 120_000, env: { ...process.env, ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -79,11 +87,23 @@ describe('ae-studio command line', () => {
     expect(shown.stdout).toMatch(/Moods\s+32x32x1\s+3 train \/ 0 test[\s\S]*sad\/notes\.txt: not an image/);
   });
 
+  it('downloads a standard set when no folder is given, and says so plainly when offline', async () => {
+    // A mirror address where nothing listens stands in for a machine without a network.
+    const { code, stdout } = await cli(['import-builtin', 'mnist', '--json', '--data-dir', tempDir()], {
+      AE_STUDIO_DOWNLOAD_MIRROR: 'http://127.0.0.1:1',
+    });
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/Cannot reach 127\.0\.0\.1:1 .*You seem to be offline/) },
+    });
+  });
+
   it.each([
     [['import'], 2, /Say which folder to import/],
     [['import', '/nonexistent/folder'], 1, /does not exist/],
     [['import-builtin', 'cifar100'], 2, /dataset/],
-    [['import-builtin', 'mnist'], 2, /Say where the MNIST files are/],
+    [['import-builtin', 'mnist', '--from', '/nonexistent/mnist'], 1, /The folder \/nonexistent\/mnist does not exist/],
     [['train', '--epochs', 'many'], 2, /--epochs must be a number/],
     [['train', '--epochs', '0'], 2, /at least 1 epoch/],
     [['train', '--dataset', 'cats'], 1, /no dataset "cats"/],

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../../src-main/store/database';
 import { dataLayout } from '../../../src-main/app/paths';
-import { importBuiltinIdx } from '../../../src-main/datasets/idx-import';
+import { importBuiltin } from '../../../src-main/datasets/builtin-import';
 import type { ImportContext } from '../../../src-main/datasets/import-context';
 import { listDatasets } from '../../../src-main/store/datasets';
 import { classCounts, splitIndex } from '../../../src-main/store/images';
@@ -57,7 +57,7 @@ describe('importing the standard sets from their IDX files', () => {
     );
     const dataDir = tempDir();
     const db = openDatabase(dataLayout(dataDir).database);
-    const { datasetId, report } = await importBuiltinIdx(context(db, dataDir), { dataset: 'fashion-mnist' });
+    const { datasetId, report } = await importBuiltin(context(db, dataDir), { dataset: 'fashion-mnist' });
     const [dataset] = listDatasets(db);
     expect(dataset).toMatchObject({ id: datasetId, name: 'Fashion-MNIST', width: 28, height: 28, channels: 1 });
     expect(dataset.classNames).toEqual([
@@ -88,7 +88,7 @@ describe('importing the standard sets from their IDX files', () => {
     writeSet(from, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9], [3, 1], true);
     const dataDir = tempDir();
     const db = openDatabase(dataLayout(dataDir).database);
-    await importBuiltinIdx(context(db, dataDir), { dataset: 'mnist', from, name: 'Tiny MNIST' });
+    await importBuiltin(context(db, dataDir), { dataset: 'mnist', from, name: 'Tiny MNIST' });
     const [dataset] = listDatasets(db);
     expect(dataset).toMatchObject({
       name: 'Tiny MNIST',
@@ -137,7 +137,7 @@ describe('importing the standard sets from their IDX files', () => {
     setUp(from);
     const dataDir = tempDir();
     const db = openDatabase(dataLayout(dataDir).database);
-    await expect(importBuiltinIdx(context(db, dataDir), { dataset: 'mnist', from })).rejects.toThrowError(message);
+    await expect(importBuiltin(context(db, dataDir), { dataset: 'mnist', from })).rejects.toThrowError(message);
     expect(listDatasets(db)).toEqual([]);
     expect(existsSync(join(dataDir, 'datasets')) ? readdirSync(join(dataDir, 'datasets')) : []).toEqual([]);
     db.close();

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../src-main/store/database';
+import { dataLayout } from '../../../src-main/app/paths';
+import { importBuiltin } from '../../../src-main/datasets/builtin-import';
+import { parseCifarPython } from '../../../src-main/datasets/cifar';
+import { readPickle } from '../../../src-main/datasets/safe-pickle';
+import { listDatasets } from '../../../src-main/store/datasets';
+import { splitIndex } from '../../../src-main/store/images';
+import { openPixelCache } from '../../../src-main/datasets/dataset-store';
+import { cifarPythonBatch, planarImages, writeCifar } from '../../helpers/cifar-files';
+import { useTempDirs } from '../../helpers/temp-dir';
+
+describe('CIFAR-10 files', () => {
+  const tempDir = useTempDirs();
+
+  it.each(['python', 'binary'] as const)(
+    'imports the %s version: 5 training batches and the test batch, as RGB',
+    async (format) => {
+      const from = tempDir();
+      writeCifar(from, format, 50, 20);
+      const dataDir = tempDir();
+      const db = openDatabase(dataLayout(dataDir).database);
+      const ctx = { db, dataDir, signal: new AbortController().signal, onProgress: () => {} };
+      const { report } = await importBuiltin(ctx, { dataset: 'cifar10', from });
+      expect(report).toMatchObject({ layout: 'cifar-batches', imported: 70 });
+      const [dataset] = listDatasets(db);
+      expect(dataset).toMatchObject({ name: 'CIFAR-10', width: 32, height: 32, channels: 3 });
+      expect(dataset.classNames).toEqual([
+        'airplane',
+        'automobile',
+        'bird',
+        'cat',
+        'deer',
+        'dog',
+        'frog',
+        'horse',
+        'ship',
+        'truck',
+      ]);
+      const train = splitIndex(db, dataset.id, 'train');
+      expect(train.idx.length).toBe(50);
+      expect(splitIndex(db, dataset.id, 'test').idx.length).toBe(20);
+      expect([...train.labels.subarray(0, 12)]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
+      // Planar R, G, B planes become interleaved pixels: image 3 of batch 1 is (3, 4, 5) everywhere.
+      const cache = openPixelCache(dataDir, dataset);
+      const image = cache.read([train.idx[3]]);
+      cache.close();
+      expect([...image.subarray(0, 6)]).toEqual([3, 4, 5, 3, 4, 5]);
+      db.close();
+    },
+  );
+
+  it('reads a batch pickled like the official files without running anything', () => {
+    const batch = parseCifarPython(cifarPythonBatch([7, 2], planarImages(2)), 'data_batch_1');
+    expect([...batch.labels]).toEqual([7, 2]);
+    expect(batch.pixels.length).toBe(2 * 3072);
+  });
+
+  it.each([
+    [
+      'os.system',
+      Buffer.from('\x80\x02cos\nsystem\nq\x00U\x06whoamiq\x01\x85q\x02Rq\x03.', 'latin1'),
+      /asks to run "os\.system".*refused/,
+    ],
+    [
+      'builtins.eval',
+      Buffer.from('\x80\x04\x8c\x08builtins\x8c\x04eval\x93\x8c\x051+1\x85R.', 'latin1'),
+      /asks to run "builtins\.eval"/,
+    ],
+    ['an object instance', Buffer.from('\x80\x02(i__main__\nEvil\n.', 'latin1'), /opcode 0x69/],
+    ['a truncated file', cifarPythonBatch([1], planarImages(1)).subarray(0, 500), /ends too early/],
+    ['plain text', Buffer.from('hello world', 'latin1'), /data_batch_1 is not a readable data pickle/],
+  ])('refuses a pickle with %s', (_, bytes, message) => {
+    expect(() => readPickle(bytes, 'data_batch_1')).toThrowError(message);
+  });
+
+  it('says which file is not a CIFAR batch', async () => {
+    const from = tempDir();
+    writeCifar(from, 'binary', 10, 5);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(`${from}/cifar-10-batches-bin/data_batch_3.bin`, Buffer.alloc(3000));
+    const dataDir = tempDir();
+    const db = openDatabase(dataLayout(dataDir).database);
+    const ctx = { db, dataDir, signal: new AbortController().signal, onProgress: () => {} };
+    await expect(importBuiltin(ctx, { dataset: 'cifar10', from })).rejects.toThrowError(
+      /data_batch_3\.bin is not a CIFAR-10 binary batch: its size is not a whole number of 3073-byte records/,
+    );
+    expect(listDatasets(db)).toEqual([]);
+    db.close();
+  });
+});
