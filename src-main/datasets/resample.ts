@@ -24,11 +24,15 @@ function axisWeights(srcStart: number, srcLength: number, dstLength: number, lim
       const from = srcStart + o * scale;
       const to = from + scale;
       let t = 0;
+      let last = Math.min(Math.max(Math.floor(from), 0), limit - 1);
       for (let s = Math.floor(from); s < Math.ceil(to) && t < taps; s++, t++) {
         const covered = Math.min(to, s + 1) - Math.max(from, s);
-        index[base + t] = Math.min(Math.max(s, 0), limit - 1);
+        last = Math.min(Math.max(s, 0), limit - 1);
+        index[base + t] = last;
         weight[base + t] = covered / scale;
       }
+      // Unused taps read the last pixel with weight 0, so every index stays inside the footprint.
+      for (; t < taps; t++) index[base + t] = last;
     } else {
       const centre = Math.min(Math.max(srcStart + (o + 0.5) * scale - 0.5, 0), limit - 1);
       const left = Math.floor(centre);
@@ -75,34 +79,22 @@ export function resampleToSquare(
   const xs = axisWeights(sx, sw, dw, width);
   const ys = axisWeights(sy, sh, dh, height);
 
-  // Pass 1: every source row the output reads, resized horizontally (channel loops written out: this is hot).
-  const rows = new Float32Array(height * dw * channels);
+  // Pass 1: the source rows the output reads, resized horizontally. A plain Uint8Array view keeps element access
+  // monomorphic (sharp hands over Buffers, tests Uint8Arrays), which matters in this loop.
+  const pixels = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+  const rowStride = dw * channels;
+  const rows = new Float32Array(height * rowStride);
+  let firstRow = height;
+  let lastRow = 0;
+  for (const row of ys.index) {
+    if (row < firstRow) firstRow = row;
+    if (row > lastRow) lastRow = row;
+  }
   const { index: xi, weight: xw, taps: xt } = xs;
-  for (let y = 0; y < height; y++) {
-    const rowIn = y * width * channels;
-    let o3 = y * dw * channels;
-    for (let o = 0; o < dw; o++) {
-      const base = o * xt;
-      if (channels === 3) {
-        let r = 0;
-        let g = 0;
-        let b = 0;
-        for (let t = 0; t < xt; t++) {
-          const w = xw[base + t];
-          const i = rowIn + xi[base + t] * 3;
-          r += src[i] * w;
-          g += src[i + 1] * w;
-          b += src[i + 2] * w;
-        }
-        rows[o3++] = r;
-        rows[o3++] = g;
-        rows[o3++] = b;
-      } else {
-        let v = 0;
-        for (let t = 0; t < xt; t++) v += src[rowIn + xi[base + t]] * xw[base + t];
-        rows[o3++] = v;
-      }
-    }
+  const offsets = Int32Array.from(xi, (i) => i * channels);
+  for (let y = firstRow; y <= lastRow; y++) {
+    if (channels === 3) horizontal3(pixels, y * width * 3, rows, y * rowStride, offsets, xw, xt, dw);
+    else horizontal1(pixels, y * width, rows, y * rowStride, offsets, xw, xt, dw);
   }
   // Pass 2: vertically, into the output square.
   const out = new Uint8Array(size * size * channels);
@@ -111,7 +103,7 @@ export function resampleToSquare(
     for (let p = 0; p < size * size; p++) for (let c = 0; c < channels; c++) out[p * channels + c] = fill[c];
   }
   const { index: yi, weight: yw, taps: yt } = ys;
-  const rowLength = dw * channels;
+  const rowLength = rowStride;
   const acc = new Float32Array(rowLength);
   for (let o = 0; o < dh; o++) {
     const base = o * yt;
@@ -131,4 +123,49 @@ export function resampleToSquare(
     }
   }
   return out;
+}
+
+function horizontal3(
+  src: Uint8Array,
+  rowIn: number,
+  rows: Float32Array,
+  rowOut: number,
+  offsets: Int32Array,
+  weights: Float32Array,
+  taps: number,
+  dw: number,
+): void {
+  let out = rowOut;
+  for (let o = 0, base = 0; o < dw; o++, base += taps) {
+    let r = 0;
+    let g = 0;
+    let b = 0;
+    for (let t = 0; t < taps; t++) {
+      const w = weights[base + t];
+      const i = rowIn + offsets[base + t];
+      r += src[i] * w;
+      g += src[i + 1] * w;
+      b += src[i + 2] * w;
+    }
+    rows[out++] = r;
+    rows[out++] = g;
+    rows[out++] = b;
+  }
+}
+
+function horizontal1(
+  src: Uint8Array,
+  rowIn: number,
+  rows: Float32Array,
+  rowOut: number,
+  offsets: Int32Array,
+  weights: Float32Array,
+  taps: number,
+  dw: number,
+): void {
+  for (let o = 0, base = 0; o < dw; o++, base += taps) {
+    let v = 0;
+    for (let t = 0; t < taps; t++) v += src[rowIn + offsets[base + t]] * weights[base + t];
+    rows[rowOut + o] = v;
+  }
 }
