@@ -31,6 +31,8 @@ class AppState {
   runs = $state.raw<RunSummary[]>([]);
   /** Latest progress per run id, for runs that reported since the window opened. */
   progress = $state.raw<Record<number, TrainingProgress>>({});
+  /** The dataset the Train form starts with ("Train on this…" sets it). */
+  trainDatasetId = $state<number | null>(null);
   /** The run shown in Train (the one just started) and Runs (the one clicked). */
   selectedRunId = $state<number | null>(null);
   notices = $state<Notice[]>([]);

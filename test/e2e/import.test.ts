@@ -116,6 +116,15 @@ describe('importing a folder in the browser', () => {
     await page.setViewportSize({ width: 1280, height: 820 });
   });
 
+  it('opens Train with the dataset chosen by "Train on this…"', async () => {
+    const { page } = app;
+    await page.getByRole('article', { name: 'wardrobe' }).getByRole('button', { name: 'Train on this…' }).click();
+    const select = page.getByRole('combobox', { name: 'Dataset' });
+    await select.waitFor();
+    expect(await select.locator('option:checked').textContent()).toBe('wardrobe (28×28)');
+    await page.getByRole('button', { name: 'Datasets', exact: true }).click();
+  });
+
   it('renames and deletes the dataset, leaving the sample alone', async () => {
     const { page } = app;
     const card = page.getByRole('article', { name: 'wardrobe' });
