@@ -6,9 +6,10 @@ import * as runs from '../store/runs';
 import * as metrics from '../store/metrics';
 import * as checkpoints from '../store/checkpoints';
 import * as artifacts from '../store/artifacts';
-import { getDataset } from '../store/datasets';
+import { getDataset, type DatasetRow } from '../store/datasets';
 import { splitIndex } from '../store/images';
 import { openPixelCache } from '../datasets/dataset-store';
+import { SplitPixels } from './split-pixels';
 import { dataLayout } from '../app/paths';
 import { writeFileAtomic } from '../app/files';
 import type { EngineStatus } from '../engine/select-engine';
@@ -31,6 +32,8 @@ export interface TrainRunContext {
   runId: number;
   shouldStop(): boolean;
   onProgress(progress: TrainingProgress): void;
+  /** Splits larger than this are read from the cache file batch by batch (default: split-pixels.ts). */
+  preloadLimitBytes?: number;
   /** Lets queued messages (a stop request) in between batches. */
   yieldToEvents(): Promise<void>;
 }
@@ -67,23 +70,6 @@ export function reconstructionLoss(
   });
 }
 
-/** Fills `out` with images `order[from..to)` of `pixels`, scaled to [0, 1]. */
-function fillBatch(
-  pixels: Uint8Array,
-  imageBytes: number,
-  order: ArrayLike<number>,
-  from: number,
-  to: number,
-  out: Float32Array,
-): number {
-  let o = 0;
-  for (let k = from; k < to; k++) {
-    const start = order[k] * imageBytes;
-    for (let j = 0; j < imageBytes; j++) out[o++] = pixels[start + j] / 255;
-  }
-  return to - from;
-}
-
 /** Trains one stored run from its last checkpoint (or from scratch) to its configured epochs. */
 export async function trainRun(ctx: TrainRunContext): Promise<TrainRunResult> {
   const { tf, db, runId } = ctx;
@@ -101,23 +87,40 @@ export async function trainRun(ctx: TrainRunContext): Promise<TrainRunResult> {
 }
 
 async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<TrainRunResult> {
-  const { tf, db, dataDir, runId, engine } = ctx;
+  const { db, runId, engine } = ctx;
   if (!runs.markRunStarted(db, runId, engine.name, process.pid)) {
     return { status: run.status, error: `Run ${runId} is not queued (it is ${run.status}); nothing to do.` };
   }
   const config = trainingConfigSchema.parse(JSON.parse(run.config));
   const dataset = getDataset(db, run.datasetId);
   if (!dataset) throw new Error(`The dataset of run ${runId} no longer exists.`);
-  const shape: ImageShape = [dataset.height, dataset.width, dataset.channels];
-  const imageBytes = dataset.width * dataset.height * dataset.channels;
   const trainSplit = splitIndex(db, dataset.id, 'train');
   const testSplit = splitIndex(db, dataset.id, 'test');
   if (trainSplit.idx.length === 0) throw new Error(`The dataset "${dataset.name}" has no training images.`);
 
-  const cache = openPixelCache(dataDir, dataset);
-  const trainPixels = cache.read(trainSplit.idx);
-  const testPixels = cache.read(testSplit.idx);
-  cache.close();
+  const cache = openPixelCache(ctx.dataDir, dataset);
+  try {
+    const train = new SplitPixels(cache, trainSplit.idx, ctx.preloadLimitBytes);
+    const test = new SplitPixels(cache, testSplit.idx, ctx.preloadLimitBytes);
+    return await trainOpened(ctx, config, dataset, train, test, testSplit.idx);
+  } finally {
+    cache.close();
+  }
+}
+
+/** The training loop proper, over a run's opened splits. */
+async function trainOpened(
+  ctx: TrainRunContext,
+  config: TrainingConfig,
+  dataset: DatasetRow,
+  trainPixels: SplitPixels,
+  testPixels: SplitPixels,
+  testIdx: Int32Array,
+): Promise<TrainRunResult> {
+  const { tf, db, dataDir, runId, engine } = ctx;
+  const shape: ImageShape = [dataset.height, dataset.width, dataset.channels];
+  const imageBytes = dataset.width * dataset.height * dataset.channels;
+  const trainCount = trainPixels.count;
 
   const runDir = dataLayout(dataDir).runDir(runId);
   const latest = checkpoints.latestCheckpoint(db, runId);
@@ -136,7 +139,7 @@ async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<Trai
   const previousElapsed = metrics.listMetrics(db, runId, 'epoch').at(-1)?.elapsedMs ?? 0;
 
   const trainable = model.trainableWeights.map((w) => w.read() as tfType.Variable);
-  const batches = Math.ceil(trainSplit.idx.length / config.batchSize);
+  const batches = Math.ceil(trainCount / config.batchSize);
   const batchBuffer = new Float32Array(config.batchSize * imageBytes);
   const sessionStart = performance.now();
   let trainMs = 0;
@@ -150,7 +153,7 @@ async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<Trai
     if (!force && now - lastProgress < progressIntervalMs) return;
     lastProgress = now;
     const rate = trainMs > 0 ? (imagesSeen / trainMs) * 1000 : null;
-    const remainingImages = (config.epochs - p.epoch) * trainSplit.idx.length + (batches - p.batch) * config.batchSize;
+    const remainingImages = (config.epochs - p.epoch) * trainCount + (batches - p.batch) * config.batchSize;
     const epochsDoneHere = Math.max(1, p.epoch - startEpoch);
     const evalPerEpoch = evalMs / epochsDoneHere;
     ctx.onProgress({
@@ -169,7 +172,7 @@ async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<Trai
   };
 
   for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
-    const order = epochOrder(trainSplit.idx.length, config.seed, epoch);
+    const order = epochOrder(trainCount, config.seed, epoch);
     let lossSum = 0;
     let lossCount = 0;
     for (let b = 0; b < batches; b++) {
@@ -179,9 +182,7 @@ async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<Trai
         return { status: 'stopped', error: null };
       }
       const t0 = performance.now();
-      const n = fillBatch(
-        trainPixels,
-        imageBytes,
+      const n = trainPixels.fill(
         order,
         b * config.batchSize,
         Math.min((b + 1) * config.batchSize, order.length),
@@ -217,13 +218,12 @@ async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<Trai
     const e0 = performance.now();
     progress({ phase: 'evaluating', epoch, batch: batches, trainLoss: lossSum / lossCount }, true);
     const trainLoss = lossSum / lossCount;
-    const testLoss =
-      testSplit.idx.length > 0 ? evaluate(tf, model, config, testPixels, testSplit.idx.length, shape) : null;
+    const testLoss = testPixels.count > 0 ? evaluate(tf, model, config, testPixels, shape) : null;
     lastTestLoss = testLoss;
     const epochDir = join(runDir, 'checkpoints', `epoch-${String(epoch).padStart(4, '0')}`);
     mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
     await writeCheckpoint(tf, epochDir, model, optimizer, { epoch });
-    writeGallery(tf, db, dataDir, runId, epoch, model, testPixels, testSplit, shape);
+    writeGallery(tf, db, dataDir, runId, epoch, model, testPixels, testIdx, shape);
     evalMs += performance.now() - e0;
     const elapsedMs = previousElapsed + performance.now() - sessionStart;
     db.transaction(() => {
@@ -248,16 +248,16 @@ function evaluate(
   tf: typeof tfType,
   model: tfType.LayersModel,
   config: TrainingConfig,
-  pixels: Uint8Array,
-  count: number,
+  pixels: SplitPixels,
   shape: ImageShape,
 ): number {
   const imageBytes = shape[0] * shape[1] * shape[2];
   const buffer = new Float32Array(evalBatch * imageBytes);
+  const count = pixels.count;
   const identity = Int32Array.from({ length: count }, (_, i) => i);
   let sum = 0;
   for (let start = 0; start < count; start += evalBatch) {
-    const n = fillBatch(pixels, imageBytes, identity, start, Math.min(start + evalBatch, count), buffer);
+    const n = pixels.fill(identity, start, Math.min(start + evalBatch, count), buffer);
     sum +=
       tf
         .tidy(() => {
@@ -277,16 +277,16 @@ function writeGallery(
   runId: number,
   epoch: number,
   model: tfType.LayersModel,
-  testPixels: Uint8Array,
-  testSplit: { idx: Int32Array },
+  testPixels: SplitPixels,
+  testIdx: Int32Array,
   shape: ImageShape,
 ): void {
-  const n = Math.min(galleryImages, testSplit.idx.length);
+  const n = Math.min(galleryImages, testIdx.length);
   if (n === 0) return;
   const imageBytes = shape[0] * shape[1] * shape[2];
   const { reconstructed, errors } = tf.tidy(() => {
     const x = tf.tensor4d(
-      Float32Array.from(testPixels.subarray(0, n * imageBytes), (v) => v / 255),
+      Float32Array.from(testPixels.firstImages(n), (v) => v / 255),
       [n, ...shape],
     );
     const y = model.predict(x) as tfType.Tensor;
@@ -304,6 +304,6 @@ function writeGallery(
     kind: 'reconstructions',
     epoch,
     path: relative(dataDir, file),
-    meta: { cacheIndices: Array.from(testSplit.idx.subarray(0, n)), mse: Array.from(errors) },
+    meta: { cacheIndices: Array.from(testIdx.subarray(0, n)), mse: Array.from(errors) },
   });
 }

@@ -39,9 +39,16 @@ function setUp(tempDir: () => string, runConfig: TrainingConfig): { db: Database
   return { db, dataDir, runId };
 }
 
-async function train(db: Database, dataDir: string, runId: number, stopAfterBatches = Infinity) {
+async function train(
+  db: Database,
+  dataDir: string,
+  runId: number,
+  stopAfterBatches = Infinity,
+  preloadLimitBytes?: number,
+) {
   let batches = 0;
   return trainRun({
+    preloadLimitBytes,
     tf,
     engine,
     db,
@@ -102,17 +109,18 @@ describe('trainRun (WebAssembly engine, real Fashion-MNIST images)', () => {
     },
   );
 
-  it('gives identical losses for the same seed', async () => {
-    const losses = async () => {
+  it('gives identical losses for the same seed, whether the split is in memory or read batch by batch', async () => {
+    const losses = async (preloadLimitBytes?: number) => {
       const { db, dataDir, runId } = setUp(tempDir, config({ epochs: 1 }));
-      await train(db, dataDir, runId);
+      await train(db, dataDir, runId, Infinity, preloadLimitBytes);
       const values = listMetrics(db, runId, 'batch').map((m) => m.trainLoss);
       db.close();
       return values;
     };
-    const [a, b] = [await losses(), await losses()];
+    const [a, b, streamed] = [await losses(), await losses(), await losses(0)];
     expect(a.length).toBe(trainCount / 32);
     expect(a).toEqual(b);
+    expect(streamed).toEqual(a);
   });
 
   it('stops between batches and resumes from the last checkpoint to the same result as an unbroken run', async () => {
