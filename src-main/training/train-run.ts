@@ -283,7 +283,6 @@ function writeGallery(
 ): void {
   const n = Math.min(galleryImages, testIdx.length);
   if (n === 0) return;
-  const imageBytes = shape[0] * shape[1] * shape[2];
   const { reconstructed, errors } = tf.tidy(() => {
     const x = tf.tensor4d(
       Float32Array.from(testPixels.firstImages(n), (v) => v / 255),
