@@ -10,6 +10,8 @@ export default defineConfig({
         input: {
           index: resolve('src-main/electron/main.ts'),
           'training-worker': resolve('src-main/training/training-worker.ts'),
+          // Worker threads that decode JPEGs during imports.
+          'jpeg-worker': resolve('src-main/datasets/jpeg-worker.ts'),
         },
       },
     },

@@ -6,6 +6,7 @@ import { DatasetWriter } from './dataset-store';
 import { scanImageFolder } from './folder-scan';
 import { decodeImageFile, SkipImage, type DecodeOptions, type DecodedImage } from './image-decode';
 import { stratifiedSplit } from './split';
+import { JpegPool } from './jpeg-pool';
 import { chooseDatasetName, throwIfCancelled, type ImportContext } from './import-context';
 
 export const folderImportDefaults = {
@@ -19,9 +20,9 @@ export const folderImportDefaults = {
 
 type Decoded = { ok: true; image: DecodedImage } | { ok: false; reason: string };
 
-async function decodeOrSkip(path: string, options: DecodeOptions): Promise<Decoded> {
+async function decodeOrSkip(path: string, options: DecodeOptions, jpegPool: JpegPool | undefined): Promise<Decoded> {
   try {
-    return { ok: true, image: await decodeImageFile(path, options) };
+    return { ok: true, image: await decodeImageFile(path, options, jpegPool) };
   } catch (err) {
     if (err instanceof SkipImage) return { ok: false, reason: err.message };
     return { ok: false, reason: `cannot be decoded (${(err as Error).message})` };
@@ -72,13 +73,15 @@ export async function importImageFolder(
   });
   const skipped: SkippedFile[] = [...scan.skipped];
   let duplicates = 0;
+  const jpegPool = JpegPool.open();
   try {
     const firstWithHash = new Map<string, string>();
     const total = scan.files.length;
     const inFlight: Array<Promise<Decoded>> = [];
     const parallel = 2 * availableParallelism();
     for (let i = 0, next = 0; i < total; i++) {
-      while (next < total && next < i + parallel) inFlight.push(decodeOrSkip(scan.files[next++].absolutePath, options));
+      while (next < total && next < i + parallel)
+        inFlight.push(decodeOrSkip(scan.files[next++].absolutePath, options, jpegPool));
       const result = await inFlight.shift()!;
       throwIfCancelled(ctx.signal);
       const file = scan.files[i];
@@ -129,5 +132,7 @@ export async function importImageFolder(
   } catch (err) {
     writer.abort();
     throw err;
+  } finally {
+    await jpegPool?.close();
   }
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { readImageHeader, type ImageHeader } from './image-header';
 import { resampleToSquare } from './resample';
+import type { JpegPool } from './jpeg-pool';
 
 export type Fit = 'cover' | 'contain' | 'stretch';
 
@@ -84,7 +85,11 @@ async function libvipsHeader(bytes: Buffer, format: ImageHeader['format'] | unde
  * Decodes one image file by its content (not its extension), honours its EXIF orientation, flattens transparency
  * onto the background and resizes it to size x size uint8 pixels (grey or RGB).
  */
-export async function decodeImageFile(path: string, options: DecodeOptions): Promise<DecodedImage> {
+export async function decodeImageFile(
+  path: string,
+  options: DecodeOptions,
+  jpegPool?: JpegPool,
+): Promise<DecodedImage> {
   const bytes = await readImageBytes(path);
   const contentHash = createHash('sha256').update(bytes).digest('hex');
   const quick = readImageHeader(bytes);
@@ -96,6 +101,21 @@ export async function decodeImageFile(path: string, options: DecodeOptions): Pro
   }
   const rotated = header.orientation >= 5;
   const [width, height] = rotated ? [header.height, header.width] : [header.width, header.height];
+  const shrinkWhileDecoding = header.width * header.height >= largePhotoPixels;
+
+  // Plain small JPEGs (most photo folders) go to the WebAssembly decoder threads; anything else, or any failure
+  // there, takes the libvips path below, which also names what is wrong with a bad file.
+  if (
+    jpegPool &&
+    header.format === 'jpeg' &&
+    header.simple &&
+    header.orientation === 1 &&
+    !shrinkWhileDecoding &&
+    endsWithJpegEnd(bytes)
+  ) {
+    const result = await jpegPool.decode(bytes, options);
+    if ('pixels' in result) return { pixels: result.pixels, width, height, contentHash };
+  }
 
   try {
     let pipeline = sharp(bytes, { limitInputPixels: maxInputPixels, failOn: 'truncated', pages: 1 });
@@ -104,7 +124,6 @@ export async function decodeImageFile(path: string, options: DecodeOptions): Pro
     if (header.hasAlpha) pipeline = pipeline.flatten({ background: options.background });
     // Large photos: let libvips shrink while decoding (JPEG decodes at 1/2..1/8 scale), far cheaper than decoding
     // every pixel. Small ones: decode once and resize in JS, cheaper than a second libvips pass at these sizes.
-    const shrinkWhileDecoding = header.width * header.height >= largePhotoPixels;
     if (shrinkWhileDecoding) {
       pipeline = pipeline.resize(options.size, options.size, {
         fit: fits[options.fit],
@@ -133,6 +152,14 @@ export async function decodeImageFile(path: string, options: DecodeOptions): Pro
     if (truncation.test(message)) throw new SkipImage(truncatedReason);
     throw new SkipImage(`damaged image (${message.split('\n')[0].slice(0, 120)})`);
   }
+}
+
+/**
+ * A whole JPEG ends with the EOI marker. mozjpeg quietly fills in a file cut short, so such files (and any with
+ * bytes after the marker) go to libvips, which reports truncation.
+ */
+function endsWithJpegEnd(bytes: Uint8Array): boolean {
+  return bytes.length > 4 && bytes[bytes.length - 2] === 0xff && bytes[bytes.length - 1] === 0xd9;
 }
 
 /** Reduces the bands libvips returned to what was asked for (grey + alpha, or an unexpected extra band). */

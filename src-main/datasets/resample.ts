@@ -1,5 +1,7 @@
 import type { Fit } from './image-decode';
 
+let scratch = new Float32Array(0);
+
 /** Per output position: the source indices it reads and their weights (summing to 1). */
 interface AxisWeights {
   index: Int32Array;
@@ -64,6 +66,8 @@ export function resampleToSquare(
   size: number,
   fit: Fit,
   background: string,
+  /** Bytes per source pixel when it differs from `channels`: 4 reads RGB out of RGBA without a copy. */
+  sourceStride: number = channels,
 ): Uint8Array {
   let [sx, sy, sw, sh] = [0, 0, width, height];
   let [dx, dy, dw, dh] = [0, 0, size, size];
@@ -83,7 +87,9 @@ export function resampleToSquare(
   // monomorphic (sharp hands over Buffers, tests Uint8Arrays), which matters in this loop.
   const pixels = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
   const rowStride = dw * channels;
-  const rows = new Float32Array(height * rowStride);
+  // One scratch buffer, grown when needed: a new 150 kB array per image keeps the garbage collector busy.
+  if (scratch.length < height * rowStride) scratch = new Float32Array(height * rowStride);
+  const rows = scratch;
   let firstRow = height;
   let lastRow = 0;
   for (const row of ys.index) {
@@ -91,10 +97,10 @@ export function resampleToSquare(
     if (row > lastRow) lastRow = row;
   }
   const { index: xi, weight: xw, taps: xt } = xs;
-  const offsets = Int32Array.from(xi, (i) => i * channels);
+  const offsets = Int32Array.from(xi, (i) => i * sourceStride);
   for (let y = firstRow; y <= lastRow; y++) {
-    if (channels === 3) horizontal3(pixels, y * width * 3, rows, y * rowStride, offsets, xw, xt, dw);
-    else horizontal1(pixels, y * width, rows, y * rowStride, offsets, xw, xt, dw);
+    if (channels === 3) horizontal3(pixels, y * width * sourceStride, rows, y * rowStride, offsets, xw, xt, dw);
+    else horizontal1(pixels, y * width * sourceStride, rows, y * rowStride, offsets, xw, xt, dw);
   }
   // Pass 2: vertically, into the output square.
   const out = new Uint8Array(size * size * channels);

@@ -20,13 +20,13 @@ export interface Engine {
 }
 
 export const engineEnv = 'AE_STUDIO_ENGINE';
-const require = createRequire(import.meta.url);
+const requireHere = createRequire(import.meta.url);
 
 type Attempt = { ok: true; label: string; detail: string } | { ok: false; reason: string };
 
 function isInstalled(pkg: string): boolean {
   try {
-    require.resolve(pkg);
+    requireHere.resolve(pkg);
     return true;
   } catch {
     return false;
@@ -57,7 +57,7 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
     }
   }
   try {
-    require(pkg);
+    requireHere(pkg);
     await tf.setBackend('tensorflow');
     await tf.ready();
     return {

@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { WorkerHandle } from './training-supervisor';
 import type { FromWorker } from './worker-protocol';
 
-const require = createRequire(import.meta.url);
+const requireHere = createRequire(import.meta.url);
 
 /**
  * Starts the training worker as a plain Node child process running the TypeScript source through tsx: the transport
@@ -13,7 +13,7 @@ const require = createRequire(import.meta.url);
 export function spawnNodeWorker(): WorkerHandle {
   const entry = fileURLToPath(new URL('./training-worker.ts', import.meta.url));
   const child = fork(entry, [], {
-    execArgv: ['--import', pathToFileURL(require.resolve('tsx')).href],
+    execArgv: ['--import', pathToFileURL(requireHere.resolve('tsx')).href],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' },
   });

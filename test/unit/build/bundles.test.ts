@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { appRoot } from '../../../src-main/app/paths';
+
+/** The desktop app's bundles cannot be launched here (no Electron binary), but the worker bundles run under Node. */
+const out = join(appRoot(), 'out', 'main');
+
+describe('built Electron bundles', () => {
+  it('exist after the build (npm test runs `electron-vite build` first)', () => {
+    for (const file of ['index.js', 'training-worker.js', 'jpeg-worker.js'])
+      expect(existsSync(join(out, file)), file).toBe(true);
+    expect(existsSync(join(appRoot(), 'out', 'preload', 'index.cjs'))).toBe(true);
+    expect(readFileSync(join(appRoot(), 'out', 'renderer', 'index.html'), 'utf8')).toContain('Content-Security-Policy');
+  });
+
+  it('the JPEG worker bundle decodes a JPEG', async () => {
+    const jpeg = await sharp({ create: { width: 90, height: 60, channels: 3, background: '#3366cc' } })
+      .jpeg()
+      .toBuffer();
+    const worker = new Worker(join(out, 'jpeg-worker.js'));
+    const result = await new Promise<{ pixels?: Uint8Array; error?: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.postMessage({
+        id: 1,
+        bytes: jpeg,
+        options: { size: 16, channels: 3, fit: 'cover', background: '#ffffff' },
+      });
+    });
+    await worker.terminate();
+    expect(result.error).toBeUndefined();
+    expect(result.pixels?.length).toBe(16 * 16 * 3);
+    expect(Math.abs(result.pixels![2] - 0xcc)).toBeLessThan(8);
+  });
+
+  it('the training worker bundle loads and refuses to run on its own', async () => {
+    const stderr = await new Promise<string>((resolve) =>
+      execFile(process.execPath, [join(out, 'training-worker.js')], (_error, _stdout, err) => resolve(err)),
+    );
+    expect(stderr).toContain('The training worker must be started by Autoencoder Studio.');
+  });
+});
