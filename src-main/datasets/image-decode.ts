@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { readImageHeader, type ImageHeader } from './image-header';
+import { largePhotoPixels, readImageHeader, type ImageHeader } from './image-header';
 import { resampleToSquare } from './resample';
 import type { JpegPool } from './jpeg-pool';
 
@@ -30,12 +30,11 @@ const formatNames = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
 export const maxInputPixels = 50_000_000;
 /** No photo is this big; refusing larger files keeps memory bounded. */
 export const maxFileBytes = 256 * 1024 * 1024;
-/** Above this many pixels an image is shrunk by libvips while it is decoded. */
-const largePhotoPixels = 400_000;
 
 /** A reason the user can act on, for a file that is skipped. */
 export class SkipImage extends Error {}
 
+const likelyJpeg = /\.(jpe?g|jpe|jfif)$/i;
 const truncation = /premature end|truncated|unexpected end|not enough data/i;
 const truncatedReason = 'truncated image (the file ends too early)';
 const fits = { cover: 'cover', contain: 'contain', stretch: 'fill' } as const;
@@ -90,6 +89,12 @@ export async function decodeImageFile(
   options: DecodeOptions,
   jpegPool?: JpegPool,
 ): Promise<DecodedImage> {
+  // Likely JPEGs go to the WebAssembly decoder threads first, which read, check and decode the file themselves;
+  // anything they do not take (or fail on) is decoded by libvips below, which also names what is wrong.
+  if (jpegPool && likelyJpeg.test(path)) {
+    const fast = await jpegPool.decodeFile(path, options);
+    if ('pixels' in fast) return fast;
+  }
   const bytes = await readImageBytes(path);
   const contentHash = createHash('sha256').update(bytes).digest('hex');
   const quick = readImageHeader(bytes);
@@ -102,20 +107,6 @@ export async function decodeImageFile(
   const rotated = header.orientation >= 5;
   const [width, height] = rotated ? [header.height, header.width] : [header.width, header.height];
   const shrinkWhileDecoding = header.width * header.height >= largePhotoPixels;
-
-  // Plain small JPEGs (most photo folders) go to the WebAssembly decoder threads; anything else, or any failure
-  // there, takes the libvips path below, which also names what is wrong with a bad file.
-  if (
-    jpegPool &&
-    header.format === 'jpeg' &&
-    header.simple &&
-    header.orientation === 1 &&
-    !shrinkWhileDecoding &&
-    endsWithJpegEnd(bytes)
-  ) {
-    const result = await jpegPool.decode(bytes, options);
-    if ('pixels' in result) return { pixels: result.pixels, width, height, contentHash };
-  }
 
   try {
     let pipeline = sharp(bytes, { limitInputPixels: maxInputPixels, failOn: 'truncated', pages: 1 });
@@ -152,14 +143,6 @@ export async function decodeImageFile(
     if (truncation.test(message)) throw new SkipImage(truncatedReason);
     throw new SkipImage(`damaged image (${message.split('\n')[0].slice(0, 120)})`);
   }
-}
-
-/**
- * A whole JPEG ends with the EOI marker. mozjpeg quietly fills in a file cut short, so such files (and any with
- * bytes after the marker) go to libvips, which reports truncation.
- */
-function endsWithJpegEnd(bytes: Uint8Array): boolean {
-  return bytes.length > 4 && bytes[bytes.length - 2] === 0xff && bytes[bytes.length - 1] === 0xd9;
 }
 
 /** Reduces the bands libvips returned to what was asked for (grey + alpha, or an unexpected extra band). */

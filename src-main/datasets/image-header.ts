@@ -129,3 +129,24 @@ function exifOrientation(view: DataView, tiff: number, length: number): number {
   }
   return 1;
 }
+
+/** Above this many pixels an image is shrunk by libvips while it is decoded, rather than decoded whole. */
+export const largePhotoPixels = 400_000;
+
+/**
+ * True for the JPEGs the WebAssembly decoder takes: plain (no ICC profile, not CMYK), upright, small, and complete.
+ * mozjpeg quietly fills in a file cut short, so a file that does not end with the EOI marker (or has bytes after
+ * it) goes to libvips, which reports truncation.
+ */
+export function isPlainSmallJpeg(bytes: Uint8Array, header: ImageHeader | null): boolean {
+  return (
+    header !== null &&
+    header.format === 'jpeg' &&
+    header.simple &&
+    header.orientation === 1 &&
+    header.width * header.height < largePhotoPixels &&
+    bytes.length > 4 &&
+    bytes[bytes.length - 2] === 0xff &&
+    bytes[bytes.length - 1] === 0xd9
+  );
+}

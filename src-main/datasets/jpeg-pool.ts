@@ -3,15 +3,16 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { DecodeOptions } from './image-decode';
+import type { DecodedImage, DecodeOptions } from './image-decode';
 
 export interface JpegJob {
   id: number;
-  bytes: Uint8Array;
+  path: string;
   options: DecodeOptions;
 }
 
-export type JpegResult = { id: number; pixels: Uint8Array } | { id: number; error: string };
+/** A decoded image, or why this path cannot take the file (the caller then uses libvips). */
+export type JpegResult = ({ id: number } & DecodedImage) | { id: number; declined: string };
 
 const requireHere = createRequire(import.meta.url);
 
@@ -31,8 +32,8 @@ function workerEntry(): { file: string; execArgv: string[] } | undefined {
 
 /**
  * A few worker threads decoding plain JPEGs in parallel with the main thread. One pool lives for one import and is
- * closed at its end. A job that fails (damaged file, worker crash) answers with an error, and the caller falls back
- * to sharp, which names the problem.
+ * closed at its end. A file it does not take (not a plain small JPEG, damaged, a crashed thread) is declined, and
+ * the caller falls back to libvips, which names any problem.
  */
 export class JpegPool {
   private readonly workers: Worker[] = [];
@@ -59,8 +60,8 @@ export class JpegPool {
       this.assigned.get(worker)?.delete(result.id);
       this.pending.get(result.id)?.(result);
       this.pending.delete(result.id);
-      // After a failure the decoder's state cannot be trusted: replace the thread (its queued jobs fall back).
-      if ('error' in result) void worker.terminate();
+      // After a decoding failure the decoder's state cannot be trusted: replace the thread.
+      if ('declined' in result && result.declined.startsWith('decoder:')) void worker.terminate();
     });
     // A crashed worker fails its jobs (they fall back to sharp) and is replaced.
     worker.on('error', () => undefined);
@@ -68,7 +69,7 @@ export class JpegPool {
       const index = this.workers.indexOf(worker);
       if (index < 0) return;
       for (const id of this.assigned.get(worker) ?? []) {
-        this.pending.get(id)?.({ id, error: 'the decoding thread stopped' });
+        this.pending.get(id)?.({ id, declined: 'the decoding thread stopped' });
         this.pending.delete(id);
       }
       this.assigned.delete(worker);
@@ -77,13 +78,14 @@ export class JpegPool {
     return worker;
   }
 
-  decode(bytes: Uint8Array, options: DecodeOptions): Promise<JpegResult> {
+  /** Reads, checks and decodes one file on a worker thread. */
+  decodeFile(path: string, options: DecodeOptions): Promise<JpegResult> {
     const id = this.nextId++;
     const worker = this.workers[this.turn++ % this.workers.length];
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
       this.assigned.get(worker)?.add(id);
-      worker.postMessage({ id, bytes, options } satisfies JpegJob);
+      worker.postMessage({ id, path, options } satisfies JpegJob);
     });
   }
 

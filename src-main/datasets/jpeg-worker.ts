@@ -7,8 +7,13 @@ import { parentPort } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import decode, { init } from '@jsquash/jpeg/decode.js';
+import { createHash } from 'node:crypto';
 import { resampleToSquare } from './resample';
+import { isPlainSmallJpeg, readImageHeader } from './image-header';
 import type { JpegJob, JpegResult } from './jpeg-pool';
+
+/** As image-decode.ts: larger files are left to it, which says they are too large. */
+const maxFileBytes = 256 * 1024 * 1024;
 
 const requireHere = createRequire(import.meta.url);
 // Hand the module its bytes: it would otherwise try to fetch them by URL.
@@ -37,20 +42,30 @@ function toGrey(rgba: Uint8ClampedArray, pixels: number): Uint8Array {
   return out;
 }
 
-parentPort!.on('message', async (job: JpegJob) => {
-  let result: JpegResult;
+async function handle(job: JpegJob): Promise<JpegResult> {
+  const { id, path, options } = job;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    return { id, declined: `unreadable (${(err as NodeJS.ErrnoException).code})` };
+  }
+  if (bytes.length === 0 || bytes.length > maxFileBytes) return { id, declined: 'size' };
+  const header = readImageHeader(bytes);
+  if (!header || !isPlainSmallJpeg(bytes, header)) return { id, declined: 'not a plain small JPEG' };
+  const contentHash = createHash('sha256').update(bytes).digest('hex');
   try {
     await ready;
     const image = await decode(
-      job.bytes.buffer.slice(job.bytes.byteOffset, job.bytes.byteOffset + job.bytes.byteLength) as ArrayBuffer,
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
     );
     const rgba = image.data as Uint8ClampedArray;
-    const { size, channels, fit, background } = job.options;
-    const bytes = new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength);
-    // Colour reads RGB straight out of RGBA; greyscale needs the luma computed first.
-    const resized =
+    const { size, channels, fit, background } = options;
+    const view = new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+    // Colour reads RGB straight out of RGBA; greyscale needs the luminance computed first.
+    const pixels =
       channels === 3
-        ? resampleToSquare(bytes, image.width, image.height, 3, size, fit, background, 4)
+        ? resampleToSquare(view, image.width, image.height, 3, size, fit, background, 4)
         : resampleToSquare(
             toGrey(rgba, image.width * image.height),
             image.width,
@@ -60,9 +75,14 @@ parentPort!.on('message', async (job: JpegJob) => {
             fit,
             background,
           );
-    result = { id: job.id, pixels: resized };
+    return { id, pixels, width: image.width, height: image.height, contentHash };
   } catch (err) {
-    result = { id: job.id, error: (err as Error)?.message ?? String(err) };
+    return { id, declined: `decoder: ${(err as Error)?.message ?? String(err)}` };
   }
-  parentPort!.postMessage(result, 'pixels' in result ? [result.pixels.buffer as ArrayBuffer] : []);
+}
+
+parentPort!.on('message', (job: JpegJob) => {
+  void handle(job).then((result) =>
+    parentPort!.postMessage(result, 'pixels' in result ? [result.pixels.buffer as ArrayBuffer] : []),
+  );
 });

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -18,21 +19,21 @@ describe('built Electron bundles', () => {
   });
 
   it('the JPEG worker bundle decodes a JPEG', async () => {
-    const jpeg = await sharp({ create: { width: 90, height: 60, channels: 3, background: '#3366cc' } })
-      .jpeg()
-      .toBuffer();
+    const path = join(mkdtempSync(join(tmpdir(), 'ae-studio-bundle-')), 'blue.jpg');
+    const jpeg = sharp({ create: { width: 90, height: 60, channels: 3, background: '#3366cc' } }).jpeg();
+    writeFileSync(path, await jpeg.toBuffer());
     const worker = new Worker(join(out, 'jpeg-worker.js'));
-    const result = await new Promise<{ pixels?: Uint8Array; error?: string }>((resolve, reject) => {
+    const result = await new Promise<{ pixels?: Uint8Array; declined?: string }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
       worker.postMessage({
         id: 1,
-        bytes: jpeg,
+        path,
         options: { size: 16, channels: 3, fit: 'cover', background: '#ffffff' },
       });
     });
     await worker.terminate();
-    expect(result.error).toBeUndefined();
+    expect(result.declined).toBeUndefined();
     expect(result.pixels?.length).toBe(16 * 16 * 3);
     expect(Math.abs(result.pixels![2] - 0xcc)).toBeLessThan(8);
   });
