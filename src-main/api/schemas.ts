@@ -6,6 +6,12 @@ const none = z.undefined();
 const runRef = z.strictObject({ runId: id });
 const datasetRef = z.strictObject({ datasetId: id });
 const datasetName = z.string().trim().min(1, 'The dataset name cannot be empty.').max(200);
+/** Seeds are 31-bit so they survive every engine's integer handling. */
+const seed = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
 const path = z.string().min(1, 'Choose a folder.').max(4096);
 
 /**
@@ -41,12 +47,7 @@ export const argumentSchemas = {
     testSplit: z
       .union([z.literal('folders'), z.number().min(0).max(0.9, 'At most 90% of the images can go to the test split.')])
       .optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .optional(),
+    seed: seed.optional(),
     exclude: z.array(z.string().min(1).max(1000)).max(10_000).optional(),
   }),
   'datasets:importBuiltin': z.strictObject({
@@ -69,12 +70,7 @@ export const argumentSchemas = {
         epochs: z.number().int().min(1, 'Train for at least 1 epoch.').max(100_000).optional(),
         batchSize: z.number().int().min(1, 'The batch size must be at least 1.').max(4096).optional(),
         learningRate: z.number().positive('The learning rate must be greater than 0.').max(10).optional(),
-        seed: z
-          .number()
-          .int()
-          .min(0)
-          .max(2 ** 31 - 1)
-          .optional(),
+        seed: seed.optional(),
         latent: z.number().int().min(1, 'The latent size must be at least 1.').max(4096).optional(),
       })
       .optional(),
