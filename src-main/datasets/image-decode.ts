@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { largePhotoPixels, readImageHeader, type ImageHeader } from './image-header';
+import { largePhotoPixels, maxFileBytes, readImageHeader, type ImageHeader } from './image-header';
 import { resampleToSquare } from './resample';
 import type { JpegPool } from './jpeg-pool';
 
@@ -28,8 +28,6 @@ const acceptedFormats = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
 const formatNames = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
 /** Refuses decompression bombs from their header, before any pixel is decoded (a 30000x30000 PNG is 900 MP). */
 export const maxInputPixels = 50_000_000;
-/** No photo is this big; refusing larger files keeps memory bounded. */
-export const maxFileBytes = 256 * 1024 * 1024;
 
 /** A reason the user can act on, for a file that is skipped. */
 export class SkipImage extends Error {}

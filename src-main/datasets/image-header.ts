@@ -130,6 +130,9 @@ function exifOrientation(view: DataView, tiff: number, length: number): number {
   return 1;
 }
 
+/** No photo is this big; refusing larger files (before reading them) keeps memory bounded. */
+export const maxFileBytes = 256 * 1024 * 1024;
+
 /** Above this many pixels an image is shrunk by libvips while it is decoded, rather than decoded whole. */
 export const largePhotoPixels = 400_000;
 

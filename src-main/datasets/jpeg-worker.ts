@@ -4,16 +4,13 @@
  * workers use every core (see `npm run bench:import`). Anything unusual stays with sharp (image-decode.ts).
  */
 import { parentPort } from 'node:worker_threads';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import decode, { init } from '@jsquash/jpeg/decode.js';
 import { createHash } from 'node:crypto';
 import { resampleToSquare } from './resample';
-import { isPlainSmallJpeg, readImageHeader } from './image-header';
+import { isPlainSmallJpeg, maxFileBytes, readImageHeader } from './image-header';
 import type { JpegJob, JpegResult } from './jpeg-pool';
-
-/** As image-decode.ts: larger files are left to it, which says they are too large. */
-const maxFileBytes = 256 * 1024 * 1024;
 
 const requireHere = createRequire(import.meta.url);
 // Hand the module its bytes: it would otherwise try to fetch them by URL.
@@ -46,11 +43,13 @@ async function handle(job: JpegJob): Promise<JpegResult> {
   const { id, path, options } = job;
   let bytes: Buffer;
   try {
+    // Size first: empty or oversized files are left to image-decode.ts, which says what is wrong, unread.
+    const size = statSync(path).size;
+    if (size === 0 || size > maxFileBytes) return { id, declined: 'size' };
     bytes = readFileSync(path);
   } catch (err) {
     return { id, declined: `unreadable (${(err as NodeJS.ErrnoException).code})` };
   }
-  if (bytes.length === 0 || bytes.length > maxFileBytes) return { id, declined: 'size' };
   const header = readImageHeader(bytes);
   if (!header || !isPlainSmallJpeg(bytes, header)) return { id, declined: 'not a plain small JPEG' };
   const contentHash = createHash('sha256').update(bytes).digest('hex');
