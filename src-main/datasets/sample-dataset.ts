@@ -5,7 +5,7 @@ import { getSetting, setSetting } from '../store/settings';
 import { findDatasetByName } from '../store/datasets';
 import { resourcesDir } from '../app/paths';
 import type { NewImage } from '../store/images';
-import { parseIdx } from './idx';
+import { parseIdx, type IdxArray } from './idx';
 import { createDataset } from './dataset-store';
 
 export const sampleDatasetName = 'Fashion-MNIST sample';
@@ -25,6 +25,15 @@ const registeredKey = 'sample_dataset_registered';
 /** Every 5th image of each class goes to the test split: a stratified 80/20 split that never changes. */
 const testEvery = 5;
 
+/** The bundled Fashion-MNIST test split: 10,000 28x28 images and their labels. */
+export function readSampleFiles(): { pixels: IdxArray; labels: IdxArray } {
+  const dir = join(resourcesDir(), 'sample', 'fashion-mnist');
+  return {
+    pixels: parseIdx(readFileSync(join(dir, 't10k-images-idx3-ubyte.gz')), 't10k-images-idx3-ubyte.gz'),
+    labels: parseIdx(readFileSync(join(dir, 't10k-labels-idx1-ubyte.gz')), 't10k-labels-idx1-ubyte.gz'),
+  };
+}
+
 /**
  * Registers the bundled Fashion-MNIST test split (10k images) once per data folder, so a new user can train within
  * a minute of opening the app. A user who deletes it is not given it back.
@@ -35,9 +44,7 @@ export function ensureSampleDataset(db: Database, dataDir: string): void {
     setSetting(db, registeredKey, new Date().toISOString());
     return;
   }
-  const dir = join(resourcesDir(), 'sample', 'fashion-mnist');
-  const pixels = parseIdx(readFileSync(join(dir, 't10k-images-idx3-ubyte.gz')), 't10k-images-idx3-ubyte.gz');
-  const labels = parseIdx(readFileSync(join(dir, 't10k-labels-idx1-ubyte.gz')), 't10k-labels-idx1-ubyte.gz');
+  const { pixels, labels } = readSampleFiles();
   const [count, height, width] = pixels.shape;
   const seenPerClass = new Array<number>(fashionMnistClasses.length).fill(0);
   const rows: NewImage[] = [];
