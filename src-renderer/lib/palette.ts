@@ -19,4 +19,4 @@ export function classColour(label: number): string {
   return classColours[label % classColours.length];
 }
 
-export const chartColours = { train: '#0072B2', trainEpoch: '#004b75', test: '#D55E00' };
+export const chartColours = { train: '#0072B2', test: '#D55E00' };
