@@ -14,10 +14,12 @@ import {
 import { importImageFolder } from '../datasets/folder-import';
 import { builtinDatasets, builtinSourceDir, importBuiltin } from '../datasets/builtin-import';
 import { requireFolder } from '../datasets/folder-scan';
-import { presets } from '../training/training-config';
 import {
   getRunDetail,
   listRunSummaries,
+  pauseTraining,
+  planForDataset,
+  presetsFor,
   readReconstructionGallery,
   resumeTraining,
   startTraining,
@@ -83,12 +85,14 @@ export function createApiHandlers(
         throw new UserError('unsupported', 'Type the folder path: browser mode cannot open a folder picker.');
       return host.chooseFolder();
     },
-    'presets:list': () => presets.map((preset) => structuredClone(preset)),
+    'presets:list': (query) => presetsFor(db, query),
+    'models:plan': (query) => planForDataset(db, query),
     'training:start': (args) => startTraining(db, supervisor, args),
+    'training:pause': ({ runId }) => pauseTraining(db, supervisor, runId),
     'training:stop': ({ runId }) => stopTraining(db, supervisor, runId),
     'training:resume': ({ runId }) => resumeTraining(db, supervisor, runId),
-    'runs:list': () => listRunSummaries(db),
-    'runs:get': ({ runId }) => getRunDetail(db, runId),
+    'runs:list': () => listRunSummaries(db, supervisor),
+    'runs:get': ({ runId }) => getRunDetail(db, runId, supervisor),
     'runs:reconstructions': (query) => readReconstructionGallery(db, dataDir, query),
   };
 

@@ -1,17 +1,12 @@
 import { z } from 'zod';
 import type { ApiMethods, MethodChannel } from './contract';
+import { seedSchema, trainingConfigSchema } from '../training/training-config';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const none = z.undefined();
 const runRef = z.strictObject({ runId: id });
 const datasetRef = z.strictObject({ datasetId: id });
 const datasetName = z.string().trim().min(1, 'The dataset name cannot be empty.').max(200);
-/** Seeds are 31-bit so they survive every engine's integer handling. */
-const seed = z
-  .number()
-  .int()
-  .min(0)
-  .max(2 ** 31 - 1);
 const path = z.string().min(1, 'Choose a folder.').max(4096);
 
 /**
@@ -47,7 +42,7 @@ export const argumentSchemas = {
     testSplit: z
       .union([z.literal('folders'), z.number().min(0).max(0.9, 'At most 90% of the images can go to the test split.')])
       .optional(),
-    seed: seed.optional(),
+    seed: seedSchema.optional(),
     exclude: z.array(z.string().min(1).max(1000)).max(10_000).optional(),
   }),
   'datasets:importBuiltin': z.strictObject({
@@ -60,21 +55,14 @@ export const argumentSchemas = {
   'datasets:rename': z.strictObject({ datasetId: id, name: datasetName }),
   'datasets:delete': datasetRef,
   'app:chooseFolder': none,
-  'presets:list': none,
+  'presets:list': z.strictObject({ datasetId: id.optional() }),
+  'models:plan': z.strictObject({ datasetId: id, config: trainingConfigSchema }),
   'training:start': z.strictObject({
     datasetId: id,
-    presetId: z.string().min(1).max(100),
+    config: trainingConfigSchema,
     name: z.string().trim().min(1, 'The run name cannot be empty.').max(200).optional(),
-    overrides: z
-      .strictObject({
-        epochs: z.number().int().min(1, 'Train for at least 1 epoch.').max(100_000).optional(),
-        batchSize: z.number().int().min(1, 'The batch size must be at least 1.').max(4096).optional(),
-        learningRate: z.number().positive('The learning rate must be greater than 0.').max(10).optional(),
-        seed: seed.optional(),
-        latent: z.number().int().min(1, 'The latent size must be at least 1.').max(4096).optional(),
-      })
-      .optional(),
   }),
+  'training:pause': runRef,
   'training:stop': runRef,
   'training:resume': runRef,
   'runs:list': none,

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type {
+  TrainingConfig,
   ApiMethods,
   BuiltinDataset,
   ImageFit,
@@ -15,6 +16,7 @@ import { appName, rendererBuildDir, resolveDataDir } from '../app/paths';
 import { spawnNodeWorker } from '../training/node-worker';
 import { startBrowserServer } from '../server/browser-server';
 import { UserError } from '../api/errors';
+import { configFromFlags } from './train-options';
 
 const usage = `Usage: ae-studio <command> [options]
 
@@ -30,11 +32,18 @@ Commands:
   import-builtin <set>  Import mnist, fashion-mnist, kmnist or cifar10 from its original files: --from <folder>;
                           without --from the files are downloaded (checked, resumable, kept for next time);
                           fashion-mnist uses Debian's dataset-fashion-mnist package when it is installed
+  presets [--dataset D]  List the model presets (adapted to the dataset's image size) with their parameter counts
   train                 Train a run and wait for it:
                           --dataset <name|id>  (default: the sample dataset)
-                          --preset <id>        small-conv (default) or small-dense
-                          --epochs <n> --batch <n> --lr <x> --latent <n> --seed <n> --name <text>
+                          --preset <id>        see "ae-studio presets" (default small-conv), or
+                          --config <file.json> a training config (e.g. saved from "ae-studio run <id> --json")
+                          --epochs <n> --batch <n> --lr <x> --latent <n> --seed <n> --loss <mse|bce>
+                          --noise <type[:level]>  denoising: gaussian, saltPepper, occlusion, gaussianOcclusion,
+                                                  blur, warp (or none)
+                          --early-stop <epochs>   stop when the test loss has not improved for that many epochs
+                          --name <text>
   runs                  List runs
+  run <run-id>          Show one run: config, status and per-epoch losses
   resume <run-id>       Continue a stopped or interrupted run from its last checkpoint
   help                  Show this help
 
@@ -49,7 +58,11 @@ const options = {
   json: { type: 'boolean', default: false },
   port: { type: 'string' },
   dataset: { type: 'string' },
-  preset: { type: 'string', default: 'small-conv' },
+  preset: { type: 'string' },
+  config: { type: 'string' },
+  loss: { type: 'string' },
+  noise: { type: 'string' },
+  'early-stop': { type: 'string' },
   epochs: { type: 'string' },
   batch: { type: 'string' },
   lr: { type: 'string' },
@@ -124,7 +137,7 @@ function formatProgress(p: TrainingProgress): string {
 
 function formatRun(run: RunSummary): string {
   const loss = run.finalTestLoss === null ? '' : `  test loss ${run.finalTestLoss.toFixed(5)}`;
-  const error = run.error ? `\n      ${run.error}` : '';
+  const error = run.error ? `\n      ${run.error}` : run.note ? `\n      ${run.note}` : '';
   return `#${run.id}  ${run.status.padEnd(11)} ${run.epochsDone}/${run.epochs} epochs  ${run.name}${loss}${error}`;
 }
 
@@ -290,25 +303,80 @@ async function runCommand(command: string, positionals: string[], flags: Flags, 
         out.result(runs, runs.map(formatRun).join('\n') || 'No runs yet. Start one with: ae-studio train');
         return 0;
       }
+      case 'presets': {
+        const datasetId = flags.dataset === undefined ? undefined : await resolveDatasetId(handlers, flags.dataset);
+        const presets = await call(handlers, 'presets:list', datasetId === undefined ? {} : { datasetId });
+        const planned = await Promise.all(
+          presets.map(async (preset) => {
+            const plan =
+              datasetId === undefined
+                ? null
+                : await call(handlers, 'models:plan', { datasetId, config: preset.config });
+            return {
+              ...preset,
+              summary: plan?.ok ? plan.summary : null,
+              problem: plan && !plan.ok ? plan.problem : null,
+            };
+          }),
+        );
+        const text = planned
+          .map((p) => {
+            const size = p.summary
+              ? `  ${p.summary.totalParams.toLocaleString('en-US')} params, code ${p.summary.latentSize}`
+              : '';
+            return `${p.id.padEnd(24)} ${p.name}${size}
+${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this dataset: ${p.problem}` : ''}`;
+          })
+          .join('\n');
+        out.result(planned, text);
+        return 0;
+      }
       case 'train': {
         const datasetId = await resolveDatasetId(handlers, flags.dataset);
-        const overrides = definedOnly({
+        const presets = await call(handlers, 'presets:list', { datasetId });
+        const config = configFromFlags(presets, {
+          preset: flags.preset,
+          config: flags.config,
           epochs: number('epochs', flags.epochs),
-          batchSize: number('batch', flags.batch),
-          learningRate: number('lr', flags.lr),
+          batch: number('batch', flags.batch),
+          lr: number('lr', flags.lr),
           latent: number('latent', flags.latent),
           seed: number('seed', flags.seed),
+          loss: flags.loss,
+          noise: flags.noise,
+          earlyStop: number('early-stop', flags['early-stop']),
         });
         const started = await call(handlers, 'training:start', {
           datasetId,
-          presetId: flags.preset,
+          config: config as TrainingConfig,
           ...(flags.name === undefined ? {} : { name: flags.name }),
-          overrides,
         });
         out.progress(`Run ${started.id} queued: ${started.name}`);
         const run = await follow(services, handlers, out, started.id);
         out.result(run, formatRun(run));
         return run.status === 'completed' ? 0 : 1;
+      }
+      case 'run': {
+        const runId = number('run-id', positionals[0]);
+        if (runId === undefined)
+          throw new UserError('invalid_argument', 'Say which run to show: ae-studio run <run-id>');
+        const detail = await call(handlers, 'runs:get', { runId });
+        const { batchLoss: _batchLoss, ...shown } = detail;
+        const epochs = detail.epochMetrics
+          .map(
+            (m) =>
+              `  epoch ${String(m.epoch).padStart(3)}  train ${m.trainLoss?.toFixed(5) ?? '-'}  test ${m.testLoss?.toFixed(5) ?? '-'}  ${formatDuration(m.elapsedMs)}`,
+          )
+          .join('\n');
+        const model = detail.config.model;
+        out.result(
+          shown,
+          `${formatRun(detail.run)}\n  ${detail.config.preset ?? 'custom'}: ${model.variant}, latent ${model.latent ?? 'feature maps'}, ` +
+            `${detail.config.loss}, ${detail.config.optimizer} ${detail.config.learningRate}, batch ${detail.config.batchSize}, ` +
+            `seed ${detail.config.seed}${detail.config.corruption ? `, noise ${detail.config.corruption.type} ${detail.config.corruption.level}` : ''}` +
+            `${detail.run.engine ? `, engine ${detail.run.engine}` : ''}\n${epochs || '  no finished epochs yet'}`,
+        );
+        return 0;
       }
       case 'resume': {
         const runId = number('run-id', positionals[0]);

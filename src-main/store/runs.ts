@@ -16,6 +16,7 @@ export interface RunRow {
   finalTrainLoss: number | null;
   finalTestLoss: number | null;
   error: string | null;
+  note: string | null;
   workerPid: number | null;
   createdAt: string;
   startedAt: string | null;
@@ -23,7 +24,7 @@ export interface RunRow {
 }
 
 const columns = `id, dataset_id AS datasetId, name, status, config, engine, epochs_done AS epochsDone,
-  final_train_loss AS finalTrainLoss, final_test_loss AS finalTestLoss, error, worker_pid AS workerPid,
+  final_train_loss AS finalTrainLoss, final_test_loss AS finalTestLoss, error, note, worker_pid AS workerPid,
   created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt`;
 
 export function insertRun(db: Database, run: { datasetId: number; name: string; config: string }): number {
@@ -79,19 +80,25 @@ export function recordEpochDone(
  * Moves a run to a finished status. Only a run that is still queued or running is changed, so a late
  * report from a dying worker never overwrites a status that was already settled.
  */
-export function finishRun(db: Database, id: number, status: RunStatus, error: string | null = null): boolean {
+export function finishRun(
+  db: Database,
+  id: number,
+  status: RunStatus,
+  error: string | null = null,
+  note: string | null = null,
+): boolean {
   const result = statement(
     db,
-    `UPDATE runs SET status = ?, error = ?, worker_pid = NULL, finished_at = ?
+    `UPDATE runs SET status = ?, error = ?, note = ?, worker_pid = NULL, finished_at = ?
        WHERE id = ? AND status IN ('queued', 'running')`,
-  ).run(status, error, new Date().toISOString(), id);
+  ).run(status, error, note, new Date().toISOString(), id);
   return result.changes === 1;
 }
 
 export function requeueRun(db: Database, id: number): boolean {
   const result = statement(
     db,
-    `UPDATE runs SET status = 'queued', error = NULL, finished_at = NULL
+    `UPDATE runs SET status = 'queued', error = NULL, note = NULL, finished_at = NULL
        WHERE id = ? AND status IN ('stopped', 'interrupted', 'failed')`,
   ).run(id);
   return result.changes === 1;

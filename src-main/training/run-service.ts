@@ -7,11 +7,22 @@ import { listArtifacts } from '../store/artifacts';
 import { getDataset } from '../store/datasets';
 import { countImages, getImagesAt } from '../store/images';
 import { UserError } from '../api/errors';
-import type { GalleryQuery, ReconstructionGallery, RunDetail, RunSummary, StartTrainingArgs } from '../api/contract';
+import type {
+  GalleryQuery,
+  ModelPlanQuery,
+  ModelPlanResult,
+  Preset,
+  PresetQuery,
+  ReconstructionGallery,
+  RunDetail,
+  RunSummary,
+  StartTrainingArgs,
+} from '../api/contract';
 import { openPixelCache } from '../datasets/dataset-store';
 import { requireDataset } from '../datasets/dataset-catalog';
-import { validateModelForShape } from './build-model';
-import { presets, trainingConfigSchema, type TrainingConfig } from './training-config';
+import { listPresets } from '../models/presets';
+import type { ImageShape } from '../models/model-plan';
+import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from './training-config';
 import type { TrainingSupervisor } from './training-supervisor';
 
 /** Most points a loss chart gets; longer runs are averaged into buckets. */
@@ -21,19 +32,24 @@ function parseConfig(run: runs.RunRow): TrainingConfig {
   return trainingConfigSchema.parse(JSON.parse(run.config));
 }
 
-function toSummary(db: Database, run: runs.RunRow): RunSummary {
+/** Shape of the images presets are shown for when no dataset is chosen: MNIST's. */
+const defaultShape: ImageShape = [28, 28, 1];
+
+function toSummary(db: Database, run: runs.RunRow, supervisor?: TrainingSupervisor): RunSummary {
   return {
     id: run.id,
     name: run.name,
     datasetId: run.datasetId,
     datasetName: getDataset(db, run.datasetId)?.name ?? '(deleted dataset)',
-    status: run.status,
+    // Pausing is live state of the worker, not stored: a paused run that the app leaves is simply stopped.
+    status: supervisor?.isPaused(run.id) ? 'paused' : run.status,
     engine: run.engine,
     epochsDone: run.epochsDone,
     epochs: parseConfig(run).epochs,
     finalTrainLoss: run.finalTrainLoss,
     finalTestLoss: run.finalTestLoss,
     error: run.error,
+    note: run.note,
     createdAt: run.createdAt,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
@@ -46,35 +62,55 @@ function requireRun(db: Database, runId: number): runs.RunRow {
   return run;
 }
 
-export function listRunSummaries(db: Database): RunSummary[] {
-  return runs.listRuns(db).map((run) => toSummary(db, run));
+export function listRunSummaries(db: Database, supervisor?: TrainingSupervisor): RunSummary[] {
+  return runs.listRuns(db).map((run) => toSummary(db, run, supervisor));
 }
 
-export function getRunSummary(db: Database, runId: number): RunSummary {
-  return toSummary(db, requireRun(db, runId));
+export function getRunSummary(db: Database, runId: number, supervisor?: TrainingSupervisor): RunSummary {
+  return toSummary(db, requireRun(db, runId), supervisor);
 }
 
-/** Stores a new run from a preset plus the user's changes and queues it. */
+function datasetShape(db: Database, datasetId: number): ImageShape {
+  const dataset = requireDataset(db, datasetId);
+  return [dataset.height, dataset.width, dataset.channels];
+}
+
+/** The presets, adapted to a dataset's image size. */
+export function presetsFor(db: Database, query: PresetQuery): Preset[] {
+  return listPresets(query.datasetId === undefined ? defaultShape : datasetShape(db, query.datasetId));
+}
+
+/** The Keras-style summary of a config on a dataset, or what to change when it cannot be built. */
+export function planForDataset(db: Database, query: ModelPlanQuery): ModelPlanResult {
+  const shape = datasetShape(db, query.datasetId);
+  try {
+    return { ok: true, summary: checkTrainingConfig(query.config, shape).summary };
+  } catch (err) {
+    if (err instanceof UserError) return { ok: false, problem: err.message };
+    throw err;
+  }
+}
+
+/** Stores a new run with a checked config (its input shape filled in) and queues it. */
 export function startTraining(db: Database, supervisor: TrainingSupervisor, args: StartTrainingArgs): RunSummary {
   const dataset = requireDataset(db, args.datasetId);
-  const preset = presets.find((p) => p.id === args.presetId);
-  if (!preset) {
-    throw new UserError(
-      'invalid_argument',
-      `There is no preset "${args.presetId}". Choose one of: ${presets.map((p) => p.id).join(', ')}.`,
-    );
-  }
-  const { latent, ...rest } = args.overrides ?? {};
-  const config = trainingConfigSchema.parse({
-    ...preset.config,
-    ...rest,
-    model: { ...preset.config.model, ...(latent === undefined ? {} : { latent }) },
-  });
-  validateModelForShape(config.model, [dataset.height, dataset.width, dataset.channels]);
-  const name = args.name ?? `${preset.name} on ${dataset.name}`;
+  const shape: ImageShape = [dataset.height, dataset.width, dataset.channels];
+  const config: TrainingConfig = { ...args.config, input: { height: shape[0], width: shape[1], channels: shape[2] } };
+  checkTrainingConfig(args.config, shape);
+  const preset = listPresets(shape).find((p) => p.id === config.preset);
+  const name = args.name ?? `${preset?.name ?? 'Custom model'} on ${dataset.name}`;
   const runId = runs.insertRun(db, { datasetId: dataset.id, name, config: JSON.stringify(config) });
   supervisor.enqueue(runId);
-  return getRunSummary(db, runId);
+  return getRunSummary(db, runId, supervisor);
+}
+
+/** Pauses a training run between batches; resume continues it at once. */
+export function pauseTraining(db: Database, supervisor: TrainingSupervisor, runId: number): RunSummary {
+  const run = requireRun(db, runId);
+  if (run.status !== 'running' || !supervisor.pause(runId)) {
+    throw new UserError('conflict', `Run ${runId} is not training here (it is ${run.status}), so it cannot be paused.`);
+  }
+  return getRunSummary(db, runId, supervisor);
 }
 
 export function stopTraining(db: Database, supervisor: TrainingSupervisor, runId: number): RunSummary {
@@ -89,12 +125,13 @@ export function stopTraining(db: Database, supervisor: TrainingSupervisor, runId
     );
   }
   supervisor.stop(runId);
-  return getRunSummary(db, runId);
+  return getRunSummary(db, runId, supervisor);
 }
 
 /** Queues a stopped, interrupted or failed run again; it continues from its last checkpoint. */
 export function resumeTraining(db: Database, supervisor: TrainingSupervisor, runId: number): RunSummary {
   const run = requireRun(db, runId);
+  if (supervisor.unpause(runId)) return getRunSummary(db, runId, supervisor);
   if (run.status === 'completed') {
     throw new UserError('conflict', `Run ${runId} already finished all ${parseConfig(run).epochs} epochs.`);
   }
@@ -104,7 +141,7 @@ export function resumeTraining(db: Database, supervisor: TrainingSupervisor, run
   requireDataset(db, run.datasetId);
   if (!runs.requeueRun(db, runId)) throw new UserError('conflict', `Run ${runId} changed while resuming; try again.`);
   supervisor.enqueue(runId);
-  return getRunSummary(db, runId);
+  return getRunSummary(db, runId, supervisor);
 }
 
 /** Averages consecutive points into at most `maxChartPoints` buckets so long runs chart quickly. */
@@ -119,13 +156,13 @@ function thin(points: Array<{ step: number; loss: number }>): Array<{ step: numb
   return out;
 }
 
-export function getRunDetail(db: Database, runId: number): RunDetail {
+export function getRunDetail(db: Database, runId: number, supervisor?: TrainingSupervisor): RunDetail {
   const run = requireRun(db, runId);
   const config = parseConfig(run);
   const dataset = getDataset(db, run.datasetId);
   const trainCount = dataset ? countImages(db, dataset.id, 'train') : 0;
   return {
-    run: toSummary(db, run),
+    run: toSummary(db, run, supervisor),
     config,
     epochMetrics: metrics
       .listMetrics(db, runId, 'epoch')

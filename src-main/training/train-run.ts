@@ -13,10 +13,13 @@ import { SplitPixels } from './split-pixels';
 import { dataLayout } from '../app/paths';
 import { writeFileAtomic } from '../app/files';
 import type { EngineStatus } from '../engine/select-engine';
-import { buildModel, type ImageShape } from './build-model';
-import { trainingConfigSchema, type TrainingConfig } from './training-config';
+import { buildModel } from '../models/build-model';
+import { latentLogVarLayerName, latentMeanLayerName, type ImageShape } from '../models/model-plan';
+import { setRandomStep, nextStepSeed } from '../models/step-random';
+import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from './training-config';
+import { corruptBatch } from './corruption';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-files';
-import { epochOrder } from '../app/random';
+import { epochOrder, seededRandom } from '../app/random';
 import type { TrainingProgress } from './worker-protocol';
 
 /** How many test images each epoch's reconstruction gallery shows. */
@@ -31,6 +34,9 @@ export interface TrainRunContext {
   dataDir: string;
   runId: number;
   shouldStop(): boolean;
+  /** True while the user has paused the run; `waitForResume` settles when they resume or stop it. */
+  isPaused(): boolean;
+  waitForResume(): Promise<void>;
   onProgress(progress: TrainingProgress): void;
   /** Splits larger than this are read from the cache file batch by batch (default: split-pixels.ts). */
   preloadLimitBytes?: number;
@@ -108,6 +114,86 @@ async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<Trai
   }
 }
 
+/** The model's outputs during training: the reconstruction, then the VAE's mean and log-variance, then sparse layers. */
+interface TrainingModel {
+  model: tfType.LayersModel;
+  variational: boolean;
+  sparseLayers: number;
+}
+
+/**
+ * Wraps the autoencoder so one forward pass also returns the activations the loss needs (the VAE's code statistics,
+ * the layers under a sparsity penalty). It shares the autoencoder's layers and weights.
+ */
+function trainingModel(tf: typeof tfType, model: tfType.LayersModel, config: TrainingConfig): TrainingModel {
+  const variational = config.model.variant === 'variational';
+  const sparse = config.sparsity?.layers ?? [];
+  if (sparse.length === 0) return { model, variational, sparseLayers: 0 };
+  const outputs = [
+    model.outputs[0],
+    ...(variational ? [model.getLayer(latentMeanLayerName).output, model.getLayer(latentLogVarLayerName).output] : []),
+    ...sparse.map((name) => model.getLayer(name).output),
+  ] as tfType.SymbolicTensor[];
+  return { model: tf.model({ inputs: model.inputs, outputs }), variational, sparseLayers: sparse.length };
+}
+
+/**
+ * The loss the optimiser minimises: reconstruction (MSE or BCE, per pixel) of the clean image, plus the sparsity
+ * penalty (weight × Σ|activation| per image), plus for a VAE β × KL / pixels, which keeps the ELBO's balance between
+ * its two terms while the reconstruction stays a per-pixel mean.
+ */
+function objective(
+  tf: typeof tfType,
+  config: TrainingConfig,
+  training: TrainingModel,
+  input: tfType.Tensor,
+  clean: tfType.Tensor,
+  isTraining: boolean,
+): tfType.Scalar {
+  const raw = training.model.apply(input, { training: isTraining }) as tfType.Tensor | tfType.Tensor[];
+  const outputs = Array.isArray(raw) ? raw : [raw];
+  let total = reconstructionLoss(tf, config.loss, outputs[0], clean);
+  let next = 1;
+  if (training.variational) {
+    const [mean, logVar] = [outputs[next++], outputs[next++]];
+    const kl = tf.mul(-0.5, tf.mean(tf.sum(tf.sub(tf.add(1, logVar), tf.add(tf.square(mean), tf.exp(logVar))), -1)));
+    const pixels = clean.size / clean.shape[0];
+    total = tf.add(total, tf.mul(kl, config.klWeight / pixels));
+  }
+  for (let i = 0; i < training.sparseLayers; i++) {
+    const activations = outputs[next++];
+    const perImage = tf.div(tf.sum(tf.abs(activations)), activations.shape[0]!);
+    total = tf.add(total, tf.mul(perImage, config.sparsity!.weight));
+  }
+  return total;
+}
+
+/** Copies clean images and corrupts the copy, seeded by the current step, when the run is a denoising one. */
+function corruptedCopy(
+  config: TrainingConfig,
+  clean: Float32Array,
+  noisy: Float32Array,
+  count: number,
+  shape: ImageShape,
+): Float32Array {
+  if (!config.corruption) return clean;
+  noisy.set(clean.subarray(0, count * shape[0] * shape[1] * shape[2]));
+  corruptBatch(noisy, count, shape, config.corruption, seededRandom(nextStepSeed()));
+  return noisy;
+}
+
+/**
+ * Early stopping from the stored epoch metrics (so it survives a resume): true when the monitored loss (test, or
+ * train without a test split) has not improved by minDelta for `patience` epochs.
+ */
+function shouldStopEarly(config: TrainingConfig, epochs: metrics.MetricRow[]): { stop: boolean; best: number } {
+  const rule = config.earlyStopping;
+  const losses = epochs.map((m) => m.testLoss ?? m.trainLoss ?? Infinity);
+  let best = 0;
+  for (let i = 1; i < losses.length; i++) if (losses[i] < losses[best] - (rule?.minDelta ?? 0)) best = i;
+  return { stop: rule !== null && losses.length - 1 - best >= rule.patience, best: best + 1 };
+}
+
 /** The training loop proper, over a run's opened splits. */
 async function trainOpened(
   ctx: TrainRunContext,
@@ -119,6 +205,7 @@ async function trainOpened(
 ): Promise<TrainRunResult> {
   const { tf, db, dataDir, runId, engine } = ctx;
   const shape: ImageShape = [dataset.height, dataset.width, dataset.channels];
+  checkTrainingConfig(config, shape);
   const imageBytes = dataset.width * dataset.height * dataset.channels;
   const trainCount = trainPixels.count;
 
@@ -135,20 +222,28 @@ async function trainOpened(
   } else {
     model = buildModel(tf, config.model, shape, config.seed);
   }
+  const training = trainingModel(tf, model, config);
   metrics.deleteMetricsAfterEpoch(db, runId, startEpoch);
   const previousElapsed = metrics.listMetrics(db, runId, 'epoch').at(-1)?.elapsedMs ?? 0;
 
   const trainable = model.trainableWeights.map((w) => w.read() as tfType.Variable);
   const batches = Math.ceil(trainCount / config.batchSize);
   const batchBuffer = new Float32Array(config.batchSize * imageBytes);
+  const noisyBuffer = config.corruption ? new Float32Array(batchBuffer.length) : batchBuffer;
   const sessionStart = performance.now();
+  let pausedMs = 0;
   let trainMs = 0;
   let evalMs = 0;
   let imagesSeen = 0;
   let lastProgress = 0;
   let lastTestLoss = latest ? (runs.getRun(db, runId)?.finalTestLoss ?? null) : null;
+  const elapsed = () => previousElapsed + (performance.now() - sessionStart - pausedMs);
 
-  const progress = (p: Pick<TrainingProgress, 'phase' | 'epoch' | 'batch' | 'trainLoss'>, force = false): void => {
+  const progress = (
+    p: Pick<TrainingProgress, 'phase' | 'epoch' | 'batch' | 'trainLoss'>,
+    force = false,
+    status: TrainingProgress['status'] = 'running',
+  ): void => {
     const now = performance.now();
     if (!force && now - lastProgress < progressIntervalMs) return;
     lastProgress = now;
@@ -158,13 +253,13 @@ async function trainOpened(
     const evalPerEpoch = evalMs / epochsDoneHere;
     ctx.onProgress({
       runId,
-      status: 'running',
+      status,
       ...p,
       epochs: config.epochs,
       batches,
       testLoss: lastTestLoss,
       imagesPerSec: rate,
-      elapsedMs: previousElapsed + (now - sessionStart),
+      elapsedMs: elapsed(),
       etaMs: rate ? (Math.max(0, remainingImages) / rate) * 1000 + evalPerEpoch * (config.epochs - p.epoch + 1) : null,
       engine: engine.name,
       error: null,
@@ -177,6 +272,17 @@ async function trainOpened(
     let lossCount = 0;
     for (let b = 0; b < batches; b++) {
       await ctx.yieldToEvents();
+      if (ctx.isPaused() && !ctx.shouldStop()) {
+        const pausedAt = performance.now();
+        progress(
+          { phase: 'training', epoch, batch: b, trainLoss: lossCount ? lossSum / lossCount : null },
+          true,
+          'paused',
+        );
+        await ctx.waitForResume();
+        pausedMs += performance.now() - pausedAt;
+        progress({ phase: 'training', epoch, batch: b, trainLoss: lossCount ? lossSum / lossCount : null }, true);
+      }
       if (ctx.shouldStop()) {
         runs.finishRun(db, runId, 'stopped');
         return { status: 'stopped', error: null };
@@ -188,14 +294,13 @@ async function trainOpened(
         Math.min((b + 1) * config.batchSize, order.length),
         batchBuffer,
       );
-      const x = tf.tensor4d(batchBuffer.subarray(0, n * imageBytes), [n, ...shape]);
-      const cost = optimizer.minimize(
-        () => reconstructionLoss(tf, config.loss, model.apply(x, { training: true }) as tfType.Tensor, x),
-        true,
-        trainable,
-      );
+      setRandomStep(config.seed, epoch, b);
+      const input = corruptedCopy(config, batchBuffer, noisyBuffer, n, shape);
+      const clean = tf.tensor4d(batchBuffer.subarray(0, n * imageBytes), [n, ...shape]);
+      const x = input === batchBuffer ? clean : tf.tensor4d(input.subarray(0, n * imageBytes), [n, ...shape]);
+      const cost = optimizer.minimize(() => objective(tf, config, training, x, clean, true), true, trainable);
       const loss = (await cost!.data())[0];
-      tf.dispose([x, cost!]);
+      tf.dispose([x, clean, cost!]);
       if (!Number.isFinite(loss)) {
         throw new Error(`The loss became ${loss} in epoch ${epoch}; try a smaller learning rate.`);
       }
@@ -210,7 +315,7 @@ async function trainOpened(
         trainLoss: loss,
         testLoss: null,
         imagesPerSec: (n / (performance.now() - t0)) * 1000,
-        elapsedMs: previousElapsed + performance.now() - sessionStart,
+        elapsedMs: elapsed(),
       });
       progress({ phase: 'training', epoch, batch: b + 1, trainLoss: lossSum / lossCount }, b === batches - 1);
     }
@@ -218,14 +323,13 @@ async function trainOpened(
     const e0 = performance.now();
     progress({ phase: 'evaluating', epoch, batch: batches, trainLoss: lossSum / lossCount }, true);
     const trainLoss = lossSum / lossCount;
-    const testLoss = testPixels.count > 0 ? evaluate(tf, model, config, testPixels, shape) : null;
+    const testLoss = testPixels.count > 0 ? evaluate(tf, training, config, testPixels, shape) : null;
     lastTestLoss = testLoss;
     const epochDir = join(runDir, 'checkpoints', `epoch-${String(epoch).padStart(4, '0')}`);
     mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
     await writeCheckpoint(tf, epochDir, model, optimizer, { epoch });
     writeGallery(tf, db, dataDir, runId, epoch, model, testPixels, testIdx, shape);
     evalMs += performance.now() - e0;
-    const elapsedMs = previousElapsed + performance.now() - sessionStart;
     db.transaction(() => {
       metrics.insertMetric(db, runId, {
         scope: 'epoch',
@@ -234,35 +338,49 @@ async function trainOpened(
         trainLoss,
         testLoss,
         imagesPerSec: trainMs > 0 ? (imagesSeen / trainMs) * 1000 : null,
-        elapsedMs,
+        elapsedMs: elapsed(),
       });
       checkpoints.insertCheckpoint(db, runId, epoch, relative(dataDir, epochDir));
       runs.recordEpochDone(db, runId, epoch, trainLoss, testLoss);
     })();
+    const early = shouldStopEarly(config, metrics.listMetrics(db, runId, 'epoch'));
+    if (early.stop && epoch < config.epochs) {
+      const note = `Stopped early after epoch ${epoch}: the ${testLoss === null ? 'training' : 'test'} loss last improved in epoch ${early.best}.`;
+      runs.finishRun(db, runId, 'completed', null, note);
+      return { status: 'completed', error: null };
+    }
   }
   runs.finishRun(db, runId, 'completed');
   return { status: 'completed', error: null };
 }
 
+/**
+ * Mean test loss over the split, in inference mode (no dropout, a VAE decodes its mean). A denoising run is scored on
+ * corrupted test images, with the same corruption every epoch so the curve compares like with like.
+ */
 function evaluate(
   tf: typeof tfType,
-  model: tfType.LayersModel,
+  training: TrainingModel,
   config: TrainingConfig,
   pixels: SplitPixels,
   shape: ImageShape,
 ): number {
   const imageBytes = shape[0] * shape[1] * shape[2];
   const buffer = new Float32Array(evalBatch * imageBytes);
+  const noisy = config.corruption ? new Float32Array(buffer.length) : buffer;
   const count = pixels.count;
   const identity = Int32Array.from({ length: count }, (_, i) => i);
   let sum = 0;
   for (let start = 0; start < count; start += evalBatch) {
     const n = pixels.fill(identity, start, Math.min(start + evalBatch, count), buffer);
+    setRandomStep(config.seed, 0, start);
+    const input = corruptedCopy(config, buffer, noisy, n, shape);
     sum +=
       tf
         .tidy(() => {
-          const x = tf.tensor4d(buffer.subarray(0, n * imageBytes), [n, ...shape]);
-          return reconstructionLoss(tf, config.loss, model.predict(x) as tfType.Tensor, x);
+          const clean = tf.tensor4d(buffer.subarray(0, n * imageBytes), [n, ...shape]);
+          const x = input === buffer ? clean : tf.tensor4d(input.subarray(0, n * imageBytes), [n, ...shape]);
+          return objective(tf, config, training, x, clean, false);
         })
         .dataSync()[0] * n;
   }
@@ -288,7 +406,8 @@ function writeGallery(
       Float32Array.from(testPixels.firstImages(n), (v) => v / 255),
       [n, ...shape],
     );
-    const y = model.predict(x) as tfType.Tensor;
+    const out = model.predict(x);
+    const y = Array.isArray(out) ? out[0] : out;
     return {
       reconstructed: tf.round(tf.mul(y, 255)).dataSync(),
       errors: tf.mean(tf.squaredDifference(x, y), [1, 2, 3]).dataSync(),

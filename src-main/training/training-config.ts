@@ -1,47 +1,122 @@
 import { z } from 'zod';
-import type { ModelConfig, Preset, TrainingConfig } from '../api/contract';
+import type { Corruption, TrainingConfig } from '../api/contract';
+import { modelConfigSchema } from '../models/model-config';
+import { planModel, type ImageShape, type ModelPlan } from '../models/model-plan';
+import { UserError } from '../api/errors';
 
-export type { ModelConfig, Preset, TrainingConfig };
+export type { Corruption, TrainingConfig };
 
-/** What a run trains: stored as JSON with the run, validated on the way in. */
-export const modelConfigSchema = z.object({
-  architecture: z.enum(['dense', 'conv']),
-  /** Dense: hidden widths of the encoder. Conv: filters of the encoder's 3x3 stride-2 layers. Mirrored by the decoder. */
-  encoder: z.array(z.number().int().min(1).max(4096)).max(8),
-  latent: z.number().int().min(1, 'The latent size must be at least 1.').max(4096),
-  activation: z.enum(['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear']),
-}) satisfies z.ZodType<ModelConfig>;
+export const corruptionTypes = ['gaussian', 'saltPepper', 'occlusion', 'gaussianOcclusion', 'blur', 'warp'] as const;
 
-export const trainingConfigSchema = z.object({
+export const corruptionSchema = z
+  .strictObject({
+    type: z.enum(corruptionTypes),
+    level: z.number().min(0, 'The corruption level cannot be negative.').max(100),
+  })
+  .refine((c) => !['saltPepper', 'occlusion'].includes(c.type) || c.level <= 1, {
+    message: 'For salt-and-pepper and occlusion the level is a fraction between 0 and 1.',
+    path: ['level'],
+  }) satisfies z.ZodType<Corruption>;
+
+const layerName = z.string().min(1).max(100);
+
+/** Seeds are 31-bit so they survive every engine's integer handling. */
+export const seedSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
+
+/** Everything a run needs besides its data; stored as JSON with the run and validated on the way in. */
+export const trainingConfigSchema = z.strictObject({
   model: modelConfigSchema,
+  input: z
+    .strictObject({
+      height: z.number().int().min(1).max(4096),
+      width: z.number().int().min(1).max(4096),
+      channels: z.number().int().min(1).max(4),
+    })
+    .optional(),
+  preset: z.string().max(100).optional(),
   loss: z.enum(['mse', 'bce']),
   optimizer: z.enum(['adam', 'rmsprop', 'sgd']),
-  learningRate: z.number().positive('The learning rate must be greater than 0.').max(10),
-  batchSize: z.number().int().min(1).max(4096),
-  epochs: z.number().int().min(1).max(100_000),
-  seed: z
+  learningRate: z
+    .number()
+    .positive('The learning rate must be greater than 0.')
+    .max(10, 'The learning rate can be at most 10.'),
+  batchSize: z
     .number()
     .int()
-    .min(0)
-    .max(2 ** 31 - 1),
+    .min(1, 'The batch size must be at least 1.')
+    .max(4096, 'The batch size can be at most 4096.'),
+  epochs: z.number().int().min(1, 'Train for at least 1 epoch.').max(100_000),
+  seed: seedSchema,
+  corruption: corruptionSchema.nullable(),
+  sparsity: z
+    .strictObject({
+      weight: z.number().min(0, 'The sparsity weight cannot be negative.').max(10),
+      layers: z.array(layerName).min(1, 'Name at least one layer to make sparse.').max(10),
+    })
+    .nullable(),
+  klWeight: z.number().min(0, 'The KL weight cannot be negative.').max(1000),
+  earlyStopping: z
+    .strictObject({
+      patience: z.number().int().min(1, 'Patience must be at least 1 epoch.').max(10_000),
+      minDelta: z.number().min(0).max(1),
+    })
+    .nullable(),
 }) satisfies z.ZodType<TrainingConfig>;
 
-const defaults = { loss: 'mse', optimizer: 'adam', learningRate: 1e-3, batchSize: 64, epochs: 5, seed: 1 } as const;
+/** Training settings every preset starts from. */
+export const trainingDefaults = {
+  loss: 'mse',
+  optimizer: 'adam',
+  learningRate: 1e-3,
+  batchSize: 64,
+  epochs: 5,
+  seed: 1,
+  corruption: null,
+  sparsity: null,
+  klWeight: 1,
+  earlyStopping: null,
+} as const satisfies Omit<TrainingConfig, 'model'>;
 
-/** Starting points for a new user; the training issue adds the notebooks' architectures. */
-export const presets: readonly Preset[] = [
-  {
-    id: 'small-conv',
-    name: 'Small convolutional AE',
-    description: 'Two stride-2 3x3 conv layers (16, 32 filters), latent 16, transposed-conv decoder. A good first run.',
-    config: { ...defaults, model: { architecture: 'conv', encoder: [16, 32], latent: 16, activation: 'relu' } },
-  },
-  {
-    id: 'small-dense',
-    name: 'Small dense AE',
-    description: 'Fully connected 256-64 encoder, latent 16, mirrored decoder. Fastest to train.',
-    config: { ...defaults, model: { architecture: 'dense', encoder: [256, 64], latent: 16, activation: 'relu' } },
-  },
-];
+const describeImages = ({ height, width, channels }: { height: number; width: number; channels: number }) =>
+  `${height}x${width} ${channels === 1 ? 'grayscale' : channels === 3 ? 'RGB' : `${channels}-channel`}`;
 
-export const defaultPresetId = 'small-conv';
+/**
+ * Checks a training config against the images it will train on and returns the model's plan; throws a UserError that
+ * says what to change. Used when a run is created, when the summary is shown, and again when training starts.
+ */
+export function checkTrainingConfig(config: TrainingConfig, shape: ImageShape): ModelPlan {
+  const [height, width, channels] = shape;
+  if (
+    config.input &&
+    (config.input.height !== height || config.input.width !== width || config.input.channels !== channels)
+  ) {
+    throw new UserError(
+      'invalid_argument',
+      `This config was made for ${describeImages(config.input)} images, but the dataset has ${describeImages({ height, width, channels })} ` +
+        'images. Start from a preset for this dataset, or change the config\'s "input" (and any layer sizes that depend on it).',
+    );
+  }
+  const plan = planModel(config.model, shape);
+  if (config.loss === 'bce' && config.model.outputActivation !== 'sigmoid') {
+    throw new UserError(
+      'invalid_argument',
+      'Binary cross-entropy needs outputs between 0 and 1: set the output activation to sigmoid, or use MSE.',
+    );
+  }
+  if (config.sparsity) {
+    const names = plan.layers.filter((l) => l.section !== 'input').map((l) => l.name);
+    const unknown = config.sparsity.layers.filter((name) => !names.includes(name));
+    if (unknown.length > 0) {
+      throw new UserError(
+        'invalid_argument',
+        `The sparsity penalty names ${unknown.map((n) => `"${n}"`).join(', ')}, which this model does not have. ` +
+          `Its layers are: ${names.join(', ')}.`,
+      );
+    }
+  }
+  return plan;
+}

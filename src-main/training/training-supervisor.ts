@@ -46,6 +46,7 @@ export function reconcileStaleRuns(db: Database): void {
  */
 export class TrainingSupervisor {
   private readonly queue: number[] = [];
+  private paused = false;
   private active: { runId: number; worker: WorkerHandle; killTimer?: NodeJS.Timeout } | undefined;
   private readonly listeners = new Set<(progress: TrainingProgress) => void>();
   private readonly waiters = new Map<number, Array<(status: runs.RunStatus) => void>>();
@@ -90,6 +91,26 @@ export class TrainingSupervisor {
     return this.queue.includes(runId) || this.active?.runId === runId;
   }
 
+  /** Pauses the active run between batches; its worker keeps the model in memory and waits. */
+  pause(runId: number): boolean {
+    if (this.active?.runId !== runId || this.active.killTimer) return false;
+    this.active.worker.send({ type: 'pause' });
+    this.paused = true;
+    return true;
+  }
+
+  /** Lets a paused run go on. */
+  unpause(runId: number): boolean {
+    if (this.active?.runId !== runId || !this.paused) return false;
+    this.active.worker.send({ type: 'resume' });
+    this.paused = false;
+    return true;
+  }
+
+  isPaused(runId: number): boolean {
+    return this.paused && this.active?.runId === runId;
+  }
+
   /** Asks a run to stop after its current batch; a queued run is simply taken off the queue. */
   stop(runId: number): void {
     const queued = this.queue.indexOf(runId);
@@ -100,6 +121,7 @@ export class TrainingSupervisor {
     }
     if (this.active?.runId === runId && !this.active.killTimer) {
       const { worker } = this.active;
+      this.paused = false;
       worker.send({ type: 'stop' });
       this.active.killTimer = setTimeout(() => worker.kill(), stopGraceMs);
     }
@@ -136,6 +158,7 @@ export class TrainingSupervisor {
     if (runId === undefined) return;
     const worker = this.spawn();
     this.active = { runId, worker };
+    this.paused = false;
     worker.onMessage((message) => this.handle(message));
     worker.onExit((code, signal) => {
       clearTimeout(this.active?.killTimer);

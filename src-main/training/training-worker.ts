@@ -38,10 +38,16 @@ function connectToParent(): ParentPort {
 
 const parent = connectToParent();
 let stopRequested = false;
+let paused = false;
+let wakeUp: (() => void) | undefined;
 
 parent.onMessage((message) => {
-  if (message.type === 'stop') stopRequested = true;
-  else if (message.type === 'probe') void probe();
+  if (message.type === 'pause') paused = true;
+  else if (message.type === 'resume' || message.type === 'stop') {
+    paused = false;
+    if (message.type === 'stop') stopRequested = true;
+    wakeUp?.();
+  } else if (message.type === 'probe') void probe();
   else if (message.type === 'train') void train(message.runId, message.dataDir);
 });
 
@@ -62,6 +68,8 @@ async function train(runId: number, dataDir: string): Promise<void> {
     dataDir,
     runId,
     shouldStop: () => stopRequested,
+    isPaused: () => paused,
+    waitForResume: () => new Promise<void>((resolve) => (wakeUp = resolve)),
     onProgress: (progress) => parent.send({ type: 'progress', progress }),
     yieldToEvents: () => new Promise((resolve) => setImmediate(resolve)),
   });

@@ -3,7 +3,12 @@ import type { EngineStatus, RunStatus, TrainingProgress } from '../api/contract'
 export type { TrainingProgress };
 
 /** Messages between the main process and a training worker process. Plain data only. */
-export type ToWorker = { type: 'train'; runId: number; dataDir: string } | { type: 'stop' } | { type: 'probe' };
+export type ToWorker =
+  | { type: 'train'; runId: number; dataDir: string }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  | { type: 'probe' };
 
 export type FromWorker =
   | { type: 'engine'; status: EngineStatus }

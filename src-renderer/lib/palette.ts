@@ -19,4 +19,5 @@ export function classColour(label: number): string {
   return classColours[label % classColours.length];
 }
 
-export const chartColours = { train: '#0072B2', test: '#D55E00' };
+/** Loss charts: training in blue (per batch light, per epoch dark), test in vermillion. */
+export const chartColours = { train: '#0072B2', trainEpoch: '#00466E', test: '#D55E00' };

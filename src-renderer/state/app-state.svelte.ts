@@ -4,7 +4,6 @@ import type {
   DatasetSummary,
   EngineStatus,
   ImportProgress,
-  Preset,
   Result,
   RunSummary,
   TrainingProgress,
@@ -27,12 +26,9 @@ class AppState {
   engine = $state.raw<EngineStatus | null>(null);
   engineProblem = $state<string | null>(null);
   datasets = $state.raw<DatasetSummary[]>([]);
-  presets = $state.raw<Preset[]>([]);
   runs = $state.raw<RunSummary[]>([]);
   /** Latest progress per run id, for runs that reported since the window opened. */
   progress = $state.raw<Record<number, TrainingProgress>>({});
-  /** The dataset the Train form starts with ("Train on this…" sets it). */
-  trainDatasetId = $state<number | null>(null);
   /** The run shown in Train (the one just started) and Runs (the one clicked). */
   selectedRunId = $state<number | null>(null);
   notices = $state<Notice[]>([]);
@@ -40,7 +36,8 @@ class AppState {
   importProgress = $state.raw<ImportProgress | null>(null);
 
   activeRun = $derived(
-    this.runs.find((run) => run.status === 'running') ?? this.runs.find((run) => run.status === 'queued'),
+    this.runs.find((run) => run.status === 'running' || run.status === 'paused') ??
+      this.runs.find((run) => run.status === 'queued'),
   );
 
   private nextNoticeId = 1;
@@ -48,15 +45,9 @@ class AppState {
   async load(): Promise<void> {
     api.on('training:progress', (progress) => this.onProgress(progress));
     api.on('import:progress', (progress) => this.onImportProgress(progress));
-    const [info, datasets, presets, runs] = await Promise.all([
-      api.app.info(),
-      api.datasets.list(),
-      api.presets.list(),
-      api.runs.list(),
-    ]);
+    const [info, datasets, runs] = await Promise.all([api.app.info(), api.datasets.list(), api.runs.list()]);
     this.info = this.unwrap(info) ?? null;
     this.datasets = this.unwrap(datasets) ?? [];
-    this.presets = this.unwrap(presets) ?? [];
     this.runs = this.unwrap(runs) ?? [];
     this.selectedRunId = this.runs[0]?.id ?? null;
     this.loaded = true;

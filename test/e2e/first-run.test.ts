@@ -38,8 +38,11 @@ describe('first run in the browser', () => {
   it('trains a small autoencoder for one epoch and shows originals above reconstructions', async () => {
     const { page } = app;
     await page.getByRole('button', { name: 'Train', exact: true }).click();
-    await page.getByText('No runs yet.').waitFor();
-    await app.screenshot('02-train-empty');
+    // With no run yet, the screen opens on the model: its layers and a Keras-style summary.
+    const summary = page.getByRole('table', { name: 'Model summary' });
+    await summary.waitFor();
+    expect(await summary.textContent()).toMatch(/\(None, 28, 28, 1\).*parameters/s);
+    await app.screenshot('02-train-model');
 
     await page.getByLabel('Epochs').fill('1');
     // Enter starts training, as the keyboard shortcut promises.

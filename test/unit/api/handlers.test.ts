@@ -8,6 +8,10 @@ import type { WorkerHandle } from '../../../src-main/training/training-superviso
 import { useTempDirs } from '../../helpers/temp-dir';
 import { makeImage, writeTree } from '../../helpers/image-folder';
 import { dataLayout } from '../../../src-main/app/paths';
+import { presetConfig } from '../../../src-main/models/presets';
+
+const smallConv = presetConfig('small-conv', [28, 28, 1])!;
+const smallDense = presetConfig('small-dense', [28, 28, 1])!;
 
 /** Counts the rows of every table, to prove a rejected request changed nothing. */
 function snapshot(services: Services): Record<string, number> {
@@ -63,21 +67,28 @@ describe('API handlers', () => {
   it.each([
     ['an unknown channel', 'files:delete', {}, 'invalid_argument', /Unknown request/],
     ['a missing field', 'datasets:images', { datasetId: 1, split: 'train', offset: 0 }, 'invalid_argument', /limit/],
-    ['a wrong type', 'training:start', { datasetId: '1', presetId: 'small-conv' }, 'invalid_argument', /datasetId/],
+    ['a wrong type', 'training:start', { datasetId: '1', config: smallConv }, 'invalid_argument', /datasetId/],
     ['an extra field', 'runs:get', { runId: 1, sql: 'DROP TABLE runs' }, 'invalid_argument', /sql/],
     [
       'negative epochs',
       'training:start',
-      { datasetId: 1, presetId: 'small-conv', overrides: { epochs: -3 } },
+      { datasetId: 1, config: { ...smallConv, epochs: -3 } },
       'invalid_argument',
       /at least 1 epoch/,
     ],
     [
       'a NaN learning rate',
       'training:start',
-      { datasetId: 1, presetId: 'small-conv', overrides: { learningRate: Number.NaN } },
+      { datasetId: 1, config: { ...smallConv, learningRate: Number.NaN } },
       'invalid_argument',
       /learningRate/,
+    ],
+    [
+      'a negative learning rate',
+      'training:start',
+      { datasetId: 1, config: { ...smallConv, learningRate: -0.1 } },
+      'invalid_argument',
+      /learning rate must be greater than 0/,
     ],
     [
       'a huge page',
@@ -87,16 +98,45 @@ describe('API handlers', () => {
       /At most 500/,
     ],
     [
-      'an unknown preset',
+      'a config made for other images',
       'training:start',
-      { datasetId: 1, presetId: 'giant' },
+      { datasetId: 1, config: { ...smallConv, input: { height: 32, width: 32, channels: 3 } } },
       'invalid_argument',
-      /no preset "giant"/,
+      /made for 32x32 RGB images, but the dataset has 28x28 grayscale images/,
+    ],
+    [
+      'a kernel larger than the feature map',
+      'training:start',
+      {
+        datasetId: 1,
+        config: {
+          ...smallConv,
+          model: {
+            ...smallConv.model,
+            encoder: [
+              { type: 'conv', filters: 4, kernel: 15, stride: 1, padding: 'valid' },
+              { type: 'conv', filters: 4, kernel: 15, stride: 1, padding: 'valid' },
+            ],
+          },
+        },
+      },
+      'invalid_argument',
+      /Encoder layer 2 \(conv\): its 15x15 kernel is larger than its 14x14 input/,
+    ],
+    [
+      'BCE with an output that is not a probability',
+      'training:start',
+      {
+        datasetId: 1,
+        config: { ...smallConv, loss: 'bce', model: { ...smallConv.model, outputActivation: 'linear' } },
+      },
+      'invalid_argument',
+      /Binary cross-entropy needs outputs between 0 and 1/,
     ],
     [
       'an unknown dataset',
       'training:start',
-      { datasetId: 99, presetId: 'small-conv' },
+      { datasetId: 99, config: smallConv },
       'not_found',
       /no dataset with id 99/,
     ],
@@ -104,10 +144,11 @@ describe('API handlers', () => {
     [
       'a zero latent size',
       'training:start',
-      { datasetId: 1, presetId: 'small-conv', overrides: { latent: 0 } },
+      { datasetId: 1, config: { ...smallConv, model: { ...smallConv.model, latent: 0 } } },
       'invalid_argument',
-      /latent/,
+      /latent size must be at least 1/,
     ],
+    ['pausing a run that is not training', 'training:pause', { runId: 12345 }, 'not_found', /no run with id 12345/],
   ])('rejects %s with a clear error and changes nothing', async (_, channel, arg, code, message) => {
     open();
     const before = snapshot(services);
@@ -126,21 +167,55 @@ describe('API handlers', () => {
       .value;
     const started = await api.invoke('training:start', {
       datasetId: dataset.id,
-      presetId: 'small-dense',
+      config: { ...smallDense, epochs: 2, model: { ...smallDense.model, latent: 8 } },
       name: 'My run',
-      overrides: { epochs: 2, latent: 8 },
     });
     expect(started).toMatchObject({ ok: true, value: { name: 'My run', status: 'queued', epochs: 2, epochsDone: 0 } });
     const runId = (started as { value: { id: number } }).value.id;
     const detail = await api.invoke('runs:get', { runId });
     expect(detail).toMatchObject({
       ok: true,
-      value: { config: { epochs: 2, model: { architecture: 'dense', latent: 8 } } },
+      value: {
+        config: {
+          epochs: 2,
+          preset: 'small-dense',
+          input: { height: 28, width: 28, channels: 1 },
+          model: { variant: 'standard', latent: 8 },
+        },
+      },
     });
     expect(await api.invoke('training:resume', { runId })).toMatchObject({ ok: false, error: { code: 'conflict' } });
     expect(await api.invoke('runs:reconstructions', { runId })).toMatchObject({
       ok: false,
       error: { code: 'not_found', message: expect.stringMatching(/after its first epoch/) },
+    });
+  });
+
+  it('adapts presets to the dataset and summarises a config, or says what is wrong with it', async () => {
+    open();
+    const presets = await api.invoke('presets:list', { datasetId: 1 });
+    expect(presets.ok).toBe(true);
+    if (!presets.ok) return;
+    const list = presets.value as Array<{ id: string; origin: string; config: { input?: unknown } }>;
+    expect(list.map((p) => p.id)).toEqual(
+      expect.arrayContaining(['small-conv', 'fashion-cae-2d', 'conv-unpool', 'conv-vae']),
+    );
+    const fashion = list.find((p) => p.id === 'fashion-cae-2d')!;
+    const planned = await api.invoke('models:plan', { datasetId: 1, config: fashion.config });
+    expect(planned).toMatchObject({ ok: true, value: { ok: true, summary: { totalParams: 306_699, latentSize: 2 } } });
+    const broken = await api.invoke('models:plan', {
+      datasetId: 1,
+      config: {
+        ...fashion.config,
+        model: { ...(fashion.config as typeof smallConv).model, decoder: [{ type: 'unpool' }] },
+      },
+    });
+    expect(broken).toMatchObject({
+      ok: true,
+      value: {
+        ok: false,
+        problem: expect.stringMatching(/decoder ends with 11x11 feature maps, but the images are 28x28/),
+      },
     });
   });
 
@@ -233,7 +308,9 @@ describe('dataset API', () => {
       value: { name: 'Faces v2' },
     });
 
-    const run = await value<{ id: number }>(api.invoke('training:start', { datasetId, presetId: 'small-dense' }));
+    const run = await value<{ id: number }>(
+      api.invoke('training:start', { datasetId, config: presetConfig('small-dense', [8, 8, 3])! }),
+    );
     expect(await api.invoke('datasets:delete', { datasetId })).toMatchObject({
       ok: false,
       error: { code: 'conflict', message: expect.stringMatching(/stop it before deleting/) },

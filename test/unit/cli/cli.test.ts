@@ -46,18 +46,51 @@ describe('ae-studio command line', () => {
       '1',
       '--batch',
       '256',
+      '--latent',
+      '8',
+      '--noise',
+      'gaussian:0.2',
       '--json',
       '--data-dir',
       dataDir,
     ]);
     expect(code).toBe(0);
-    const doc = JSON.parse(stdout) as { value: { status: string; epochsDone: number; finalTestLoss: number } };
+    const doc = JSON.parse(stdout) as {
+      value: { id: number; status: string; epochsDone: number; finalTestLoss: number };
+    };
     expect(doc.value).toMatchObject({ status: 'completed', epochsDone: 1 });
     expect(doc.value.finalTestLoss).toBeGreaterThan(0);
     expect(stderr).toMatch(/epoch 1\/1 batch \d+\/32/);
     const runs = JSON.parse((await cli(['runs', '--json', '--data-dir', dataDir])).stdout) as { value: unknown[] };
     expect(runs.value).toHaveLength(1);
+
+    // "run <id>" shows the stored config and the per-epoch losses; its JSON can start the next run (--config).
+    const shown = await cli(['run', String(doc.value.id), '--json', '--data-dir', dataDir]);
+    const run = JSON.parse(shown.stdout) as { value: { config: Record<string, unknown>; epochMetrics: unknown[] } };
+    expect(run.value.config).toMatchObject({
+      preset: 'small-dense',
+      batchSize: 256,
+      corruption: { type: 'gaussian', level: 0.2 },
+      model: { latent: 8 },
+    });
+    expect(run.value.epochMetrics).toHaveLength(1);
+    const text = await cli(['run', String(doc.value.id), '--data-dir', dataDir]);
+    expect(text.stdout).toMatch(
+      /small-dense: standard, latent 8, mse, adam 0\.001, batch 256, seed 1, noise gaussian 0\.2/,
+    );
+    expect(text.stdout).toMatch(/epoch {3}1 {2}train 0\.\d{5} {2}test 0\.\d{5}/);
   }, 180_000);
+
+  it('lists the presets adapted to a dataset, with parameter counts', async () => {
+    const dataDir = tempDir();
+    const { code, stdout } = await cli(['presets', '--dataset', '1', '--json', '--data-dir', dataDir]);
+    expect(code).toBe(0);
+    const presets = JSON.parse(stdout) as { value: Array<{ id: string; summary: { totalParams: number } | null }> };
+    expect(presets.value.find((p) => p.id === 'fashion-cae-2d')?.summary?.totalParams).toBe(306_699);
+    expect(presets.value.every((p) => p.summary !== null)).toBe(true);
+    const text = await cli(['presets', '--dataset', '1', '--data-dir', dataDir]);
+    expect(text.stdout).toMatch(/fashion-cae-2d\s+Fashion CAE, 2-D latent {2}306,699 params, code 2/);
+  }, 60_000);
 
   it('imports a folder and prints counts and the skipped files with reasons', async () => {
     const folder = tempDir();
@@ -107,6 +140,16 @@ describe('ae-studio command line', () => {
     [['train', '--epochs', 'many'], 2, /--epochs must be a number/],
     [['train', '--epochs', '0'], 2, /at least 1 epoch/],
     [['train', '--dataset', 'cats'], 1, /no dataset "cats"/],
+    [['train', '--preset', 'giant'], 2, /no preset "giant"\. Presets: small-conv, small-dense/],
+    [['train', '--noise', 'fog'], 2, /--noise must be one of gaussian, saltPepper/],
+    [['train', '--latent', '0'], 2, /latent size must be at least 1/],
+    [
+      ['train', '--config', '/nonexistent/config.json'],
+      1,
+      /Cannot read the config file \/nonexistent\/config\.json: ENOENT/,
+    ],
+    [['run'], 2, /Say which run to show/],
+    [['run', '99'], 1, /no run with id 99/],
     [['frobnicate'], 2, /Unknown command "frobnicate"/],
     [['datasets', '--colour'], 2, /Unknown option '--colour'/],
     [['resume'], 2, /Say which run to resume/],

@@ -1,7 +1,10 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { openDatabase, schemaVersion } from '../../../src-main/store/database';
+import BetterSqlite3 from 'better-sqlite3';
+import { migrate, openDatabase, schemaVersion } from '../../../src-main/store/database';
+import { trainingConfigSchema } from '../../../src-main/training/training-config';
+import { planModel } from '../../../src-main/models/model-plan';
 import { migrations } from '../../../src-main/store/migrations';
 import { insertRun, getRun, finishRun, interruptRun, markRunStarted, requeueRun } from '../../../src-main/store/runs';
 import { UserError } from '../../../src-main/api/errors';
@@ -32,6 +35,66 @@ describe('experiment store', () => {
     const again = openDatabase(file);
     expect(again.prepare(`SELECT value FROM settings WHERE key = 'k'`).get()).toEqual({ value: 'v' });
     again.close();
+  });
+
+  it('rewrites runs stored in the first model format to the same architecture in layer lists', () => {
+    const file = join(tempDir(), 'studio.db');
+    const old = new BetterSqlite3(file);
+    migrate(old, 2);
+    old
+      .prepare(
+        `INSERT INTO datasets (id, name, source, status, width, height, channels, class_names, pixel_file, created_at)
+         VALUES (1, 'faces', 'x', 'ready', 28, 28, 3, '[]', 'p', 'now')`,
+      )
+      .run();
+    const training = { loss: 'mse', optimizer: 'adam', learningRate: 0.001, batchSize: 64, epochs: 5, seed: 1 };
+    const insert = old.prepare(
+      `INSERT INTO runs (dataset_id, name, status, config, created_at) VALUES (1, ?, 'stopped', ?, 'now')`,
+    );
+    insert.run(
+      'conv',
+      JSON.stringify({
+        ...training,
+        model: { architecture: 'conv', encoder: [16, 32], latent: 16, activation: 'relu' },
+      }),
+    );
+    insert.run(
+      'dense',
+      JSON.stringify({
+        ...training,
+        model: { architecture: 'dense', encoder: [256, 64], latent: 8, activation: 'elu' },
+      }),
+    );
+    old.close();
+
+    const db = openDatabase(file);
+    const configs = (db.prepare('SELECT config FROM runs ORDER BY id').all() as Array<{ config: string }>).map((r) =>
+      trainingConfigSchema.parse(JSON.parse(r.config)),
+    );
+    const layers = (i: number) =>
+      planModel(configs[i].model, [28, 28, 3]).summary.layers.map((l) => `${l.kind} ${l.outputShape.join('x')}`);
+    // The conv run: two stride-2 convs, a 16-D code, back up by transposed convs to the 3-channel image.
+    expect(layers(0)).toEqual([
+      'InputLayer 28x28x3',
+      'Conv2D 14x14x16',
+      'Conv2D 7x7x32',
+      'Flatten 1568',
+      'Dense 16',
+      'Dense 1568',
+      'Reshape 7x7x32',
+      'Conv2DTranspose 14x14x16',
+      'Conv2DTranspose 28x28x3',
+    ]);
+    expect(configs[1].model).toMatchObject({
+      activation: 'elu',
+      latent: 8,
+      decoder: [
+        { type: 'dense', units: 64 },
+        { type: 'dense', units: 256 },
+      ],
+    });
+    expect(configs[1]).toMatchObject({ ...training, corruption: null, sparsity: null, earlyStopping: null });
+    db.close();
   });
 
   it('refuses a store written by a newer app and leaves it untouched', () => {

@@ -5,14 +5,14 @@ import { getRun, insertRun } from '../../../src-main/store/runs';
 import { openDatabase } from '../../../src-main/store/database';
 import { dataLayout } from '../../../src-main/app/paths';
 import { listMetrics } from '../../../src-main/store/metrics';
-import { presets } from '../../../src-main/training/training-config';
+import { presetConfig } from '../../../src-main/models/presets';
 import { resumeTraining } from '../../../src-main/training/run-service';
 import type { WorkerHandle } from '../../../src-main/training/training-supervisor';
 import type { TrainingProgress } from '../../../src-main/api/contract';
 import { createFashionSubset } from '../../helpers/fashion-subset';
 import { useTempDirs } from '../../helpers/temp-dir';
 
-const config = { ...presets.find((p) => p.id === 'small-dense')!.config, batchSize: 32, epochs: 3 };
+const config = { ...presetConfig('small-dense', [28, 28, 1])!, batchSize: 32, epochs: 3 };
 
 describe('training in a separate process', () => {
   const tempDir = useTempDirs();

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import type { Preset, TrainingConfig } from '../api/contract';
+import { UserError } from '../api/errors';
+import { corruptionTypes } from '../training/training-config';
+
+/** What `ae-studio train` accepts besides the dataset. */
+export interface TrainFlags {
+  preset?: string;
+  config?: string;
+  epochs?: number;
+  batch?: number;
+  lr?: number;
+  latent?: number;
+  seed?: number;
+  loss?: string;
+  noise?: string;
+  earlyStop?: number;
+}
+
+function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(
+      'file_error',
+      `Cannot read the config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
+    );
+  }
+  try {
+    const parsed = JSON.parse(text) as { config?: unknown };
+    // Accept a bare training config or a run's JSON (ae-studio run <id> --json), which holds it under "config".
+    return parsed && typeof parsed === 'object' && 'config' in parsed ? parsed.config : parsed;
+  } catch (err) {
+    throw new UserError('invalid_argument', `The config file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** "gaussian:0.5", "occlusion:0.3", "none" → a corruption; the level defaults to a moderate one per type. */
+export function parseNoise(value: string): TrainingConfig['corruption'] {
+  if (value === 'none') return null;
+  const [type, level] = value.split(':');
+  if (!(corruptionTypes as readonly string[]).includes(type)) {
+    throw new UserError(
+      'invalid_argument',
+      `--noise must be one of ${corruptionTypes.join(', ')} or none, optionally with :level (e.g. gaussian:0.5).`,
+    );
+  }
+  const defaults: Record<string, number> = {
+    gaussian: 0.3,
+    saltPepper: 0.1,
+    occlusion: 0.3,
+    gaussianOcclusion: 0.3,
+    blur: 1,
+    warp: 3,
+  };
+  const parsed = level === undefined ? defaults[type] : Number(level);
+  if (!Number.isFinite(parsed)) throw new UserError('invalid_argument', `The noise level "${level}" is not a number.`);
+  return { type: type as (typeof corruptionTypes)[number], level: parsed };
+}
+
+/**
+ * The config a `train` command asks for: a config file or a preset (adapted to the dataset), then the flags on top.
+ * The result is validated by the API like any other start request.
+ */
+export function configFromFlags(presets: Preset[], flags: TrainFlags): unknown {
+  if (flags.config !== undefined && flags.preset !== undefined) {
+    throw new UserError('invalid_argument', 'Give either --preset or --config, not both.');
+  }
+  let base: Record<string, unknown>;
+  if (flags.config !== undefined) {
+    const loaded = readConfigFile(flags.config);
+    if (!loaded || typeof loaded !== 'object')
+      throw new UserError('invalid_argument', `The config file ${flags.config} does not hold a training config.`);
+    base = loaded as Record<string, unknown>;
+  } else {
+    const id = flags.preset ?? 'small-conv';
+    const preset = presets.find((p) => p.id === id);
+    if (!preset) {
+      throw new UserError(
+        'invalid_argument',
+        `There is no preset "${id}". Presets: ${presets.map((p) => p.id).join(', ')}.`,
+      );
+    }
+    base = structuredClone(preset.config) as unknown as Record<string, unknown>;
+  }
+  const set = <K extends string>(key: K, value: unknown) => {
+    if (value !== undefined) base[key] = value;
+  };
+  set('epochs', flags.epochs);
+  set('batchSize', flags.batch);
+  set('learningRate', flags.lr);
+  set('seed', flags.seed);
+  set('loss', flags.loss);
+  if (flags.noise !== undefined) base.corruption = parseNoise(flags.noise);
+  if (flags.earlyStop !== undefined) base.earlyStopping = { patience: flags.earlyStop, minDelta: 0 };
+  if (flags.latent !== undefined) base.model = { ...(base.model as object), latent: flags.latent };
+  return base;
+}

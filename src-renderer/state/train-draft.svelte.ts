@@ -1,0 +1,66 @@
+import type { ModelSummary, Preset, TrainingConfig } from '../../src-main/api/contract';
+import { api } from '../lib/api.svelte';
+
+/** Waits this long after the last edit before asking main for the model summary. */
+const planDelayMs = 150;
+
+/**
+ * The run being set up on the Train screen: dataset, preset and the editable config, with the model summary (or what
+ * is wrong with the config) kept up to date as the user edits. Shared by the form and the model editor.
+ */
+class TrainDraft {
+  datasetId = $state<number | undefined>(undefined);
+  presetId = $state('small-conv');
+  /** Presets adapted to the chosen dataset's image size. */
+  presets = $state.raw<Preset[]>([]);
+  config = $state<TrainingConfig | null>(null);
+  summary = $state.raw<ModelSummary | null>(null);
+  problem = $state<string | null>(null);
+  private planTimer: ReturnType<typeof setTimeout> | undefined;
+  private planRequest = 0;
+
+  get preset(): Preset | undefined {
+    return this.presets.find((p) => p.id === this.presetId);
+  }
+
+  /** Loads the presets for a dataset and starts from the chosen one (edits to the previous config are dropped). */
+  async chooseDataset(datasetId: number): Promise<void> {
+    this.datasetId = datasetId;
+    const result = await api.presets.list({ datasetId });
+    if (!result.ok || this.datasetId !== datasetId) return;
+    this.presets = result.value;
+    if (!this.preset) this.presetId = this.presets[0]?.id ?? this.presetId;
+    this.choosePreset(this.presetId);
+  }
+
+  choosePreset(presetId: string): void {
+    this.presetId = presetId;
+    const preset = this.preset;
+    if (preset) this.config = structuredClone(preset.config);
+  }
+
+  /** Asks main for the summary of the current config, a moment after the last edit. */
+  schedulePlan(): void {
+    clearTimeout(this.planTimer);
+    const datasetId = this.datasetId;
+    const config = this.config && $state.snapshot(this.config);
+    if (datasetId === undefined || !config) return;
+    const request = ++this.planRequest;
+    this.planTimer = setTimeout(async () => {
+      const result = await api.models.plan({ datasetId, config: config as TrainingConfig });
+      if (request !== this.planRequest) return;
+      if (!result.ok) {
+        this.summary = null;
+        this.problem = result.error.message;
+      } else if (result.value.ok) {
+        this.summary = result.value.summary;
+        this.problem = null;
+      } else {
+        this.summary = null;
+        this.problem = result.value.problem;
+      }
+    }, planDelayMs);
+  }
+}
+
+export const trainDraft = new TrainDraft();

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowserApp, type BrowserApp } from './browser-app';
+
+/**
+ * Setting up a model on the Train screen: presets from the notebooks with their summaries, editing layers with the
+ * summary following live, a broken config explained before training, and pause / resume / stop of a run.
+ */
+describe('model editor and run controls', () => {
+  let app: BrowserApp;
+
+  beforeAll(async () => {
+    app = await launchBrowserApp();
+    await app.page.goto(app.server.url);
+    await app.page.getByRole('button', { name: 'Train', exact: true }).click();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("rebuilds a notebook's model from its preset, with the notebook's parameter count", async () => {
+    const { page } = app;
+    await page.getByLabel('Preset').selectOption({ label: 'Fashion CAE, 2-D latent' });
+    const summary = page.getByRole('table', { name: 'Model summary' });
+    await expect.poll(async () => summary.textContent()).toContain('306,699 parameters');
+    expect(await summary.textContent()).toContain('(None, 26, 26, 112)');
+    expect(await page.getByLabel('Loss', { exact: true }).inputValue()).toBe('bce');
+    await app.screenshot('10-train-preset-summary', { fullPage: true });
+  });
+
+  it('follows edits live and explains a config that cannot work before training', async () => {
+    const { page } = app;
+    await page.getByLabel('Preset').selectOption({ label: 'Small dense AE' });
+    const summary = page.getByRole('table', { name: 'Model summary' });
+    await expect.poll(async () => summary.textContent()).toContain('(None, 16)');
+    await page.getByLabel('Latent size').fill('5');
+    await expect.poll(async () => summary.textContent()).toContain('(None, 5)');
+
+    // A 9x9 valid conv on 28x28 pixels, then another that no longer fits.
+    const encoder = page.getByRole('group', { name: 'Encoder layers' });
+    await encoder.getByLabel('Encoder layer 1 type').selectOption('conv');
+    await encoder.getByLabel('kernel').first().fill('15');
+    await encoder.getByLabel('padding').first().selectOption('valid');
+    await encoder.getByLabel('Encoder layer 2 type').selectOption('conv');
+    await encoder.getByLabel('kernel').nth(1).fill('15');
+    await encoder.getByLabel('padding').nth(1).selectOption('valid');
+    const problem = page.getByRole('alert');
+    await expect
+      .poll(async () => problem.textContent())
+      .toMatch(/Encoder layer 2 \(conv\): its 15x15 kernel is larger than its 14x14 input/);
+    expect(await page.getByRole('button', { name: 'Start training' }).isDisabled()).toBe(true);
+    await app.screenshot('11-train-invalid');
+
+    await page.getByRole('button', { name: 'Remove Encoder layer 2' }).click();
+    await expect.poll(async () => page.getByRole('alert').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Start training' }).isDisabled()).toBe(false);
+  });
+
+  it('pauses with Space, resumes, and stops a run', async () => {
+    const { page } = app;
+    await page.getByLabel('Preset').selectOption({ label: 'Small dense AE' });
+    await page.getByLabel('Epochs').fill('3');
+    await page.getByRole('button', { name: 'Start training' }).click();
+    const monitor = page.getByTestId('run-monitor');
+    await monitor.getByText(/Epoch 1 of 3, batch \d+ of 125/).waitFor({ timeout: 60_000 });
+
+    await page.keyboard.press('Space');
+    await expect.poll(async () => monitor.locator('.badge').textContent(), { timeout: 20_000 }).toBe('paused');
+    await monitor.getByText(/Paused in epoch 1 of 3/).waitFor();
+    const batchWhenPaused = await monitor.getByTestId('progress').textContent();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await monitor.getByTestId('progress').textContent()).toBe(batchWhenPaused);
+    await app.screenshot('12-train-paused');
+
+    await monitor.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(async () => monitor.locator('.badge').textContent(), { timeout: 20_000 }).toBe('running');
+    await monitor.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(async () => monitor.locator('.badge').textContent(), { timeout: 30_000 }).toBe('stopped');
+    expect(app.pageErrors).toEqual([]);
+  });
+});
