@@ -162,7 +162,7 @@ class Planner {
     if (this.current.shape[0] !== product(target)) {
       this.dense(section, `${section}_project`, product(target), this.config.activation, true);
     }
-    this.add({ op: 'reshape', target }, `${section}_reshape_${this.layers.length}`, section, [...target], 0, 0, true);
+    this.add({ op: 'reshape', target }, this.name(section, 'reshape'), section, [...target], 0, 0, true);
   }
 
   /** Makes sure the current tensor is a feature map before a spatial layer. */

@@ -19,7 +19,7 @@ export interface BrowserApp {
   page: Page;
   /** Console errors and uncaught exceptions seen in the page. */
   pageErrors: string[];
-  screenshot(name: string, options?: { fullPage?: boolean }): Promise<void>;
+  screenshot(name: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,8 +63,8 @@ export async function launchBrowserApp(): Promise<BrowserApp> {
     browser,
     page,
     pageErrors,
-    screenshot: async (name, options) => {
-      await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: options?.fullPage ?? false });
+    screenshot: async (name) => {
+      await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
     },
     close: async () => {
       await browser.close();

@@ -24,8 +24,12 @@ describe('model editor and run controls', () => {
     const summary = page.getByRole('table', { name: 'Model summary' });
     await expect.poll(async () => summary.textContent()).toContain('306,699 parameters');
     expect(await summary.textContent()).toContain('(None, 26, 26, 112)');
-    expect(await page.getByLabel('Loss', { exact: true }).inputValue()).toBe('bce');
-    await app.screenshot('10-train-preset-summary', { fullPage: true });
+    expect(await page.getByRole('combobox', { name: /^Loss/ }).inputValue()).toBe('bce');
+    await app.screenshot('10-train-preset-summary');
+    // A large window shows the layers and the summary side by side.
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await app.screenshot('10-train-preset-summary-large');
+    await page.setViewportSize({ width: 1280, height: 820 });
   });
 
   it('follows edits live and explains a config that cannot work before training', async () => {
