@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import { temporarySibling } from '../app/files';
+import { customLayers } from '../models/custom-layers';
 
 /**
  * A checkpoint is a folder: the model in tfjs layers format (model.json + weights.bin), the optimizer's slots and
@@ -65,6 +66,8 @@ export async function readCheckpoint(
     modelTopology: object;
     weightsManifest: Array<{ weights: tfType.io.WeightsManifestEntry[] }>;
   };
+  // Our own layers (unpooling, seeded dropout, VAE sampling) must be registered before a model can name them.
+  customLayers(tf);
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: modelJson.modelTopology,

@@ -12,7 +12,14 @@ import type { TrainingProgress } from '../../../src-main/api/contract';
 import { createFashionSubset } from '../../helpers/fashion-subset';
 import { useTempDirs } from '../../helpers/temp-dir';
 
-const config = { ...presetConfig('small-dense', [28, 28, 1])!, batchSize: 32, epochs: 3 };
+const base = presetConfig('small-dense', [28, 28, 1])!;
+// Dropout is one of our own layers: a fresh worker must be able to load it back from the checkpoint.
+const config = {
+  ...base,
+  batchSize: 32,
+  epochs: 3,
+  model: { ...base.model, decoder: [{ type: 'dropout', rate: 0.1 } as const, ...base.model.decoder] },
+};
 
 describe('training in a separate process', () => {
   const tempDir = useTempDirs();
