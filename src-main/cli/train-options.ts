@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { Preset, TrainingConfig } from '../api/contract';
+import type { CorruptionType, Preset, TrainingConfig } from '../api/contract';
 import { UserError } from '../api/errors';
 import { corruptionTypes } from '../training/training-config';
+import { corruptionDefaults } from '../training/corruption';
 
 /** What `ae-studio train` accepts besides the dataset. */
 export interface TrainFlags {
@@ -46,17 +47,9 @@ export function parseNoise(value: string): TrainingConfig['corruption'] {
       `--noise must be one of ${corruptionTypes.join(', ')} or none, optionally with :level (e.g. gaussian:0.5).`,
     );
   }
-  const defaults: Record<string, number> = {
-    gaussian: 0.3,
-    saltPepper: 0.1,
-    occlusion: 0.3,
-    gaussianOcclusion: 0.3,
-    blur: 1,
-    warp: 3,
-  };
-  const parsed = level === undefined ? defaults[type] : Number(level);
+  const parsed = level === undefined ? corruptionDefaults[type as CorruptionType] : Number(level);
   if (!Number.isFinite(parsed)) throw new UserError('invalid_argument', `The noise level "${level}" is not a number.`);
-  return { type: type as (typeof corruptionTypes)[number], level: parsed };
+  return { type: type as CorruptionType, level: parsed };
 }
 
 /**

@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import type { Corruption, TrainingConfig } from '../api/contract';
+import type { Corruption, CorruptionType, TrainingConfig } from '../api/contract';
+import { corruptionDefaults } from './corruption';
 import { modelConfigSchema } from '../models/model-config';
 import { planModel, type ImageShape, type ModelPlan } from '../models/model-plan';
 import { UserError } from '../api/errors';
 
 export type { Corruption, TrainingConfig };
 
-export const corruptionTypes = ['gaussian', 'saltPepper', 'occlusion', 'gaussianOcclusion', 'blur', 'warp'] as const;
+export const corruptionTypes = Object.keys(corruptionDefaults) as [CorruptionType, ...CorruptionType[]];
 
 export const corruptionSchema = z
   .strictObject({
