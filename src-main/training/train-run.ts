@@ -168,18 +168,24 @@ function objective(
   return total;
 }
 
-/** Copies clean images and corrupts the copy, seeded by the current step, when the run is a denoising one. */
-function corruptedCopy(
+/**
+ * A batch as tensors: the clean images as the target and, for a denoising run, a corrupted copy (made in `noisy`,
+ * seeded by the current step) as the input; otherwise the input is the target.
+ */
+function batchTensors(
+  tf: typeof tfType,
   config: TrainingConfig,
   clean: Float32Array,
   noisy: Float32Array,
   count: number,
   shape: ImageShape,
-): Float32Array {
-  if (!config.corruption) return clean;
-  noisy.set(clean.subarray(0, count * shape[0] * shape[1] * shape[2]));
+): { input: tfType.Tensor4D; target: tfType.Tensor4D } {
+  const length = count * shape[0] * shape[1] * shape[2];
+  const target = tf.tensor4d(clean.subarray(0, length), [count, ...shape]);
+  if (!config.corruption) return { input: target, target };
+  noisy.set(clean.subarray(0, length));
   corruptBatch(noisy, count, shape, config.corruption, seededRandom(nextStepSeed()));
-  return noisy;
+  return { input: tf.tensor4d(noisy.subarray(0, length), [count, ...shape]), target };
 }
 
 /**
@@ -295,12 +301,10 @@ async function trainOpened(
         batchBuffer,
       );
       setRandomStep(config.seed, epoch, b);
-      const input = corruptedCopy(config, batchBuffer, noisyBuffer, n, shape);
-      const clean = tf.tensor4d(batchBuffer.subarray(0, n * imageBytes), [n, ...shape]);
-      const x = input === batchBuffer ? clean : tf.tensor4d(input.subarray(0, n * imageBytes), [n, ...shape]);
-      const cost = optimizer.minimize(() => objective(tf, config, training, x, clean, true), true, trainable);
+      const { input, target } = batchTensors(tf, config, batchBuffer, noisyBuffer, n, shape);
+      const cost = optimizer.minimize(() => objective(tf, config, training, input, target, true), true, trainable);
       const loss = (await cost!.data())[0];
-      tf.dispose([x, clean, cost!]);
+      tf.dispose([input, target, cost!]);
       if (!Number.isFinite(loss)) {
         throw new Error(`The loss became ${loss} in epoch ${epoch}; try a smaller learning rate.`);
       }
@@ -374,13 +378,11 @@ function evaluate(
   for (let start = 0; start < count; start += evalBatch) {
     const n = pixels.fill(identity, start, Math.min(start + evalBatch, count), buffer);
     setRandomStep(config.seed, 0, start);
-    const input = corruptedCopy(config, buffer, noisy, n, shape);
     sum +=
       tf
         .tidy(() => {
-          const clean = tf.tensor4d(buffer.subarray(0, n * imageBytes), [n, ...shape]);
-          const x = input === buffer ? clean : tf.tensor4d(input.subarray(0, n * imageBytes), [n, ...shape]);
-          return objective(tf, config, training, x, clean, false);
+          const { input, target } = batchTensors(tf, config, buffer, noisy, n, shape);
+          return objective(tf, config, training, input, target, false);
         })
         .dataSync()[0] * n;
   }
