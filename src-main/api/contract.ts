@@ -27,7 +27,7 @@ export interface ApiError {
 /** Every call answers with data, never by throwing across the process boundary. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
-export type EngineName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export type EngineName = 'tfjs-node-gpu' | 'tfjs-node' | 'native' | 'wasm' | 'cpu';
 
 export interface EngineStatus {
   name: EngineName;

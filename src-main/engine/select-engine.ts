@@ -12,7 +12,7 @@ export type { EngineName, EngineStatus };
  * tell the user what a faster engine would need.
  */
 
-export const engineNames: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+export const engineNames: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'native', 'wasm', 'cpu'];
 
 export interface Engine {
   tf: typeof tf;
@@ -70,14 +70,35 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
   }
 }
 
+/** The WebAssembly backend, after `beforeInit` (which may replace some of its kernels) has run. */
+async function startWasm(beforeInit: () => Promise<void> = async () => {}): Promise<{ simd: boolean }> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  const { registerWasmConvGradients } = await import('./wasm-conv-gradients');
+  registerWasmConvGradients();
+  await beforeInit();
+  if (!(await tf.setBackend('wasm'))) throw new Error('the WebAssembly backend failed to initialise');
+  await tf.ready();
+  return { simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) };
+}
+
+/** Native BLAS kernels for matrix products and convolutions, on top of the WebAssembly backend. */
+async function tryNativeKernels(): Promise<Attempt> {
+  let blas = '';
+  try {
+    const { loadNativeAddon, registerNativeKernels } = await import('./native-kernels');
+    const addon = loadNativeAddon();
+    await startWasm(async () => {
+      blas = registerNativeKernels(addon);
+    });
+    return { ok: true, label: 'Native CPU', detail: `${blas.split(' ').slice(0, 2).join(' ')} + WebAssembly` };
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+}
+
 async function tryWasm(): Promise<Attempt> {
   try {
-    await import('@tensorflow/tfjs-backend-wasm');
-    const { registerWasmConvGradients } = await import('./wasm-conv-gradients');
-    registerWasmConvGradients();
-    if (!(await tf.setBackend('wasm'))) return { ok: false, reason: 'the WebAssembly backend failed to initialise' };
-    await tf.ready();
-    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const { simd } = await startWasm();
     return { ok: true, label: 'WebAssembly', detail: `XNNPACK${simd ? ' + SIMD' : ''}, 1 thread` };
   } catch (err) {
     return { ok: false, reason: `the WebAssembly backend failed to load: ${(err as Error).message}` };
@@ -93,6 +114,7 @@ async function tryCpu(): Promise<Attempt> {
 const attempts: Record<EngineName, () => Promise<Attempt>> = {
   'tfjs-node-gpu': () => tryNative('@tensorflow/tfjs-node-gpu'),
   'tfjs-node': () => tryNative('@tensorflow/tfjs-node'),
+  native: tryNativeKernels,
   wasm: tryWasm,
   cpu: tryCpu,
 };

@@ -13,6 +13,7 @@ import { SplitPixels } from './split-pixels';
 import { dataLayout } from '../app/paths';
 import { writeFileAtomic } from '../app/files';
 import type { EngineStatus } from '../engine/select-engine';
+import { nativeAdam } from '../engine/native-adam';
 import { buildModel } from '../models/build-model';
 import { latentLogVarLayerName, latentMeanLayerName, type ImageShape } from '../models/model-plan';
 import { setRandomStep, nextStepSeed } from '../models/step-random';
@@ -52,7 +53,7 @@ export interface TrainRunResult {
 function makeOptimizer(tf: typeof tfType, config: TrainingConfig): tfType.Optimizer {
   switch (config.optimizer) {
     case 'adam':
-      return tf.train.adam(config.learningRate);
+      return nativeAdam(tf, config.learningRate) ?? tf.train.adam(config.learningRate);
     case 'rmsprop':
       return tf.train.rmsprop(config.learningRate);
     case 'sgd':

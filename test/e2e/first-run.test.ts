@@ -30,7 +30,9 @@ describe('first run in the browser', () => {
     );
     // The status bar names the engine and the data folder.
     await page.getByTestId('engine-status').getByText('Engine:').waitFor({ timeout: 30_000 });
-    expect(await page.getByTestId('engine-status').textContent()).toMatch(/WebAssembly|TensorFlow|JavaScript CPU/);
+    expect(await page.getByTestId('engine-status').textContent()).toMatch(
+      /Native CPU|WebAssembly|TensorFlow|JavaScript CPU/,
+    );
     expect(await page.locator('footer').textContent()).toContain(app.services.dataDir);
     await app.screenshot('01-datasets');
   });

@@ -2,16 +2,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvGradients } from '../../../src-main/engine/wasm-conv-gradients';
-
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff += (a[i] - b[i]) ** 2;
-    norm += b[i] ** 2;
-  }
-  return Math.sqrt(diff / Math.max(norm, 1e-30));
-}
+import { relativeError } from '../../helpers/relative-error';
 
 async function filterGradOn(
   backend: string,

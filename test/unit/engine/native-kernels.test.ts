@@ -1,0 +1,347 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmConvGradients } from '../../../src-main/engine/wasm-conv-gradients';
+import { loadNativeAddon, registerNativeKernels } from '../../../src-main/engine/native-kernels';
+import { nativeAdam } from '../../../src-main/engine/native-adam';
+import { buildModel } from '../../../src-main/models/build-model';
+import type { ModelConfig } from '../../../src-main/api/contract';
+import { relativeError } from '../../helpers/relative-error';
+
+/**
+ * Every native kernel against tfjs's pure-JS cpu backend, the reference: forward values and the gradients training
+ * takes (through tf.grads, so the same kernels run as in a real step), on seeded random shapes, strides and paddings.
+ * The wasm backend here has the native kernels registered, exactly as the "native" engine sets it up.
+ */
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const randomData = (n: number, next: () => number) => Float32Array.from({ length: n }, () => next() - 0.5);
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Runs `f` on a backend and returns every output's values. */
+async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outputs = tf.tidy(f);
+  const values = await Promise.all(outputs.map((t) => t.data() as Promise<Float32Array>));
+  tf.dispose(outputs);
+  return values;
+}
+
+/** Runs `f` on both backends and checks each output agrees within float32 tolerance. */
+async function expectSameOnBoth(f: () => tf.Tensor[], tolerance = 1e-4): Promise<void> {
+  const reference = await on('cpu', f);
+  const native = await on('wasm', f);
+  expect(native.length).toBe(reference.length);
+  for (let i = 0; i < reference.length; i++) expect(relativeError(native[i], reference[i])).toBeLessThan(tolerance);
+}
+
+beforeAll(async () => {
+  registerWasmConvGradients();
+  registerNativeKernels(loadNativeAddon());
+  await tf.setBackend('wasm');
+});
+
+describe('native convolution kernels', () => {
+  const next = rng(42);
+  const pick = <T>(options: T[]) => options[Math.floor(next() * options.length)];
+  const cases = Array.from({ length: 24 }, (_, i) => {
+    const kernel = pick([1, 2, 3, 4, 5]);
+    return {
+      i,
+      batch: pick([1, 2, 3]),
+      height: kernel + pick([0, 1, 3, 6, 9]),
+      width: kernel + pick([0, 2, 5, 8]),
+      channels: pick([1, 2, 3, 5]),
+      filters: pick([1, 3, 4, 8]),
+      kernel,
+      stride: pick([1, 2, 3]),
+      pad: pick<'same' | 'valid' | number>(['same', 'valid', 1]),
+    };
+  });
+
+  it.each(cases)(
+    'conv2d forward, input gradient and filter gradient match the cpu backend (case $i: $batch x $height x $width x $channels, $filters filters $kernel x $kernel, stride $stride, pad $pad)',
+    async ({ batch, height, width, channels, filters, kernel, stride, pad }) => {
+      const data = rng(1000 + batch * height * width);
+      const x = randomData(batch * height * width * channels, data);
+      const w = randomData(kernel * kernel * channels * filters, data);
+      const xShape: [number, number, number, number] = [batch, height, width, channels];
+      const wShape: [number, number, number, number] = [kernel, kernel, channels, filters];
+      await expectSameOnBoth(() => {
+        const xt = tf.tensor4d(x, xShape);
+        const wt = tf.tensor4d(w, wShape);
+        const y = tf.conv2d(xt, wt, stride, pad);
+        // A fixed random weighting of the output makes every output position's gradient distinct.
+        const r = tf.tensor(randomData(y.size, rng(7)), y.shape);
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), r)),
+        )([xt, wt]);
+        return [y, dx, dw];
+      });
+    },
+  );
+
+  it.each([
+    { stride: 2, kernel: 3, pad: 'same' as const, size: 7, filters: 32 },
+    { stride: 2, kernel: 2, pad: 'valid' as const, size: 5, filters: 4 },
+    { stride: 1, kernel: 3, pad: 'same' as const, size: 6, filters: 3 },
+    { stride: 3, kernel: 4, pad: 'valid' as const, size: 4, filters: 2 },
+  ])(
+    'transposed conv (Conv2DBackpropInput forward) and its gradients match: kernel $kernel, stride $stride, $pad',
+    async ({ stride, kernel, pad, size, filters }) => {
+      const data = rng(size * 31 + kernel);
+      const inChannels = 3;
+      const outSize = pad === 'same' ? size * stride : (size - 1) * stride + kernel;
+      const x = randomData(2 * size * size * inChannels, data);
+      const w = randomData(kernel * kernel * filters * inChannels, data);
+      const outShape: [number, number, number, number] = [2, outSize, outSize, filters];
+      await expectSameOnBoth(() => {
+        const xt = tf.tensor4d(x, [2, size, size, inChannels]);
+        const wt = tf.tensor4d(w, [kernel, kernel, filters, inChannels]);
+        const f = (a: tf.Tensor, b: tf.Tensor) =>
+          tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, outShape, stride, pad);
+        const y = f(xt, wt);
+        const r = tf.tensor(randomData(y.size, rng(9)), y.shape);
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), r)))([xt, wt]);
+        return [y, dx, dw];
+      });
+    },
+  );
+
+  it('dilated conv2d forward matches', async () => {
+    const data = rng(5);
+    const x = randomData(2 * 11 * 9 * 3, data);
+    const w = randomData(3 * 3 * 3 * 4, data);
+    await expectSameOnBoth(() => [
+      tf.conv2d(tf.tensor4d(x, [2, 11, 9, 3]), tf.tensor4d(w, [3, 3, 3, 4]), 1, 'same', 'NHWC', [2, 3]),
+    ]);
+  });
+
+  it.each(['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid'] as const)(
+    'fused conv2d with a bias and %s matches, with its gradients where tfjs has them',
+    async (activation) => {
+      const data = rng(11);
+      const x = randomData(2 * 8 * 8 * 3, data);
+      const w = randomData(3 * 3 * 3 * 5, data);
+      const bias = randomData(5, data);
+      await expectSameOnBoth(() => {
+        const args = (a: tf.Tensor, b: tf.Tensor) => ({
+          x: a as tf.Tensor4D,
+          filter: b as tf.Tensor4D,
+          strides: 2,
+          pad: 'same' as const,
+          bias: tf.tensor1d(bias),
+          activation,
+          leakyreluAlpha: 0.1,
+        });
+        const [xt, wt] = [tf.tensor4d(x, [2, 8, 8, 3]), tf.tensor4d(w, [3, 3, 3, 5])];
+        const y = tf.fused.conv2d(args(xt, wt));
+        if (activation !== 'linear' && activation !== 'relu') return [y];
+        return [y, ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.fused.conv2d(args(a, b))))([xt, wt])];
+      });
+    },
+  );
+});
+
+describe('native matrix products', () => {
+  it.each([
+    { a: [5, 7], b: [7, 3], ta: false, tb: false },
+    { a: [7, 5], b: [7, 3], ta: true, tb: false },
+    { a: [5, 7], b: [3, 7], ta: false, tb: true },
+    { a: [7, 5], b: [3, 7], ta: true, tb: true },
+    { a: [4, 5, 7], b: [4, 7, 3], ta: false, tb: false },
+    { a: [2, 3, 5, 7], b: [2, 3, 7, 6], ta: false, tb: false },
+    { a: [128, 784], b: [784, 512], ta: false, tb: false },
+  ])('matMul $a x $b (transpose $ta, $tb) and its gradients match', async ({ a, b, ta, tb }) => {
+    const data = rng(sizeOf(a) + sizeOf(b));
+    const av = randomData(sizeOf(a), data);
+    const bv = randomData(sizeOf(b), data);
+    await expectSameOnBoth(() => {
+      const [at, bt] = [tf.tensor(av, a), tf.tensor(bv, b)];
+      const y = tf.matMul(at, bt, ta, tb);
+      const r = tf.tensor(randomData(y.size, rng(3)), y.shape);
+      return [y, ...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p, q, ta, tb), r)))([at, bt])];
+    });
+  });
+
+  // tfjs's own BatchMatMul gradient does not reduce a broadcast batch (on any backend), so these check the forward.
+  it.each([
+    { a: [4, 5, 7], b: [1, 7, 3], ta: false, tb: false },
+    { a: [1, 7, 5], b: [4, 3, 7], ta: true, tb: true },
+    { a: [3, 5, 7], b: [7, 2], ta: false, tb: false },
+  ])('matMul $a x $b with a broadcast batch matches', async ({ a, b, ta, tb }) => {
+    const data = rng(sizeOf(a) * 7 + sizeOf(b));
+    const [av, bv] = [randomData(sizeOf(a), data), randomData(sizeOf(b), data)];
+    await expectSameOnBoth(() => [tf.matMul(tf.tensor(av, a), tf.tensor(bv, b), ta, tb)]);
+  });
+
+  it.each(['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid'] as const)(
+    'fused matMul with a bias and %s matches',
+    async (activation) => {
+      const data = rng(17);
+      const [av, bv, bias] = [randomData(6 * 9, data), randomData(9 * 4, data), randomData(4, data)];
+      await expectSameOnBoth(() => {
+        const args = (p: tf.Tensor, q: tf.Tensor) => ({
+          a: p,
+          b: q,
+          bias: tf.tensor1d(bias),
+          activation,
+          leakyreluAlpha: 0.3,
+        });
+        const [at, bt] = [tf.tensor2d(av, [6, 9]), tf.tensor2d(bv, [9, 4])];
+        const y = tf.fused.matMul(args(at, bt));
+        if (activation !== 'linear' && activation !== 'relu') return [y];
+        return [y, ...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.fused.matMul(args(p, q))))([at, bt])];
+      });
+    },
+  );
+});
+
+describe('native reductions, bias additions and copies', () => {
+  it.each([
+    { shape: [4, 5, 6, 3], axis: [0, 1, 2], keepDims: false },
+    { shape: [4, 5, 6, 3], axis: [0, 1, 2], keepDims: true },
+    { shape: [4, 5, 6, 3], axis: [1, 2], keepDims: false },
+    { shape: [4, 5, 6, 3], axis: [-1], keepDims: false },
+    { shape: [4, 5, 6, 3], axis: [0, 1, 2, 3], keepDims: false },
+    { shape: [4, 5, 6, 3], axis: [0, 2], keepDims: false },
+    { shape: [128, 3136], axis: [0], keepDims: false },
+  ])('sum over $axis of $shape (keepDims $keepDims) matches', async ({ shape, axis, keepDims }) => {
+    const x = randomData(sizeOf(shape), rng(sizeOf(shape)));
+    await expectSameOnBoth(() => [tf.sum(tf.tensor(x, shape), axis, keepDims)]);
+  });
+
+  it.each([
+    { a: [4, 3, 3, 5], b: [5] },
+    { a: [5], b: [4, 3, 3, 5] },
+    { a: [4, 3, 3, 5], b: [1, 1, 1, 5] },
+    { a: [6, 5], b: [6, 5] },
+    { a: [6, 5], b: [6, 1] },
+    { a: [6, 5], b: [] },
+  ])('add $a + $b matches', async ({ a, b }) => {
+    const data = rng(sizeOf(a) + 3 * sizeOf(b));
+    const [av, bv] = [randomData(sizeOf(a), data), randomData(sizeOf(b), data)];
+    await expectSameOnBoth(() => [tf.add(tf.tensor(av, a), tf.tensor(bv, b))], 1e-7);
+  });
+
+  it('a clone shares memory safely: disposing either side leaves the other intact', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    const z = tf.cast(y, 'float32');
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1, 2, 3]);
+    y.dispose();
+    expect(Array.from(await z.data())).toEqual([1, 2, 3]);
+    z.dispose();
+    expect(Array.from(await tf.cast(tf.tensor1d([1.7, -2.2]), 'int32').data())).toEqual([1, -2]);
+  });
+});
+
+describe('native Adam', () => {
+  /** A few Adam steps on a small quadratic problem; returns the variables after each step. */
+  async function adamSteps(backend: 'cpu' | 'wasm', fused: boolean): Promise<number[][]> {
+    await tf.setBackend(backend);
+    const data = rng(99);
+    const w = tf.variable(tf.tensor2d(randomData(12, data), [3, 4]));
+    const b = tf.variable(tf.tensor1d(randomData(4, data)));
+    const x = tf.tensor2d(randomData(15, data), [5, 3]);
+    const target = tf.tensor2d(randomData(20, data), [5, 4]);
+    const optimizer = fused ? nativeAdam(tf, 0.05) : tf.train.adam(0.05);
+    expect(optimizer).not.toBeNull();
+    const history: number[][] = [];
+    for (let step = 0; step < 6; step++) {
+      optimizer!.minimize(() => tf.mean(tf.squaredDifference(tf.add(tf.matMul(x, w), b), target)) as tf.Scalar);
+      history.push([...w.dataSync(), ...b.dataSync()]);
+    }
+    const weights = await optimizer!.getWeights();
+    history.push(...(await Promise.all(weights.map(async (n) => Array.from(await n.tensor.data())))));
+    tf.dispose([w, b, x, target]);
+    optimizer!.dispose();
+    return history;
+  }
+
+  it('takes the same steps as tf.train.adam on the cpu backend and keeps the same optimizer state', async () => {
+    const reference = await adamSteps('cpu', false);
+    const native = await adamSteps('wasm', true);
+    expect(native.length).toBe(reference.length);
+    for (let i = 0; i < reference.length; i++) expect(relativeError(native[i], reference[i])).toBeLessThan(1e-4);
+  });
+
+  it('is not offered on a backend without the fused kernel', async () => {
+    await tf.setBackend('cpu');
+    expect(nativeAdam(tf, 0.01)).toBeNull();
+    await tf.setBackend('wasm');
+  });
+});
+
+describe('training on the native kernels', () => {
+  const model: ModelConfig = {
+    variant: 'standard',
+    encoder: [
+      { type: 'conv', filters: 8, kernel: 3, stride: 2, padding: 'same' },
+      { type: 'conv', filters: 16, kernel: 3, stride: 2, padding: 'same' },
+    ],
+    latent: 8,
+    latentActivation: 'linear',
+    decoder: [
+      { type: 'dense', units: 4 * 4 * 16 },
+      { type: 'reshape', height: 4, width: 4, channels: 16 },
+      { type: 'deconv', filters: 8, kernel: 3, stride: 2, padding: 'same' },
+      { type: 'deconv', filters: 1, kernel: 3, stride: 2, padding: 'same' },
+    ],
+    activation: 'relu',
+    outputActivation: 'sigmoid',
+  };
+
+  /** Blurry blobs at random places: learnable structure, different in every image. */
+  function images(count: number): tf.Tensor4D {
+    const next = rng(2024);
+    const data = new Float32Array(count * 16 * 16);
+    for (let n = 0; n < count; n++) {
+      const [cy, cx] = [3 + next() * 10, 3 + next() * 10];
+      for (let y = 0; y < 16; y++)
+        for (let x = 0; x < 16; x++) data[n * 256 + y * 16 + x] = Math.exp(-((y - cy) ** 2 + (x - cx) ** 2) / 8);
+    }
+    return tf.tensor4d(data, [count, 16, 16, 1]);
+  }
+
+  async function train(): Promise<number[]> {
+    await tf.setBackend('wasm');
+    const net = buildModel(tf, model, [16, 16, 1], 5);
+    const optimizer = nativeAdam(tf, 2e-3)!;
+    const x = images(64);
+    const losses: number[] = [];
+    for (let step = 0; step < 300; step++) {
+      const cost = optimizer.minimize(
+        () => tf.mean(tf.squaredDifference(net.apply(x) as tf.Tensor, x)) as tf.Scalar,
+        true,
+      );
+      losses.push(cost!.dataSync()[0]);
+      cost!.dispose();
+    }
+    const meanImageLoss = tf.tidy(() => tf.mean(tf.squaredDifference(tf.mean(x, 0, true), x)).dataSync()[0]);
+    x.dispose();
+    net.dispose();
+    optimizer.dispose();
+    losses.push(meanImageLoss);
+    return losses;
+  }
+
+  it('learns (loss falls below the mean image) and repeats the same losses exactly', async () => {
+    const first = await train();
+    const second = await train();
+    const meanImageLoss = first.pop()!;
+    second.pop();
+    expect(first.at(-1)!).toBeLessThan(first[0] / 4);
+    expect(first.at(-1)!).toBeLessThan(meanImageLoss);
+    expect(second).toEqual(first);
+  });
+});
