@@ -19,6 +19,7 @@ import { openDatabase } from '../src-main/store/database';
 import { dataLayout } from '../src-main/app/paths';
 import { importBuiltin } from '../src-main/datasets/builtin-import';
 import { listDatasets } from '../src-main/store/datasets';
+import { splitIndex } from '../src-main/store/images';
 import * as runs from '../src-main/store/runs';
 import { selectEngine, engineEnv } from '../src-main/engine/select-engine';
 import { trainRun } from '../src-main/training/train-run';
@@ -80,6 +81,7 @@ async function child(dataDir: string, model: string, batch: number, limit: numbe
     input: { height: 28, width: 28, channels: 1 },
   };
   const runId = runs.insertRun(db, { datasetId: dataset.id, name: `bench ${model}`, config: JSON.stringify(config) });
+  const trainImages = splitIndex(db, dataset.id, 'train').idx.length;
   const engine = await selectEngine();
   let imagesPerSec = 0;
   let images = 0;
@@ -96,7 +98,7 @@ async function child(dataDir: string, model: string, batch: number, limit: numbe
     // The rate the app's progress bar shows: images over time spent in training steps.
     onProgress: (p) => {
       if (p.imagesPerSec !== null) imagesPerSec = p.imagesPerSec;
-      images = (p.epoch - 1) * p.batches * batch + p.batch * batch;
+      images = Math.min(trainImages, p.batch * batch);
     },
     yieldToEvents: async () => {},
   });
