@@ -30,6 +30,7 @@ interface NativeAddon {
   biasActivation(out: Float32Array, bias: Float32Array | null, params: Int32Array, alpha: number): void;
   biasAdd(x: Float32Array, bias: Float32Array, out: Float32Array, params: Int32Array): void;
   sumAxes(x: Float32Array, out: Float32Array, params: Int32Array): void;
+  tile(x: Float32Array, out: Float32Array, params: Int32Array): void;
   adam(...arrays: [...Float32Array[], Float64Array]): void;
   setThreads(threads: number): number;
   blasInfo(): string;
@@ -239,7 +240,7 @@ function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFu
   }
 
   /** Sums over consecutive axes (a bias's gradient sums over all but the last) in one pass, without a transpose. */
-  function sum(args: KernelArgs): TensorInfo {
+  function sum(args: KernelArgs, name: 'Sum' | 'Mean' = 'Sum'): TensorInfo {
     const backend = args.backend as unknown as WasmBackend;
     const { x } = args.inputs as Record<string, TensorInfo>;
     const { axis, keepDims } = args.attrs as unknown as { axis: number | number[] | null; keepDims: boolean };
@@ -247,7 +248,7 @@ function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFu
     const axes = [...new Set(util.parseAxisParam(axis ?? x.shape.map((_, i) => i), x.shape))].sort((p, q) => p - q);
     const consecutive = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
     if (x.dtype !== 'float32' || axes.length === 0 || !consecutive || isEmpty(x))
-      return fallback('Sum')(args) as TensorInfo;
+      return fallback(name)(args) as TensorInfo;
     const first = axes[0];
     const last = axes[axes.length - 1];
     const outShape = keepDims
@@ -256,11 +257,18 @@ function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFu
     const out = backend.makeOutput(outShape, 'float32');
     const params = [size(x.shape.slice(0, first)), size(x.shape.slice(first, last + 1)), size(x.shape.slice(last + 1))];
     native.sumAxes(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), Int32Array.from(params));
+    if (name === 'Mean') {
+      const values = backend.typedArrayFromHeap(out);
+      for (let i = 0; i < values.length; i++) values[i] /= params[1];
+    }
     return out;
   }
 
-  /** A bias added along the last axis (what every dense and conv layer does) without the general broadcast. */
-  function add(args: KernelArgs): TensorInfo {
+  /**
+   * A bias added (or a scale multiplied) along the last axis — what every dense and conv layer and batch norm does —
+   * without the general broadcast.
+   */
+  function biasOp(args: KernelArgs, name: 'Add' | 'Multiply'): TensorInfo {
     const backend = args.backend as unknown as WasmBackend;
     const { a, b } = args.inputs as Record<string, TensorInfo>;
     const [x, bias] = size(a.shape) >= size(b.shape) ? [a, b] : [b, a];
@@ -273,14 +281,29 @@ function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFu
       bias.shape[bias.shape.length - 1] === n &&
       size(bias.shape) === n &&
       size(x.shape) > n;
-    if (!isBias || isEmpty(x)) return fallback('Add')(args) as TensorInfo;
+    if (!isBias || isEmpty(x)) return fallback(name)(args) as TensorInfo;
     const out = backend.makeOutput(x.shape, 'float32');
     native.biasAdd(
       backend.typedArrayFromHeap(x),
       backend.typedArrayFromHeap(bias),
       backend.typedArrayFromHeap(out),
-      Int32Array.from([size(x.shape) / n, n]),
+      Int32Array.from([size(x.shape) / n, n, name === 'Multiply' ? 1 : 0]),
     );
+    return out;
+  }
+
+  /** tf.tile; batch norm's gradient tiles its per-channel statistics over every pixel, which wasm does slowly. */
+  function tile(args: KernelArgs): TensorInfo {
+    const backend = args.backend as unknown as WasmBackend;
+    const { x } = args.inputs as Record<string, TensorInfo>;
+    const { reps } = args.attrs as unknown as { reps: number[] };
+    if (x.dtype !== 'float32' || x.shape.length < 1 || x.shape.length > 8) return fallback('Tile')(args) as TensorInfo;
+    const out = backend.makeOutput(
+      x.shape.map((d, i) => d * reps[i]),
+      'float32',
+    );
+    const params = Int32Array.from([x.shape.length, ...x.shape, ...reps]);
+    native.tile(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), params);
     return out;
   }
 
@@ -310,8 +333,12 @@ function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFu
   }
 
   return {
-    Sum: sum,
-    Add: add,
+    Sum: (args) => sum(args, 'Sum'),
+    // Batch norm's moments are means over every axis but the channels.
+    Mean: (args) => sum(args, 'Mean'),
+    Add: (args) => biasOp(args, 'Add'),
+    Multiply: (args) => biasOp(args, 'Multiply'),
+    Tile: tile,
     Identity: (args) => share(args, 'Identity'),
     Cast: (args) => share(args, 'Cast'),
     [nativeAdamKernel]: adam as unknown as KernelFunc,

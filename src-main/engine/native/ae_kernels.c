@@ -381,24 +381,69 @@ static napi_value sum_axes(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* biasAdd(x, bias, out, [rows, n]): out[r, j] = x[r, j] + bias[j]. */
+/* biasAdd(x, bias, out, [rows, n, multiply]): out[r, j] = x[r, j] + bias[j] (or x[r, j] * bias[j]). */
 static napi_value bias_add(napi_env env, napi_callback_info info) {
   ARGS(4);
   float *x, *bias, *out;
   size_t nx, nbias, nout;
-  int32_t p[2];
+  int32_t p[3];
   if (!get_floats(env, argv[0], &x, &nx) || !get_floats(env, argv[1], &bias, &nbias) ||
-      !get_floats(env, argv[2], &out, &nout) || !get_ints(env, argv[3], p, 2))
+      !get_floats(env, argv[2], &out, &nout) || !get_ints(env, argv[3], p, 3))
     return NULL;
   const size_t rows = (size_t)p[0], n = (size_t)p[1];
+  const int multiply = p[2];
   if (!check_sizes(env, nx, rows * n, "biasAdd: x too small") || !check_sizes(env, nbias, n, "biasAdd: bias too small") ||
       !check_sizes(env, nout, rows * n, "biasAdd: out too small"))
     return NULL;
   for (size_t r = 0; r < rows; r++) {
     const float *src = x + r * n;
     float *dst = out + r * n;
-    for (size_t j = 0; j < n; j++) dst[j] = src[j] + bias[j];
+    if (multiply)
+      for (size_t j = 0; j < n; j++) dst[j] = src[j] * bias[j];
+    else
+      for (size_t j = 0; j < n; j++) dst[j] = src[j] + bias[j];
   }
+  return NULL;
+}
+
+/* Copies x (shape dims[d..]) tiled reps[d..] times into out, one dimension at a time; rows are memcpy'd. */
+static float *tile_dim(const float *x, float *out, const int32_t *dims, const int32_t *reps, int d, int rank,
+                       const size_t *in_stride) {
+  if (d == rank - 1) {
+    for (int r = 0; r < reps[d]; r++, out += dims[d]) memcpy(out, x, dims[d] * sizeof(float));
+    return out;
+  }
+  float *start = out;
+  for (int i = 0; i < dims[d]; i++) out = tile_dim(x + i * in_stride[d], out, dims, reps, d + 1, rank, in_stride);
+  /* The remaining repetitions of this dimension repeat the block just written. */
+  const size_t block = (size_t)(out - start);
+  for (int r = 1; r < reps[d]; r++, out += block) memcpy(out, start, block * sizeof(float));
+  return out;
+}
+
+/* tile(x, out, [rank, dims..., reps...]): tf.tile for float32, rank ≤ 8. */
+static napi_value tile(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  float *x, *out;
+  size_t nx, nout;
+  int32_t p[17];
+  if (!get_floats(env, argv[0], &x, &nx) || !get_floats(env, argv[1], &out, &nout) || !get_ints(env, argv[2], p, 1))
+    return NULL;
+  const int rank = p[0];
+  if (rank < 1 || rank > 8 || !get_ints(env, argv[2], p, 1 + 2 * rank)) {
+    napi_throw_range_error(env, NULL, "tile: rank must be 1 to 8");
+    return NULL;
+  }
+  const int32_t *dims = p + 1, *reps = p + 1 + rank;
+  size_t in_stride[8], in_size = 1, out_size = 1;
+  for (int d = rank - 1; d >= 0; d--) {
+    in_stride[d] = in_size;
+    in_size *= (size_t)dims[d];
+    out_size *= (size_t)dims[d] * reps[d];
+  }
+  if (!check_sizes(env, nx, in_size, "tile: x too small") || !check_sizes(env, nout, out_size, "tile: out too small"))
+    return NULL;
+  if (out_size > 0) tile_dim(x, out, dims, reps, 0, rank, in_stride);
   return NULL;
 }
 
@@ -481,6 +526,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"biasActivation", NULL, bias_activation, NULL, NULL, NULL, napi_default, NULL},
       {"biasAdd", NULL, bias_add, NULL, NULL, NULL, napi_default, NULL},
       {"sumAxes", NULL, sum_axes, NULL, NULL, NULL, napi_default, NULL},
+      {"tile", NULL, tile, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, adam, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"blasInfo", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},

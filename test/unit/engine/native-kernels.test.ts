@@ -213,9 +213,12 @@ describe('native reductions, bias additions and copies', () => {
     { shape: [4, 5, 6, 3], axis: [0, 1, 2, 3], keepDims: false },
     { shape: [4, 5, 6, 3], axis: [0, 2], keepDims: false },
     { shape: [128, 3136], axis: [0], keepDims: false },
-  ])('sum over $axis of $shape (keepDims $keepDims) matches', async ({ shape, axis, keepDims }) => {
+  ])('sum and mean over $axis of $shape (keepDims $keepDims) match', async ({ shape, axis, keepDims }) => {
     const x = randomData(sizeOf(shape), rng(sizeOf(shape)));
-    await expectSameOnBoth(() => [tf.sum(tf.tensor(x, shape), axis, keepDims)]);
+    await expectSameOnBoth(() => [
+      tf.sum(tf.tensor(x, shape), axis, keepDims),
+      tf.mean(tf.tensor(x, shape), axis, keepDims),
+    ]);
   });
 
   it.each([
@@ -229,6 +232,27 @@ describe('native reductions, bias additions and copies', () => {
     const data = rng(sizeOf(a) + 3 * sizeOf(b));
     const [av, bv] = [randomData(sizeOf(a), data), randomData(sizeOf(b), data)];
     await expectSameOnBoth(() => [tf.add(tf.tensor(av, a), tf.tensor(bv, b))], 1e-7);
+  });
+
+  it.each([
+    { a: [4, 3, 3, 5], b: [5] },
+    { a: [1, 1, 1, 5], b: [4, 3, 3, 5] },
+    { a: [6, 5], b: [6, 1] },
+  ])('multiply $a * $b matches', async ({ a, b }) => {
+    const data = rng(sizeOf(a) * 5 + sizeOf(b));
+    const [av, bv] = [randomData(sizeOf(a), data), randomData(sizeOf(b), data)];
+    await expectSameOnBoth(() => [tf.mul(tf.tensor(av, a), tf.tensor(bv, b))], 1e-7);
+  });
+
+  it.each([
+    { shape: [1, 1, 1, 7], reps: [3, 4, 5, 1] },
+    { shape: [2, 3], reps: [2, 3] },
+    { shape: [5], reps: [4] },
+    { shape: [2, 1, 3], reps: [1, 4, 2] },
+    { shape: [2, 3], reps: [0, 2] },
+  ])('tile $shape by $reps matches', async ({ shape, reps }) => {
+    const x = randomData(sizeOf(shape), rng(sizeOf(shape) + 11));
+    await expectSameOnBoth(() => [tf.tile(tf.tensor(x, shape), reps)], 1e-7);
   });
 
   it('a clone shares memory safely: disposing either side leaves the other intact', async () => {
