@@ -34,6 +34,13 @@ export class SkipImage extends Error {}
 
 const likelyJpeg = /\.(jpe?g|jpe|jfif)$/i;
 const truncation = /premature end|truncated|unexpected end|not enough data/i;
+
+/**
+ * A JPEG whose last bytes are not the end-of-image marker was cut off. Used only once decoding has failed, to name
+ * the reason: libjpeg sometimes reports such a file as an "Unknown error".
+ */
+const endsEarly = (bytes: Buffer) =>
+  bytes.length > 4 && bytes[0] === 0xff && bytes[1] === 0xd8 && !(bytes.at(-2) === 0xff && bytes.at(-1) === 0xd9);
 const truncatedReason = 'truncated image (the file ends too early)';
 const fits = { cover: 'cover', contain: 'contain', stretch: 'fill' } as const;
 
@@ -138,7 +145,7 @@ export async function decodeImageFile(
     return { pixels, width, height, contentHash };
   } catch (err) {
     const message = (err as Error).message;
-    if (truncation.test(message)) throw new SkipImage(truncatedReason);
+    if (truncation.test(message) || endsEarly(bytes)) throw new SkipImage(truncatedReason);
     throw new SkipImage(`damaged image (${message.split('\n')[0].slice(0, 120)})`);
   }
 }
