@@ -181,8 +181,9 @@ async function main(): Promise<void> {
       }
     }
     const threads = values['torch-threads'].split(',').map(Number);
-    const reference = hasTorch() ? threads.flatMap((t) => runTorch(modelList, batch, limit, t)) : [];
-    if (!hasTorch()) process.stderr.write('python3-torch is not installed: no PyTorch reference this time.\n');
+    const torch = hasTorch();
+    if (!torch) process.stderr.write('python3-torch is not installed: no PyTorch reference this time.\n');
+    const reference = torch ? threads.flatMap((t) => runTorch(modelList, batch, limit, t)) : [];
     const ratios = ours.map((r) => {
       const best = reference.filter((p) => p.model === r.model).sort((a, b) => b.imagesPerSec - a.imagesPerSec)[0];
       return {

@@ -15,9 +15,10 @@ import { appRoot } from '../app/paths';
 
 /**
  * The "native" engine: the WebAssembly backend with its matrix products and convolutions (forward and both
- * gradients) replaced by BLAS-backed native kernels (src-main/engine/native/ae_kernels.c). Those ops are nearly all
- * of an autoencoder's training time; everything else stays on WebAssembly, and tensors stay in the wasm heap, which
- * the native code reads and writes in place. Cases the native kernels do not cover (NCHW, broadcasting biases,
+ * gradients) replaced by BLAS-backed native kernels (src-main/engine/native/ae_kernels.c), along with the ops that
+ * profiling showed wasm doing slowly (Adam, bias sums and adds, batch norm's tile and mean, Identity copies).
+ * Everything else stays on WebAssembly, and tensors stay in the wasm heap, which the native code reads and writes in
+ * place. Cases the native kernels do not cover (NCHW, broadcasting biases,
  * PReLU) fall through to the original wasm kernel.
  */
 
@@ -28,11 +29,10 @@ interface NativeAddon {
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
   biasActivation(out: Float32Array, bias: Float32Array | null, params: Int32Array, alpha: number): void;
-  biasAdd(x: Float32Array, bias: Float32Array, out: Float32Array, params: Int32Array): void;
+  biasOp(x: Float32Array, bias: Float32Array, out: Float32Array, params: Int32Array): void;
   sumAxes(x: Float32Array, out: Float32Array, params: Int32Array): void;
   tile(x: Float32Array, out: Float32Array, params: Int32Array): void;
   adam(...arrays: [...Float32Array[], Float64Array]): void;
-  setThreads(threads: number): number;
   blasInfo(): string;
 }
 
@@ -41,7 +41,6 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   incRef(dataId: object): void;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
-  disposeData(dataId: object): boolean;
 }
 
 type Activation = 'linear' | 'relu' | 'prelu' | 'elu' | 'relu6' | 'leakyrelu' | 'sigmoid';
@@ -104,7 +103,7 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Creates the kernels over one loaded addon; `fallback(name)` is the wasm backend's own kernel of that name. */
 function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFunc): Record<string, KernelFunc> {
-  /** Applies a fused kernel's bias and activation in place; false when that combination is not supported here. */
+  /** Whether a fused kernel's bias (one value per output channel) and activation can be applied natively. */
   const canFuse = (out: number[], bias: TensorInfo | undefined, activation: Activation | undefined) =>
     activationCodes[activation ?? 'linear'] !== undefined && (!bias || size(bias.shape) === out[out.length - 1]);
   const fuse = (
@@ -114,6 +113,7 @@ function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFu
     activation: Activation | undefined,
     alpha: number | undefined,
   ) => {
+    // Applies them in place on the kernel's output.
     const code = activationCodes[activation ?? 'linear']!;
     if (!bias && code === 0) return;
     const n = out.shape[out.shape.length - 1];
@@ -139,6 +139,10 @@ function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFu
       activation?: Activation;
       leakyreluAlpha?: number;
     };
+    const name = fused ? 'FusedConv2D' : 'Conv2D';
+    if (a.dataFormat === 'NCHW' || preluActivationWeights || isEmpty(x!, filter!)) {
+      return fallback(name)(args) as TensorInfo;
+    }
     const info = backend_util.computeConv2DInfo(
       x!.shape as [number, number, number, number],
       filter!.shape as [number, number, number, number],
@@ -147,14 +151,7 @@ function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFu
       a.pad,
       a.dimRoundingMode,
     );
-    if (
-      a.dataFormat === 'NCHW' ||
-      preluActivationWeights ||
-      isEmpty(x!, filter!) ||
-      !canFuse(info.outShape, bias, a.activation)
-    ) {
-      return fallback(fused ? 'FusedConv2D' : 'Conv2D')(args) as TensorInfo;
-    }
+    if (!canFuse(info.outShape, bias, a.activation)) return fallback(name)(args) as TensorInfo;
     const out = backend.makeOutput(info.outShape, 'float32');
     native.conv2d(
       backend.typedArrayFromHeap(x!),
@@ -283,7 +280,7 @@ function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFu
       size(x.shape) > n;
     if (!isBias || isEmpty(x)) return fallback(name)(args) as TensorInfo;
     const out = backend.makeOutput(x.shape, 'float32');
-    native.biasAdd(
+    native.biasOp(
       backend.typedArrayFromHeap(x),
       backend.typedArrayFromHeap(bias),
       backend.typedArrayFromHeap(out),
@@ -355,7 +352,7 @@ function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFu
  * Replaces the wasm backend's kernels of those names with native ones, keeping each original's setup (which the
  * fallbacks need). Must run before the wasm backend is initialised. Returns the BLAS library's self-description.
  */
-export function registerNativeKernels(native: NativeAddon, threads?: number): string {
+export function registerNativeKernels(native: NativeAddon): string {
   const originals = new Map<string, KernelConfig>();
   const fallback = (name: string): KernelFunc => {
     const original = originals.get(name);
@@ -370,6 +367,5 @@ export function registerNativeKernels(native: NativeAddon, threads?: number): st
     }
     registerKernel({ ...original, kernelName, backendName: 'wasm', kernelFunc });
   }
-  if (threads) native.setThreads(threads);
   return native.blasInfo().trim();
 }

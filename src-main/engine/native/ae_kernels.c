@@ -1,11 +1,13 @@
 /*
  * Native CPU kernels for the hot operations of autoencoder training: matrix products and 2-D convolutions with their
- * two gradients. Each is a BLAS sgemm (OpenBLAS, vectorised for the machine it runs on and threaded) around an
- * im2col / col2im in NHWC layout — the same scheme PyTorch's CPU convolution uses when it has no oneDNN.
+ * two gradients, each a BLAS sgemm (OpenBLAS, vectorised for the machine it runs on and threaded) around an
+ * im2col / col2im in NHWC layout — the same scheme PyTorch's CPU convolution uses when it has no oneDNN — plus the
+ * few memory-bound ops the WebAssembly backend does slowly: the Adam step, sums over axes, last-axis bias add/scale
+ * and tile.
  *
  * The functions write into Float32Arrays that view the WebAssembly backend's heap, so tfjs keeps owning every tensor
- * and no data is copied between JS and native memory. Everything else (elementwise ops, optimiser updates) stays on
- * the WebAssembly backend. Loaded by native-kernels.ts; built by scripts/build-native.mjs.
+ * and no data is copied between JS and native memory. Every other op stays on the WebAssembly backend. Loaded by
+ * native-kernels.ts; built by scripts/build-native.mjs.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -381,8 +383,8 @@ static napi_value sum_axes(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* biasAdd(x, bias, out, [rows, n, multiply]): out[r, j] = x[r, j] + bias[j] (or x[r, j] * bias[j]). */
-static napi_value bias_add(napi_env env, napi_callback_info info) {
+/* biasOp(x, bias, out, [rows, n, multiply]): out[r, j] = x[r, j] + bias[j] (or x[r, j] * bias[j]). */
+static napi_value bias_op(napi_env env, napi_callback_info info) {
   ARGS(4);
   float *x, *bias, *out;
   size_t nx, nbias, nout;
@@ -392,8 +394,8 @@ static napi_value bias_add(napi_env env, napi_callback_info info) {
     return NULL;
   const size_t rows = (size_t)p[0], n = (size_t)p[1];
   const int multiply = p[2];
-  if (!check_sizes(env, nx, rows * n, "biasAdd: x too small") || !check_sizes(env, nbias, n, "biasAdd: bias too small") ||
-      !check_sizes(env, nout, rows * n, "biasAdd: out too small"))
+  if (!check_sizes(env, nx, rows * n, "biasOp: x too small") || !check_sizes(env, nbias, n, "biasOp: bias too small") ||
+      !check_sizes(env, nout, rows * n, "biasOp: out too small"))
     return NULL;
   for (size_t r = 0; r < rows; r++) {
     const float *src = x + r * n;
@@ -490,23 +492,7 @@ static napi_value adam(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* setThreads(n): how many threads BLAS may use; returns the number it will use. */
-extern void openblas_set_num_threads(int);
-extern int openblas_get_num_threads(void);
 extern char *openblas_get_config(void);
-
-static napi_value set_threads(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  int32_t n;
-  if (napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) {
-    napi_throw_type_error(env, NULL, "setThreads expects a positive integer");
-    return NULL;
-  }
-  openblas_set_num_threads(n);
-  napi_value result;
-  napi_create_int32(env, openblas_get_num_threads(), &result);
-  return result;
-}
 
 /* blasInfo(): the BLAS library's own description (version, CPU kernel) for the engine's detail line. */
 static napi_value blas_info(napi_env env, napi_callback_info info) {
@@ -524,11 +510,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
       {"matmul", NULL, matmul, NULL, NULL, NULL, napi_default, NULL},
       {"biasActivation", NULL, bias_activation, NULL, NULL, NULL, napi_default, NULL},
-      {"biasAdd", NULL, bias_add, NULL, NULL, NULL, napi_default, NULL},
+      {"biasOp", NULL, bias_op, NULL, NULL, NULL, napi_default, NULL},
       {"sumAxes", NULL, sum_axes, NULL, NULL, NULL, napi_default, NULL},
       {"tile", NULL, tile, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, adam, NULL, NULL, NULL, napi_default, NULL},
-      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"blasInfo", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
