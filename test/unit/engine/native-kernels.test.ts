@@ -369,3 +369,22 @@ describe('training on the native kernels', () => {
     expect(second).toEqual(first);
   });
 });
+
+describe('the native addon refuses bad arguments instead of touching memory it does not own', () => {
+  const addon = loadNativeAddon();
+
+  it('names a wrong array type, too few parameters and arrays too small for the stated shapes', () => {
+    const geometry = Int32Array.from([1, 4, 4, 1, 3, 3, 2, 4, 4, 1, 1, 1, 1, 1, 1]);
+    const [x, w, out] = [new Float32Array(16), new Float32Array(18), new Float32Array(32)];
+    expect(() => addon.conv2d(new Int32Array(16) as never, w, out, geometry)).toThrow(/expected a Float32Array/);
+    expect(() => addon.conv2d(x, w, out, new Int32Array(3))).toThrow(/Int32Array of parameters/);
+    expect(() => addon.conv2d(x, w, new Float32Array(31), geometry)).toThrow(/output too small/);
+    expect(() => addon.conv2dBackpropFilter(x, out, new Float32Array(17), geometry)).toThrow(/dw too small/);
+    expect(() => addon.matmul(x, w, out, Int32Array.from([1, 1, 4, 8, 5, 0, 0]))).toThrow(/a too small/);
+    expect(() => addon.matmul(x, w, out, Int32Array.from([2, 3, 1, 1, 1, 0, 0]))).toThrow(/do not broadcast/);
+    expect(() => addon.tile(x, out, Int32Array.from([9]))).toThrow(/rank must be 1 to 8/);
+    expect(() => addon.adam(x, x, x, x, x, x, new Float32Array(15), new Float64Array(6))).toThrow(/differ in size/);
+    // The output of a refused call is left as it was.
+    expect(out.every((v) => v === 0)).toBe(true);
+  });
+});
