@@ -371,6 +371,147 @@ export interface TrainingProgress {
   error: string | null;
 }
 
+/** Which images a run's encoder turns into codes: one split, or train and test together. */
+export type EmbeddingSplit = 'train' | 'test' | 'all';
+
+export interface TsneSettings {
+  method: 'tsne';
+  /** Effective number of neighbours each point keeps close (5–100). */
+  perplexity: number;
+  iterations: number;
+  /** 'auto' is max(n / exaggeration / 4, 50), as in scikit-learn. */
+  learningRate: number | 'auto';
+  /** Early exaggeration (first 250 iterations). */
+  exaggeration: number;
+  init: 'pca' | 'random';
+  seed: number;
+}
+
+export interface PcaSettings {
+  method: 'pca';
+}
+
+export type ProjectionSettings = TsneSettings | PcaSettings;
+export type ProjectionMethod = ProjectionSettings['method'];
+
+export interface LatentJobArgs {
+  runId: number;
+  /** The checkpoint to encode with; defaults to the run's latest. */
+  epoch?: number;
+  split: EmbeddingSplit;
+  /** Also lay the codes out in 2-D; without it only the codes are computed (and stored). */
+  projection?: ProjectionSettings;
+}
+
+export interface LatentProgress {
+  jobId: number;
+  runId: number;
+  label: string;
+  status: 'running' | 'completed' | 'failed' | 'cancelled';
+  phase: 'starting' | 'encoding' | 'neighbours' | 'affinities' | 'optimising' | 'saving' | 'finished';
+  done: number;
+  total: number;
+  elapsedMs: number;
+  etaMs: number | null;
+  embeddingId: number | null;
+  projectionId: number | null;
+  error: string | null;
+}
+
+export interface EmbeddingSummary {
+  id: number;
+  runId: number;
+  epoch: number;
+  split: EmbeddingSplit;
+  count: number;
+  dims: number;
+  elapsedMs: number;
+  createdAt: string;
+}
+
+export interface ProjectionSummary {
+  id: number;
+  embeddingId: number;
+  epoch: number;
+  split: EmbeddingSplit;
+  count: number;
+  settings: ProjectionSettings;
+  /** PCA: share of the codes' variance along each axis (0..1). */
+  explainedVariance: number[] | null;
+  elapsedMs: number;
+  createdAt: string;
+}
+
+export interface LatentList {
+  embeddings: EmbeddingSummary[];
+  projections: ProjectionSummary[];
+}
+
+export interface ProjectionRef {
+  projectionId: number;
+}
+
+/** Every point of a 2-D map. Arrays travel as base64 of little-endian typed arrays, one entry per point. */
+export interface LatentMap {
+  projection: ProjectionSummary;
+  datasetId: number;
+  classNames: string[];
+  /** Float32 x, y pairs. */
+  points: string;
+  /** Uint16 class indices. */
+  labels: string;
+  /** Uint8: 0 train, 1 test. */
+  splits: string;
+  /** Int32 pixel-cache positions, for thumbnails (datasets:imagesAt). */
+  cacheIndices: string;
+}
+
+export interface ImagesAtQuery {
+  datasetId: number;
+  /** Pixel-cache positions (at most 500). */
+  cacheIndices: number[];
+}
+
+/** Images with their pixels (base64 uint8 HWC, back to back, in `images` order). */
+export interface ImageSet {
+  datasetId: number;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  images: Array<ImageItem & { split: Split; cacheIndex: number }>;
+  pixels: string;
+}
+
+export type DistanceMetric = 'l1' | 'l2' | 'cosine';
+
+export interface SimilarityQuery {
+  embeddingId: number;
+  /** Position of the query image in the embedding (as in the map's arrays). */
+  index: number;
+  k: number;
+  metric: DistanceMetric;
+}
+
+export interface SimilarityResult {
+  query: { index: number; cacheIndex: number };
+  metric: DistanceMetric;
+  /** The k nearest other images, closest first. */
+  matches: Array<{ index: number; cacheIndex: number; distance: number }>;
+  elapsedMs: number;
+}
+
+export interface CsvExportArgs {
+  projectionId: number;
+  /** Add the code's columns z0…zK. */
+  latent: boolean;
+}
+
+export interface CsvExport {
+  fileName: string;
+  rows: number;
+  csv: string;
+}
+
 /** Request channels: argument type and result type. */
 export interface ApiMethods {
   'app:info': { args: void; result: AppInfo };
@@ -393,12 +534,20 @@ export interface ApiMethods {
   'runs:list': { args: void; result: RunSummary[] };
   'runs:get': { args: RunRef; result: RunDetail };
   'runs:reconstructions': { args: GalleryQuery; result: ReconstructionGallery };
+  'datasets:imagesAt': { args: ImagesAtQuery; result: ImageSet };
+  'latent:start': { args: LatentJobArgs; result: { jobId: number } };
+  'latent:cancel': { args: { jobId: number }; result: null };
+  'latent:list': { args: RunRef; result: LatentList };
+  'latent:map': { args: ProjectionRef; result: LatentMap };
+  'latent:search': { args: SimilarityQuery; result: SimilarityResult };
+  'latent:csv': { args: CsvExportArgs; result: CsvExport };
 }
 
 /** Event channels pushed from main to the renderer. */
 export interface ApiEvents {
   'training:progress': TrainingProgress;
   'import:progress': ImportProgress;
+  'latent:progress': LatentProgress;
 }
 
 export type MethodChannel = keyof ApiMethods;
@@ -425,9 +574,20 @@ export const methodChannels = [
   'runs:list',
   'runs:get',
   'runs:reconstructions',
+  'datasets:imagesAt',
+  'latent:start',
+  'latent:cancel',
+  'latent:list',
+  'latent:map',
+  'latent:search',
+  'latent:csv',
 ] as const satisfies readonly MethodChannel[];
 
-export const eventChannels = ['training:progress', 'import:progress'] as const satisfies readonly EventChannel[];
+export const eventChannels = [
+  'training:progress',
+  'import:progress',
+  'latent:progress',
+] as const satisfies readonly EventChannel[];
 
 /** A compile-time check that the list above names every method exactly. */
 type Missing = Exclude<MethodChannel, (typeof methodChannels)[number]>;

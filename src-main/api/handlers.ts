@@ -9,6 +9,7 @@ import {
   getImportReport,
   listDatasetSummaries,
   readImagePage,
+  readImagesAt,
   renameDatasetById,
 } from '../datasets/dataset-catalog';
 import { importImageFolder } from '../datasets/folder-import';
@@ -25,6 +26,7 @@ import {
   startTraining,
   stopTraining,
 } from '../training/run-service';
+import { exportProjectionCsv, listLatent, readLatentMap, searchSimilar } from '../latent/latent-service';
 
 type Implementations = {
   [C in MethodChannel]: (args: ApiMethods[C]['args']) => ApiMethods[C]['result'] | Promise<ApiMethods[C]['result']>;
@@ -54,7 +56,7 @@ export function createApiHandlers(
   app: Omit<AppInfo, 'dataDir'>,
   host: HostFeatures = {},
 ): ApiHandlers {
-  const { db, dataDir, supervisor, imports } = services;
+  const { db, dataDir, supervisor, imports, latent } = services;
   const implementations: Implementations = {
     'app:info': () => ({ ...app, dataDir }),
     'engine:status': () => supervisor.engine(),
@@ -94,6 +96,16 @@ export function createApiHandlers(
     'runs:list': () => listRunSummaries(db, supervisor),
     'runs:get': ({ runId }) => getRunDetail(db, runId, supervisor),
     'runs:reconstructions': (query) => readReconstructionGallery(db, dataDir, query),
+    'datasets:imagesAt': (query) => readImagesAt(db, dataDir, query),
+    'latent:start': (args) => ({ jobId: latent.start(args) }),
+    'latent:cancel': ({ jobId }) => {
+      latent.cancel(jobId);
+      return null;
+    },
+    'latent:list': ({ runId }) => listLatent(db, runId),
+    'latent:map': ({ projectionId }) => readLatentMap(db, dataDir, projectionId),
+    'latent:search': (query) => searchSimilar(db, dataDir, query),
+    'latent:csv': (args) => exportProjectionCsv(db, dataDir, args),
   };
 
   async function invoke(channel: string, arg: unknown): Promise<Result<unknown>> {
@@ -119,6 +131,8 @@ export function createApiHandlers(
           return supervisor.onProgress(listener as (payload: ApiEvents['training:progress']) => void);
         case 'import:progress':
           return imports.onProgress(listener as (payload: ApiEvents['import:progress']) => void);
+        case 'latent:progress':
+          return latent.onProgress(listener as (payload: ApiEvents['latent:progress']) => void);
         default:
           throw new Error(`Unknown event ${String(event)}`);
       }

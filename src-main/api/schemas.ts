@@ -8,6 +8,30 @@ const runRef = z.strictObject({ runId: id });
 const datasetRef = z.strictObject({ datasetId: id });
 const datasetName = z.string().trim().min(1, 'The dataset name cannot be empty.').max(200);
 const path = z.string().min(1, 'Choose a folder.').max(4096);
+const seed = seedSchema;
+
+/** t-SNE's settings, with the ranges that give a meaningful map. */
+export const tsneSettingsSchema = z.strictObject({
+  method: z.literal('tsne'),
+  perplexity: z.number().min(2, 'The perplexity must be at least 2.').max(200, 'The perplexity can be at most 200.'),
+  iterations: z.number().int().min(250, 'Use at least 250 iterations.').max(10_000),
+  learningRate: z.union([z.literal('auto'), z.number().positive().max(100_000)]),
+  exaggeration: z.number().min(1).max(100),
+  init: z.enum(['pca', 'random']),
+  seed,
+});
+
+export const projectionSettingsSchema = z.discriminatedUnion('method', [
+  tsneSettingsSchema,
+  z.strictObject({ method: z.literal('pca') }),
+]);
+
+export const latentJobSchema = z.strictObject({
+  runId: id,
+  epoch: z.number().int().min(1).optional(),
+  split: z.enum(['train', 'test', 'all']),
+  projection: projectionSettingsSchema.optional(),
+});
 
 /**
  * Run-time validation of every request argument. `satisfies` ties each schema to the contract's type, so a change
@@ -68,6 +92,23 @@ export const argumentSchemas = {
   'runs:list': none,
   'runs:get': runRef,
   'runs:reconstructions': z.strictObject({ runId: id, epoch: z.number().int().min(1).optional() }),
+  'datasets:imagesAt': z.strictObject({
+    datasetId: id,
+    cacheIndices: z
+      .array(z.number().int().min(0).max(2_000_000_000))
+      .max(500, 'At most 500 images can be read at once.'),
+  }),
+  'latent:start': latentJobSchema,
+  'latent:cancel': z.strictObject({ jobId: id }),
+  'latent:list': runRef,
+  'latent:map': z.strictObject({ projectionId: id }),
+  'latent:search': z.strictObject({
+    embeddingId: id,
+    index: z.number().int().min(0).max(2_000_000_000),
+    k: z.number().int().min(1).max(1000, 'At most 1000 matches can be listed.'),
+    metric: z.enum(['l1', 'l2', 'cosine']),
+  }),
+  'latent:csv': z.strictObject({ projectionId: id, latent: z.boolean() }),
 } satisfies { [C in MethodChannel]: z.ZodType<ApiMethods[C]['args']> };
 
 /** The first problem with an argument, in words a person can act on. */

@@ -4,6 +4,7 @@ import { dataLayout } from './paths';
 import { removeUnfinishedDatasets } from '../datasets/dataset-store';
 import { ensureSampleDataset } from '../datasets/sample-dataset';
 import { ImportJobs } from '../datasets/import-jobs';
+import { LatentJobs } from '../latent/latent-jobs';
 import { reconcileStaleRuns, TrainingSupervisor, type SpawnWorker } from '../training/training-supervisor';
 
 /** Everything the API works on, opened once per app launch (desktop, browser mode, CLI or test). */
@@ -12,6 +13,8 @@ export interface Services {
   readonly db: Database;
   readonly supervisor: TrainingSupervisor;
   readonly imports: ImportJobs;
+  /** Encoding runs' images and laying the codes out in 2-D. */
+  readonly latent: LatentJobs;
   /** Stops training (its last checkpoint is kept), cancels imports and closes the store. */
   close(): Promise<void>;
 }
@@ -39,14 +42,16 @@ export function openServices(options: ServiceOptions): Services {
   }
   const supervisor = new TrainingSupervisor(db, dataDir, options.spawnWorker);
   const imports = new ImportJobs(db, dataDir);
+  const latent = new LatentJobs(db, dataDir, options.spawnWorker);
   let closing: Promise<void> | undefined;
   return {
     dataDir,
     db,
     supervisor,
     imports,
+    latent,
     close() {
-      closing ??= Promise.all([supervisor.close(), imports.close()]).then(() => {
+      closing ??= Promise.all([supervisor.close(), imports.close(), latent.close()]).then(() => {
         db.close();
       });
       return closing;

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { resolve } from 'node:path';
 import type {
   TrainingConfig,
   ApiMethods,
@@ -9,6 +10,13 @@ import type {
   Result,
   RunSummary,
   TrainingProgress,
+  DistanceMetric,
+  EmbeddingSplit,
+  LatentJobArgs,
+  LatentProgress,
+  ProjectionSettings,
+  ProjectionSummary,
+  TsneSettings,
 } from '../api/contract';
 import { createApiHandlers, type ApiHandlers } from '../api/handlers';
 import { openServices, type Services } from '../app/services';
@@ -17,6 +25,8 @@ import { spawnNodeWorker } from '../training/node-worker';
 import { startBrowserServer } from '../server/browser-server';
 import { UserError } from '../api/errors';
 import { configFromFlags } from './train-options';
+import { writeFileAtomic } from '../app/files';
+import { defaultTsneSettings } from '../latent/tsne';
 
 const usage = `Usage: ae-studio <command> [options]
 
@@ -45,6 +55,15 @@ Commands:
   runs                  List runs
   run <run-id>          Show one run: config, status and per-epoch losses
   resume <run-id>       Continue a stopped or interrupted run from its last checkpoint
+  embed <run-id>        Encode a split with the run's encoder and store the codes: --split <train|test|all>
+                          (default test) --epoch <n> (default: the latest checkpoint)
+  project <run-id>      Lay the codes out in 2-D and store the map: --method <tsne|pca> (default tsne), --split,
+                          --epoch; t-SNE: --perplexity <5-100, default 30> --iterations <n, default 1000>
+                          --lr <x|auto> --exaggeration <x, default 12> --init <pca|random> --seed <n>
+  export-csv <run-id>   Write a map as CSV for Tableau (file_name, label, label_name, split, x1, x2):
+                          --out <file.csv> --projection <id> (default: the run's newest map) --latent (add z0…zK)
+  search <run-id>       The images whose codes are nearest to one image's: --index <i> (position in the split)
+                          --k <n, default 10> --metric <l1|l2|cosine, default l2> --split --epoch
   help                  Show this help
 
 Options:
@@ -77,6 +96,19 @@ const options = {
   background: { type: 'string' },
   from: { type: 'string' },
   report: { type: 'boolean', default: false },
+  split: { type: 'string' },
+  epoch: { type: 'string' },
+  method: { type: 'string' },
+  perplexity: { type: 'string' },
+  iterations: { type: 'string' },
+  exaggeration: { type: 'string' },
+  init: { type: 'string' },
+  projection: { type: 'string' },
+  'latent-columns': { type: 'boolean', default: false },
+  out: { type: 'string' },
+  index: { type: 'string' },
+  k: { type: 'string' },
+  metric: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsConfig['options'];
 
@@ -234,6 +266,73 @@ async function resolveDatasetId(handlers: ApiHandlers, wanted: string | undefine
   return found.id;
 }
 
+/** Runs a latent-space job to its end with progress on stderr; Ctrl+C cancels it and nothing is saved. */
+async function finishLatentJob(services: Services, out: Output, args: LatentJobArgs): Promise<LatentProgress> {
+  const jobId = services.latent.start(args);
+  let lastPrinted = 0;
+  const unsubscribe = services.latent.onProgress((p) => {
+    if (p.jobId !== jobId || p.status !== 'running' || Date.now() - lastPrinted < 1000) return;
+    lastPrinted = Date.now();
+    const eta = p.etaMs === null ? '' : `, ETA ${formatDuration(p.etaMs)}`;
+    out.progress(`${p.phase}${p.total ? ` ${p.done}/${p.total}` : ''}${eta}`);
+  });
+  const onSignal = () => {
+    out.progress('Cancelling…');
+    services.latent.cancel(jobId);
+  };
+  process.on('SIGINT', onSignal);
+  try {
+    const progress = await services.latent.waitFor(jobId);
+    if (progress.status !== 'completed') {
+      throw new UserError(progress.status === 'cancelled' ? 'cancelled' : 'internal', progress.error ?? 'It failed.');
+    }
+    return progress;
+  } finally {
+    process.off('SIGINT', onSignal);
+    unsubscribe();
+  }
+}
+
+function runIdArg(positionals: string[], command: string): number {
+  const runId = number('run-id', positionals[0]);
+  if (runId === undefined) throw new UserError('invalid_argument', `Say which run: ae-studio ${command} <run-id>`);
+  return runId;
+}
+
+function embeddingArgs(runId: number, flags: Flags): LatentJobArgs {
+  const epoch = number('epoch', flags.epoch);
+  return {
+    runId,
+    split: (flags.split ?? 'test') as EmbeddingSplit,
+    ...(epoch === undefined ? {} : { epoch }),
+  };
+}
+
+function projectionSettings(flags: Flags): ProjectionSettings {
+  const method = flags.method ?? 'tsne';
+  if (method === 'pca') return { method: 'pca' };
+  if (method !== 'tsne') throw new UserError('invalid_argument', `--method must be tsne or pca, not "${method}".`);
+  return {
+    ...defaultTsneSettings,
+    ...definedOnly({
+      perplexity: number('perplexity', flags.perplexity),
+      iterations: number('iterations', flags.iterations),
+      exaggeration: number('exaggeration', flags.exaggeration),
+      seed: number('seed', flags.seed),
+    }),
+    ...(flags.lr === undefined ? {} : { learningRate: flags.lr === 'auto' ? 'auto' : number('lr', flags.lr)! }),
+    ...(flags.init === undefined ? {} : { init: flags.init as TsneSettings['init'] }),
+  };
+}
+
+function formatProjection(p: ProjectionSummary): string {
+  const settings =
+    p.settings.method === 'tsne'
+      ? `t-SNE perplexity ${p.settings.perplexity}, ${p.settings.iterations} iterations, seed ${p.settings.seed}`
+      : `PCA, explained variance ${(p.explainedVariance ?? []).map((v) => `${(v * 100).toFixed(1)}%`).join(' + ')}`;
+  return `Map #${p.id}: ${p.count} ${p.split === 'all' ? '' : `${p.split} `}images at epoch ${p.epoch}, ${settings} (${formatDuration(p.elapsedMs)})`;
+}
+
 async function runCommand(command: string, positionals: string[], flags: Flags, out: Output): Promise<number> {
   const dataDir = resolveDataDir(flags['data-dir']);
   const services = openServices({ dataDir, spawnWorker: spawnNodeWorker });
@@ -387,6 +486,79 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
         out.result(run, formatRun(run));
         return run.status === 'completed' ? 0 : 1;
       }
+      case 'embed': {
+        const args = embeddingArgs(runIdArg(positionals, command), flags);
+        const done = await finishLatentJob(services, out, args);
+        const list = await call(handlers, 'latent:list', { runId: args.runId });
+        const embedding = list.embeddings.find((e) => e.id === done.embeddingId)!;
+        out.result(
+          embedding,
+          `Codes #${embedding.id}: ${embedding.count} ${embedding.split} images x ${embedding.dims} numbers, epoch ${embedding.epoch}`,
+        );
+        return 0;
+      }
+      case 'project': {
+        const args = { ...embeddingArgs(runIdArg(positionals, command), flags), projection: projectionSettings(flags) };
+        const done = await finishLatentJob(services, out, args);
+        const list = await call(handlers, 'latent:list', { runId: args.runId });
+        const projection = list.projections.find((p) => p.id === done.projectionId)!;
+        out.result(projection, formatProjection(projection));
+        return 0;
+      }
+      case 'export-csv': {
+        const runId = runIdArg(positionals, command);
+        if (!flags.out) throw new UserError('invalid_argument', 'Say where to write it: --out <file.csv>');
+        const wanted = number('projection', flags.projection);
+        const { projections } = await call(handlers, 'latent:list', { runId });
+        const projection = wanted === undefined ? projections[0] : projections.find((p) => p.id === wanted);
+        if (!projection) {
+          throw new UserError(
+            'not_found',
+            wanted === undefined
+              ? `Run ${runId} has no map yet. Make one with: ae-studio project ${runId}`
+              : `Run ${runId} has no map #${wanted}. Its maps: ${projections.map((p) => p.id).join(', ') || 'none'}.`,
+          );
+        }
+        const csv = await call(handlers, 'latent:csv', {
+          projectionId: projection.id,
+          latent: flags['latent-columns'],
+        });
+        writeFileAtomic(resolve(flags.out), Buffer.from(csv.csv, 'utf8'));
+        out.result(
+          { path: resolve(flags.out), rows: csv.rows, projectionId: projection.id },
+          `Wrote ${csv.rows} rows to ${resolve(flags.out)}`,
+        );
+        return 0;
+      }
+      case 'search': {
+        const args = embeddingArgs(runIdArg(positionals, command), flags);
+        const index = number('index', flags.index);
+        if (index === undefined) throw new UserError('invalid_argument', 'Say which image to search from: --index <i>');
+        const done = await finishLatentJob(services, out, args);
+        const result = await call(handlers, 'latent:search', {
+          embeddingId: done.embeddingId!,
+          index,
+          k: number('k', flags.k) ?? 10,
+          metric: (flags.metric ?? 'l2') as DistanceMetric,
+        });
+        const run = (await call(handlers, 'runs:list')).find((r) => r.id === args.runId)!;
+        const images = await call(handlers, 'datasets:imagesAt', {
+          datasetId: run.datasetId,
+          cacheIndices: [result.query.cacheIndex, ...result.matches.map((m) => m.cacheIndex)],
+        });
+        const [query, ...matches] = images.images;
+        const shown = {
+          ...result,
+          query: { ...result.query, fileName: query.fileName, label: query.label },
+          matches: result.matches.map((m, i) => ({ ...m, fileName: matches[i].fileName, label: matches[i].label })),
+        };
+        out.result(
+          shown,
+          `Nearest to ${query.fileName} (${result.metric}, ${result.elapsedMs.toFixed(1)} ms):\n` +
+            shown.matches.map((m, i) => `  ${i + 1}. ${m.fileName}  ${m.distance.toPrecision(4)}`).join('\n'),
+        );
+        return 0;
+      }
       case 'serve': {
         const server = await startBrowserServer({
           handlers,
@@ -417,7 +589,9 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
 export async function main(argv: string[]): Promise<number> {
   let json = argv.includes('--json');
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    // export-csv's --latent is a switch, while train's --latent takes a size.
+    const args = argv.includes('export-csv') ? argv.map((a) => (a === '--latent' ? '--latent-columns' : a)) : argv;
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     json = values.json;
     const out = makeOutput(json);
     const [command = 'help', ...rest] = positionals;

@@ -3,7 +3,7 @@ import * as datasets from '../store/datasets';
 import * as images from '../store/images';
 import { countRunsOfDataset } from '../store/runs';
 import { UserError } from '../api/errors';
-import type { DatasetSummary, ImagePage, ImagePageQuery, ImportReport } from '../api/contract';
+import type { DatasetSummary, ImagePage, ImagePageQuery, ImageSet, ImagesAtQuery, ImportReport } from '../api/contract';
 import { deleteDataset, openPixelCache } from './dataset-store';
 
 export function listDatasetSummaries(db: Database): DatasetSummary[] {
@@ -59,6 +59,36 @@ export function readImagePage(db: Database, dataDir: string, query: ImagePageQue
         fileName,
         origWidth,
         origHeight,
+      })),
+      pixels: Buffer.from(cache.read(rows.map((row) => row.idx))).toString('base64'),
+    };
+  } finally {
+    cache.close();
+  }
+}
+
+/** Particular images (by pixel-cache position) with their pixels: map thumbnails, search results. */
+export function readImagesAt(db: Database, dataDir: string, query: ImagesAtQuery): ImageSet {
+  const dataset = requireDataset(db, query.datasetId);
+  const rows = images.getImagesAt(db, dataset.id, query.cacheIndices);
+  if (rows.length !== query.cacheIndices.length) {
+    throw new UserError('not_found', `Some of those images are not in the dataset "${dataset.name}".`);
+  }
+  const cache = openPixelCache(dataDir, dataset);
+  try {
+    return {
+      datasetId: dataset.id,
+      width: dataset.width,
+      height: dataset.height,
+      channels: dataset.channels,
+      images: rows.map(({ id, idx, split, label, fileName, origWidth, origHeight }) => ({
+        id,
+        label,
+        fileName,
+        origWidth,
+        origHeight,
+        split,
+        cacheIndex: idx,
       })),
       pixels: Buffer.from(cache.read(rows.map((row) => row.idx))).toString('base64'),
     };

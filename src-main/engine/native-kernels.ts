@@ -12,6 +12,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import { appRoot } from '../app/paths';
+import type { NativeTsne } from '../latent/tsne';
 
 /**
  * The "native" engine: the WebAssembly backend with its matrix products and convolutions (forward and both
@@ -23,7 +24,7 @@ import { appRoot } from '../app/paths';
  */
 
 /** The compiled addon's functions (see ae_kernels.c for each one's contract). */
-interface NativeAddon {
+export interface NativeAddon {
   conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: Int32Array): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
@@ -34,6 +35,8 @@ interface NativeAddon {
   tile(x: Float32Array, out: Float32Array, params: Int32Array): void;
   adam(...arrays: [...Float32Array[], Float64Array]): void;
   blasInfo(): string;
+  /** Barnes-Hut t-SNE on a worker thread (tsne.c; wrapped by src-main/latent/tsne.ts). */
+  tsne: NativeTsne;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm the kernels use. */

@@ -110,3 +110,14 @@ export function getImagesAt(db: Database, datasetId: number, cacheIndices: reado
   const at = statement(db, `SELECT ${columns} FROM images WHERE dataset_id = ? AND idx = ?`);
   return cacheIndices.map((idx) => at.get(datasetId, idx) as ImageRow | undefined).filter((row) => row !== undefined);
 }
+
+/** Split, label and file name of every image of a dataset, indexed by pixel-cache position (for maps and CSVs). */
+export function imagesByCacheIndex(
+  db: Database,
+  datasetId: number,
+): Map<number, { split: Split; label: number; fileName: string }> {
+  const rows = statement(db, 'SELECT idx, split, label, file_name FROM images WHERE dataset_id = ?')
+    .raw()
+    .all(datasetId) as Array<[number, Split, number, string]>;
+  return new Map(rows.map(([idx, split, label, fileName]) => [idx, { split, label, fileName }]));
+}

@@ -58,23 +58,28 @@ function toArrayBuffer(bytes: Buffer): ArrayBuffer {
 /** What Optimizer.setWeights takes (tfjs does not export the element type by name). */
 type OptimizerSlots = Parameters<tfType.Optimizer['setWeights']>[0];
 
-export async function readCheckpoint(
-  tf: typeof tfType,
-  dir: string,
-): Promise<{ model: tfType.LayersModel; optimizerSlots: OptimizerSlots; state: CheckpointState }> {
+/** Just the model of a checkpoint (for encoding and reconstructing), without the optimizer's state. */
+export async function readCheckpointModel(tf: typeof tfType, dir: string): Promise<tfType.LayersModel> {
   const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
     modelTopology: object;
     weightsManifest: Array<{ weights: tfType.io.WeightsManifestEntry[] }>;
   };
   // Our own layers (unpooling, seeded dropout, VAE sampling) must be registered before a model can name them.
   customLayers(tf);
-  const model = await tf.loadLayersModel(
+  return tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: modelJson.modelTopology,
       weightSpecs: modelJson.weightsManifest[0].weights,
       weightData: toArrayBuffer(readFileSync(join(dir, 'weights.bin'))),
     }),
   );
+}
+
+export async function readCheckpoint(
+  tf: typeof tfType,
+  dir: string,
+): Promise<{ model: tfType.LayersModel; optimizerSlots: OptimizerSlots; state: CheckpointState }> {
+  const model = await readCheckpointModel(tf, dir);
   const specs = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as tfType.io.WeightsManifestEntry[];
   const slotMap = tf.io.decodeWeights(toArrayBuffer(readFileSync(join(dir, 'optimizer.bin'))), specs);
   const optimizerSlots = specs.map((spec) => ({ name: spec.name, tensor: slotMap[spec.name] }));

@@ -1,12 +1,15 @@
 /**
- * Entry of the training process. Main starts one per run (Electron utilityProcess, or a Node child process), so
- * heavy compute never blocks the window and a crash here cannot take the app down. It writes metrics, checkpoints
- * and the run's final status to the store itself; main only relays progress.
+ * Entry of the worker process. Main starts one per training run or latent-space job (Electron utilityProcess, or a
+ * Node child process), so heavy compute never blocks the window and a crash here cannot take the app down. It writes
+ * metrics, checkpoints, codes and maps to the store itself; main only relays progress.
  */
 import { openDatabase } from '../store/database';
 import { dataLayout } from '../app/paths';
 import { selectEngine } from '../engine/select-engine';
 import { trainRun } from './train-run';
+import { runLatentJob } from '../latent/latent-job';
+import { UserError } from '../api/errors';
+import type { LatentJobArgs } from '../api/contract';
 import type { FromWorker, ToWorker } from './worker-protocol';
 
 interface ParentPort {
@@ -38,6 +41,7 @@ function connectToParent(): ParentPort {
 
 const parent = connectToParent();
 let stopRequested = false;
+const stopController = new AbortController();
 let paused = false;
 let wakeUp: (() => void) | undefined;
 
@@ -45,10 +49,14 @@ parent.onMessage((message) => {
   if (message.type === 'pause') paused = true;
   else if (message.type === 'resume' || message.type === 'stop') {
     paused = false;
-    if (message.type === 'stop') stopRequested = true;
+    if (message.type === 'stop') {
+      stopRequested = true;
+      stopController.abort();
+    }
     wakeUp?.();
   } else if (message.type === 'probe') void probe();
   else if (message.type === 'train') void train(message.runId, message.dataDir);
+  else if (message.type === 'latent') void latent(message.dataDir, message.args);
 });
 
 async function probe(): Promise<void> {
@@ -76,5 +84,33 @@ async function train(runId: number, dataDir: string): Promise<void> {
   db.close();
   parent.send({ type: 'done', runId, status: result.status, error: result.error });
   // Give the message time to leave before the process ends.
+  setTimeout(() => process.exit(0), 50);
+}
+
+async function latent(dataDir: string, args: LatentJobArgs): Promise<void> {
+  const db = openDatabase(dataLayout(dataDir).database);
+  try {
+    const engine = await selectEngine();
+    const result = await runLatentJob(
+      {
+        tf: engine.tf,
+        db,
+        dataDir,
+        signal: stopController.signal,
+        onProgress: (step) => parent.send({ type: 'latent-progress', step }),
+      },
+      args,
+    );
+    parent.send({ type: 'latent-done', result, error: null });
+  } catch (err) {
+    const error =
+      err instanceof UserError
+        ? { code: err.code, message: err.message }
+        : { code: 'internal' as const, message: `Something went wrong: ${(err as Error)?.message ?? String(err)}` };
+    if (!(err instanceof UserError)) console.error('[latent] failed:', err);
+    parent.send({ type: 'latent-done', result: null, error });
+  } finally {
+    db.close();
+  }
   setTimeout(() => process.exit(0), 50);
 }

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tsne.h"
+
 /* Upper bound on an im2col buffer, in floats (64 MB): larger batches are processed a few images at a time. */
 #define COL_LIMIT (16 * 1024 * 1024)
 
@@ -517,6 +519,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"blasInfo", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
+  register_tsne(env, exports);
   return exports;
 }
 

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../app/files';
+import { UserError } from '../api/errors';
+import type { EmbeddingRow, ProjectionRow } from '../store/latent';
+
+/**
+ * The numbers behind embeddings and projections, as raw little-endian arrays next to their rows: an embedding is
+ * `<path>.f32` (count x dims codes) and `<path>.idx` (each code's pixel-cache position); a projection is count x 2
+ * float32. Each file is written atomically before its row, so a row always has complete files.
+ */
+
+function bytes(array: Float32Array | Int32Array): Uint8Array {
+  return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+}
+
+export function writeEmbeddingFiles(dataDir: string, path: string, codes: Float32Array, cacheIndices: Int32Array) {
+  writeFileAtomic(join(dataDir, `${path}.f32`), bytes(codes));
+  writeFileAtomic(join(dataDir, `${path}.idx`), bytes(cacheIndices));
+}
+
+function readExact(file: string, expectedBytes: number, what: string): Buffer {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (err) {
+    throw new UserError('file_error', `The ${what} file cannot be read (${(err as Error).message}); compute it again.`);
+  }
+  if (data.length !== expectedBytes) {
+    throw new UserError('file_error', `The ${what} file is damaged (wrong size); compute it again.`);
+  }
+  // Copy into a fresh, aligned buffer the typed arrays can view.
+  return Buffer.from(data);
+}
+
+export function readEmbeddingFiles(
+  dataDir: string,
+  row: EmbeddingRow,
+): { codes: Float32Array; cacheIndices: Int32Array } {
+  const codes = readExact(join(dataDir, `${row.path}.f32`), row.count * row.dims * 4, 'latent codes');
+  const idx = readExact(join(dataDir, `${row.path}.idx`), row.count * 4, 'latent codes index');
+  return {
+    codes: new Float32Array(codes.buffer, codes.byteOffset, row.count * row.dims),
+    cacheIndices: new Int32Array(idx.buffer, idx.byteOffset, row.count),
+  };
+}
+
+export function writeProjectionFile(dataDir: string, path: string, points: Float32Array): void {
+  writeFileAtomic(join(dataDir, path), bytes(points));
+}
+
+export function readProjectionFile(dataDir: string, row: ProjectionRow, count: number): Float32Array {
+  const data = readExact(join(dataDir, row.path), count * 2 * 4, 'map');
+  return new Float32Array(data.buffer, data.byteOffset, count * 2);
+}

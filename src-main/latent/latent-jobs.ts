@@ -1,0 +1,152 @@
+import type { Database } from '../store/database';
+import type { LatentJobArgs, LatentProgress } from '../api/contract';
+import { UserError } from '../api/errors';
+import * as runs from '../store/runs';
+import type { SpawnWorker, WorkerHandle } from '../training/training-supervisor';
+import { chooseCheckpoint } from './encode';
+
+const progressIntervalMs = 150;
+/** How long a cancelled job may take to notice before its process is killed. */
+const cancelGraceMs = 5_000;
+
+function describe(args: LatentJobArgs): string {
+  const what = args.projection ? (args.projection.method === 'tsne' ? 't-SNE map' : 'PCA map') : 'Latent codes';
+  return `${what} of run ${args.runId} (${args.split === 'all' ? 'all images' : `${args.split} images`})`;
+}
+
+/**
+ * Encoding a split and laying it out in 2-D run in a worker process each (the engine and t-SNE's threads stay off the
+ * main process). Progress with time remaining is relayed as `latent:progress`; cancelling asks the worker to stop and
+ * kills it if it does not. A worker writes files first and rows last, so a cancelled or killed job leaves nothing
+ * half-stored.
+ */
+export class LatentJobs {
+  private nextId = 1;
+  private readonly running = new Map<number, { worker: WorkerHandle; killTimer?: NodeJS.Timeout }>();
+  private readonly finished = new Map<number, LatentProgress>();
+  private readonly listeners = new Set<(progress: LatentProgress) => void>();
+  private readonly waiters = new Map<number, Array<(progress: LatentProgress) => void>>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly dataDir: string,
+    private readonly spawn: SpawnWorker,
+  ) {}
+
+  start(args: LatentJobArgs): number {
+    // Problems the user can fix are reported now, not after a worker has started.
+    if (!runs.getRun(this.db, args.runId)) throw new UserError('not_found', `There is no run with id ${args.runId}.`);
+    chooseCheckpoint(this.db, args.runId, args.epoch);
+
+    const jobId = this.nextId++;
+    const started = performance.now();
+    const base = {
+      jobId,
+      runId: args.runId,
+      label: describe(args),
+      embeddingId: null,
+      projectionId: null,
+      error: null,
+    };
+    let lastSent = 0;
+    let lastPhase = '';
+    let phaseStarted = started;
+    const emit = (progress: LatentProgress) => this.listeners.forEach((listener) => listener(progress));
+
+    const worker = this.spawn();
+    this.running.set(jobId, { worker });
+    let settled = false;
+    const finish = (progress: LatentProgress) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(this.running.get(jobId)?.killTimer);
+      this.running.delete(jobId);
+      this.finished.set(jobId, progress);
+      emit(progress);
+      for (const resolve of this.waiters.get(jobId) ?? []) resolve(progress);
+      this.waiters.delete(jobId);
+    };
+    const end = { phase: 'finished' as const, done: 0, total: 0, etaMs: null };
+    worker.onMessage((message) => {
+      if (message.type === 'latent-progress') {
+        const { step } = message;
+        const now = performance.now();
+        if (step.phase !== lastPhase) phaseStarted = now;
+        if (step.phase === lastPhase && now - lastSent < progressIntervalMs && step.done < step.total) return;
+        lastSent = now;
+        lastPhase = step.phase;
+        const rate = step.done > 0 ? step.done / (now - phaseStarted) : 0;
+        emit({
+          ...base,
+          ...step,
+          status: 'running',
+          elapsedMs: now - started,
+          etaMs: rate > 0 ? (step.total - step.done) / rate : null,
+        });
+      } else if (message.type === 'latent-done') {
+        const elapsedMs = performance.now() - started;
+        if (message.result) {
+          finish({ ...base, ...end, ...message.result, status: 'completed', elapsedMs });
+        } else {
+          const cancelled = message.error?.code === 'cancelled';
+          finish({
+            ...base,
+            ...end,
+            status: cancelled ? 'cancelled' : 'failed',
+            error: message.error?.message ?? null,
+            elapsedMs,
+          });
+        }
+      }
+    });
+    worker.onExit((code, signal) => {
+      const killed = this.running.get(jobId)?.killTimer !== undefined;
+      finish({
+        ...base,
+        ...end,
+        status: killed ? 'cancelled' : 'failed',
+        error: killed
+          ? 'Cancelled; nothing was saved.'
+          : `The worker process ended unexpectedly (${signal ?? `exit code ${code}`}).`,
+        elapsedMs: performance.now() - started,
+      });
+    });
+    worker.send({ type: 'latent', dataDir: this.dataDir, args });
+    setImmediate(() =>
+      emit({ ...base, status: 'running', phase: 'starting', done: 0, total: 0, elapsedMs: 0, etaMs: null }),
+    );
+    return jobId;
+  }
+
+  cancel(jobId: number): void {
+    const job = this.running.get(jobId);
+    if (!job) {
+      if (this.finished.has(jobId)) throw new UserError('conflict', `Job ${jobId} has already finished.`);
+      throw new UserError('not_found', `There is no latent-space job with id ${jobId}.`);
+    }
+    if (job.killTimer) return;
+    job.worker.send({ type: 'stop' });
+    job.killTimer = setTimeout(() => job.worker.kill(), cancelGraceMs);
+  }
+
+  onProgress(listener: (progress: LatentProgress) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves with the job's last progress once it has completed, failed or been cancelled. */
+  waitFor(jobId: number): Promise<LatentProgress> {
+    const done = this.finished.get(jobId);
+    if (done) return Promise.resolve(done);
+    if (!this.running.has(jobId)) {
+      return Promise.reject(new UserError('not_found', `There is no latent-space job with id ${jobId}.`));
+    }
+    return new Promise((resolve) => this.waiters.set(jobId, [...(this.waiters.get(jobId) ?? []), resolve]));
+  }
+
+  async close(): Promise<void> {
+    const ids = [...this.running.keys()];
+    ids.forEach((id) => this.cancel(id));
+    await Promise.all(ids.map((id) => this.waitFor(id)));
+  }
+}

@@ -1,0 +1,157 @@
+import type { Database } from '../store/database';
+import * as latent from '../store/latent';
+import * as runs from '../store/runs';
+import { imagesByCacheIndex } from '../store/images';
+import { requireDataset } from '../datasets/dataset-catalog';
+import { UserError } from '../api/errors';
+import type {
+  CsvExport,
+  CsvExportArgs,
+  EmbeddingSummary,
+  LatentList,
+  LatentMap,
+  ProjectionSettings,
+  ProjectionSummary,
+  SimilarityQuery,
+  SimilarityResult,
+} from '../api/contract';
+import { readEmbeddingFiles, readProjectionFile } from './latent-files';
+import type { ProjectionMeta } from './project';
+import { csvLine, float32Text } from './csv';
+import { nearest } from './similarity';
+
+function requireEmbedding(db: Database, id: number): latent.EmbeddingRow {
+  const row = latent.getEmbedding(db, id);
+  if (!row) throw new UserError('not_found', `There are no stored latent codes with id ${id}.`);
+  return row;
+}
+
+function requireProjection(db: Database, id: number): latent.ProjectionRow {
+  const row = latent.getProjection(db, id);
+  if (!row) throw new UserError('not_found', `There is no map with id ${id}.`);
+  return row;
+}
+
+function embeddingSummary(row: latent.EmbeddingRow): EmbeddingSummary {
+  const { id, runId, epoch, split, count, dims, elapsedMs, createdAt } = row;
+  return { id, runId, epoch, split, count, dims, elapsedMs, createdAt };
+}
+
+function projectionSummary(row: latent.ProjectionRow, embedding: latent.EmbeddingRow): ProjectionSummary {
+  const meta = JSON.parse(row.meta) as ProjectionMeta;
+  return {
+    id: row.id,
+    embeddingId: embedding.id,
+    epoch: embedding.epoch,
+    split: embedding.split,
+    count: embedding.count,
+    settings: JSON.parse(row.params) as ProjectionSettings,
+    explainedVariance: meta.explainedVariance,
+    elapsedMs: row.elapsedMs,
+    createdAt: row.createdAt,
+  };
+}
+
+export function listLatent(db: Database, runId: number): LatentList {
+  if (!runs.getRun(db, runId)) throw new UserError('not_found', `There is no run with id ${runId}.`);
+  const embeddings = latent.listEmbeddings(db, runId);
+  const byId = new Map(embeddings.map((e) => [e.id, e]));
+  return {
+    embeddings: embeddings.map(embeddingSummary),
+    projections: latent.listProjections(db, runId).map((p) => projectionSummary(p, byId.get(p.embeddingId)!)),
+  };
+}
+
+function datasetOfRun(db: Database, runId: number) {
+  const run = runs.getRun(db, runId);
+  if (!run) throw new UserError('not_found', `There is no run with id ${runId}.`);
+  return requireDataset(db, run.datasetId);
+}
+
+const base64 = (array: ArrayBufferView) =>
+  Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString('base64');
+
+export function readLatentMap(db: Database, dataDir: string, projectionId: number): LatentMap {
+  const projection = requireProjection(db, projectionId);
+  const embedding = requireEmbedding(db, projection.embeddingId);
+  const dataset = datasetOfRun(db, embedding.runId);
+  const { cacheIndices } = readEmbeddingFiles(dataDir, embedding);
+  const points = readProjectionFile(dataDir, projection, embedding.count);
+  const images = imagesByCacheIndex(db, dataset.id);
+  const labels = new Uint16Array(embedding.count);
+  const splits = new Uint8Array(embedding.count);
+  cacheIndices.forEach((idx, i) => {
+    const image = images.get(idx);
+    labels[i] = image?.label ?? 0;
+    splits[i] = image?.split === 'test' ? 1 : 0;
+  });
+  return {
+    projection: projectionSummary(projection, embedding),
+    datasetId: dataset.id,
+    classNames: dataset.classNames,
+    points: base64(points),
+    labels: base64(labels),
+    splits: base64(splits),
+    cacheIndices: base64(cacheIndices),
+  };
+}
+
+/** The last embedding read for searching, kept so that a run of queries does not reread its file. */
+let searchCache: { id: number; path: string; data: ReturnType<typeof readEmbeddingFiles> } | undefined;
+
+export function searchSimilar(db: Database, dataDir: string, query: SimilarityQuery): SimilarityResult {
+  const embedding = requireEmbedding(db, query.embeddingId);
+  if (query.index >= embedding.count) {
+    throw new UserError(
+      'invalid_argument',
+      `The codes have ${embedding.count} images; index ${query.index} is past the end.`,
+    );
+  }
+  if (searchCache?.id !== embedding.id || searchCache.path !== embedding.path) {
+    searchCache = { id: embedding.id, path: embedding.path, data: readEmbeddingFiles(dataDir, embedding) };
+  }
+  const { codes, cacheIndices } = searchCache.data;
+  const started = performance.now();
+  const found = nearest(codes, embedding.dims, query.index, query.k, query.metric);
+  return {
+    query: { index: query.index, cacheIndex: cacheIndices[query.index] },
+    metric: query.metric,
+    matches: found.map(({ index, distance }) => ({ index, cacheIndex: cacheIndices[index], distance })),
+    elapsedMs: performance.now() - started,
+  };
+}
+
+/** One row per image: file_name, label, label_name, split, x1, x2 (and z0…zK), for Tableau and friends. */
+export function exportProjectionCsv(db: Database, dataDir: string, args: CsvExportArgs): CsvExport {
+  const projection = requireProjection(db, args.projectionId);
+  const embedding = requireEmbedding(db, projection.embeddingId);
+  const dataset = datasetOfRun(db, embedding.runId);
+  const { codes, cacheIndices } = readEmbeddingFiles(dataDir, embedding);
+  const points = readProjectionFile(dataDir, projection, embedding.count);
+  const images = imagesByCacheIndex(db, dataset.id);
+  const dims = embedding.dims;
+  const header = ['file_name', 'label', 'label_name', 'split', 'x1', 'x2'];
+  if (args.latent) for (let z = 0; z < dims; z++) header.push(`z${z}`);
+  const lines = [csvLine(header)];
+  for (let i = 0; i < embedding.count; i++) {
+    const image = images.get(cacheIndices[i]);
+    if (!image) continue; // an image deleted since the codes were made
+    const row: Array<string | number> = [
+      image.fileName,
+      image.label,
+      dataset.classNames[image.label] ?? String(image.label),
+      image.split,
+      float32Text(points[2 * i]),
+      float32Text(points[2 * i + 1]),
+    ];
+    if (args.latent) for (let z = 0; z < dims; z++) row.push(float32Text(codes[i * dims + z]));
+    lines.push(csvLine(row));
+  }
+  const settings = JSON.parse(projection.params) as ProjectionSettings;
+  const safeName = dataset.name.replace(/[^\p{L}\p{N}._-]+/gu, '-');
+  return {
+    fileName: `${safeName}-run${embedding.runId}-${settings.method}-${projection.id}.csv`,
+    rows: lines.length - 1,
+    csv: lines.join(''),
+  };
+}

@@ -1,0 +1,94 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import type { Database } from '../store/database';
+import * as latent from '../store/latent';
+import { dataLayout } from '../app/paths';
+import { UserError } from '../api/errors';
+import type { ProjectionSettings } from '../api/contract';
+import { loadNativeAddon } from '../engine/native-kernels';
+import { fitPca, pcaTransform } from './pca';
+import { readEmbeddingFiles, writeProjectionFile } from './latent-files';
+import { runTsne, tsneProblem, type TsneProgress } from './tsne';
+import { throwIfCancelled } from './encode';
+
+export interface ProjectContext {
+  db: Database;
+  dataDir: string;
+  signal: AbortSignal;
+  onProgress(phase: TsneProgress['phase'], done: number, total: number): void;
+}
+
+/** What a projection reports besides its points. */
+export interface ProjectionMeta {
+  explainedVariance: number[] | null;
+}
+
+async function layout(
+  ctx: ProjectContext,
+  codes: Float32Array,
+  n: number,
+  dims: number,
+  settings: ProjectionSettings,
+): Promise<{ points: Float32Array; meta: ProjectionMeta }> {
+  if (settings.method === 'pca') {
+    const pca = fitPca(codes, n, dims, 2);
+    const coords = pcaTransform(pca, codes, n);
+    // A 1-D code has one axis; the map draws it on x with y = 0.
+    const points = new Float32Array(n * 2);
+    for (let i = 0; i < n; i++) for (let c = 0; c < pca.k; c++) points[2 * i + c] = coords[i * pca.k + c];
+    return { points, meta: { explainedVariance: Array.from(pca.explainedRatio) } };
+  }
+  const problem = tsneProblem({ ...settings, theta: 0.5 }, n);
+  if (problem) throw new UserError('invalid_argument', problem);
+  let tsne;
+  try {
+    tsne = loadNativeAddon().tsne;
+  } catch (err) {
+    throw new UserError(
+      'engine_unavailable',
+      `t-SNE needs the native kernels, and ${(err as Error).message}. PCA maps work without them.`,
+    );
+  }
+  const y = await runTsne(
+    tsne,
+    codes,
+    n,
+    dims,
+    { ...settings, theta: 0.5 },
+    {
+      signal: ctx.signal,
+      onProgress: (p) => ctx.onProgress(p.phase, p.done, p.total),
+    },
+  );
+  if (!y) throw new UserError('cancelled', 'Cancelled; nothing was saved.');
+  return { points: Float32Array.from(y), meta: { explainedVariance: null } };
+}
+
+/** Lays an embedding's codes out in 2-D and stores the map with its settings. */
+export async function computeProjection(
+  ctx: ProjectContext,
+  embedding: latent.EmbeddingRow,
+  settings: ProjectionSettings,
+): Promise<latent.ProjectionRow> {
+  const { db, dataDir } = ctx;
+  const { codes } = readEmbeddingFiles(dataDir, embedding);
+  const started = performance.now();
+  const { points, meta } = await layout(ctx, codes, embedding.count, embedding.dims, settings);
+  throwIfCancelled(ctx.signal);
+  const file = join(
+    dataLayout(dataDir).runDir(embedding.runId),
+    'latent',
+    `map-${settings.method}-${Date.now().toString(36)}-${process.pid}.f32`,
+  );
+  mkdirSync(dirname(file), { recursive: true });
+  writeProjectionFile(dataDir, relative(dataDir, file), points);
+  const id = latent.insertProjection(db, {
+    embeddingId: embedding.id,
+    method: settings.method,
+    params: JSON.stringify(settings),
+    path: relative(dataDir, file),
+    meta: JSON.stringify(meta),
+    elapsedMs: performance.now() - started,
+  });
+  return latent.getProjection(db, id)!;
+}

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowserApp, type BrowserApp } from './browser-app';
+import { listPresets } from '../../src-main/models/presets';
+
+/**
+ * The latent map of a real trained run: computing a t-SNE map with progress, the legend, hover thumbnails,
+ * similarity search by clicking a point, and the CSV export.
+ */
+describe('latent map', () => {
+  let app: BrowserApp;
+
+  beforeAll(async () => {
+    app = await launchBrowserApp();
+    const { services } = app;
+    const [dataset] = (await app.services.db.prepare('SELECT id FROM datasets').all()) as Array<{ id: number }>;
+    const preset = listPresets([28, 28, 1]).find((p) => p.id === 'small-dense')!;
+    const invoke = (await import('../../src-main/api/handlers')).createApiHandlers(services, {
+      name: 'e2e',
+      version: 'e2e',
+      transport: 'browser',
+    });
+    const started = await invoke.invoke('training:start', {
+      datasetId: dataset.id,
+      config: { ...preset.config, epochs: 2, batchSize: 128 },
+    });
+    if (!started.ok) throw new Error(started.error.message);
+    const run = started.value as { id: number };
+    expect(await services.supervisor.waitForRun(run.id)).toBe('completed');
+    await app.page.goto(app.server.url);
+    await app.page.getByRole('button', { name: 'Latent map' }).click();
+  }, 240_000);
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('says what to do before a run has a map', async () => {
+    await expect.poll(() => app.page.getByText('This run has no map yet.').isVisible()).toBe(true);
+    await app.screenshot('40-latent-empty');
+  });
+
+  it('computes a t-SNE map with progress and shows it with a legend of every class', async () => {
+    const { page } = app;
+    await page.getByLabel('Iterations').fill('300');
+    await page.getByRole('button', { name: 'Compute map' }).click();
+    await expect
+      .poll(() => page.getByRole('progressbar', { name: 'Map progress' }).isVisible(), { timeout: 20_000 })
+      .toBe(true);
+    await expect.poll(() => page.getByLabel(/^Map of 2000 images/).isVisible(), { timeout: 120_000 }).toBe(true);
+    const legend = page.getByRole('complementary', { name: 'Classes' });
+    expect(await legend.getByRole('button').count()).toBe(10);
+    expect(await legend.textContent()).toContain('Ankle boot');
+    await app.screenshot('41-latent-map');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await app.screenshot('41-latent-map-large');
+    await page.setViewportSize({ width: 1280, height: 820 });
+  }, 150_000);
+
+  it('shows the image under the pointer and finds the images nearest to a clicked one', async () => {
+    const { page } = app;
+    const canvas = page.getByLabel(/^Map of 2000 images/);
+    const box = (await canvas.boundingBox())!;
+    let found = false;
+    // Walk a grid over the plot until the pointer lands on a point.
+    for (let fy = 0.3; fy <= 0.7 && !found; fy += 0.05) {
+      for (let fx = 0.3; fx <= 0.7 && !found; fx += 0.05) {
+        await page.mouse.move(box.x + box.width * fx, box.y + box.height * fy);
+        found = await page
+          .locator('.tooltip')
+          .isVisible({ timeout: 300 })
+          .catch(() => false);
+        if (!found) await page.waitForTimeout(120);
+        found = found || (await page.locator('.tooltip').isVisible());
+        if (found) {
+          expect(await page.locator('.tooltip').textContent()).toMatch(/t10k-\d{5}\.png/);
+          await app.screenshot('42-latent-hover');
+          await page.mouse.down();
+          await page.mouse.up();
+        }
+      }
+    }
+    expect(found).toBe(true);
+    const search = page.getByRole('region', { name: 'Similar images' });
+    await expect.poll(() => search.locator('figure').count()).toBe(11);
+    expect(await search.textContent()).toContain('query');
+    await search.scrollIntoViewIfNeeded();
+    await app.screenshot('43-latent-search');
+    await page.locator('main').evaluate((main) => main.scrollTo(0, 0));
+  });
+
+  it('hides a class from the legend and exports the map as CSV', async () => {
+    const { page } = app;
+    const legend = page.getByRole('complementary', { name: 'Classes' });
+    const trouser = legend.getByRole('button', { name: /Trouser/ });
+    await trouser.click();
+    expect(await trouser.getAttribute('aria-pressed')).toBe('false');
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export CSV for Tableau' }).click();
+    const file = await (await download).path();
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\r\n');
+    expect(lines[0]).toBe('file_name,label,label_name,split,x1,x2');
+    expect(lines).toHaveLength(2001);
+    expect(app.pageErrors).toEqual([]);
+  });
+});
