@@ -482,6 +482,28 @@ export interface ImageSet {
   pixels: string;
 }
 
+export interface CodeSampleQuery {
+  embeddingId: number;
+  /** The first `dims` numbers of each code (1–10). */
+  dims: number;
+  /** How many images, picked at random with `seed` (all when there are fewer). */
+  count: number;
+  seed: number;
+}
+
+/** A sample of codes for the pair plot; arrays as base64 little-endian typed arrays. */
+export interface CodeSample {
+  dims: number;
+  /** Numbers per code in the embedding. */
+  totalDims: number;
+  count: number;
+  classNames: string[];
+  /** Float32, count x dims. */
+  values: string;
+  /** Uint16 class indices. */
+  labels: string;
+}
+
 export type DistanceMetric = 'l1' | 'l2' | 'cosine';
 
 export interface SimilarityQuery {
@@ -540,6 +562,7 @@ export interface ApiMethods {
   'latent:list': { args: RunRef; result: LatentList };
   'latent:map': { args: ProjectionRef; result: LatentMap };
   'latent:search': { args: SimilarityQuery; result: SimilarityResult };
+  'latent:sample': { args: CodeSampleQuery; result: CodeSample };
   'latent:csv': { args: CsvExportArgs; result: CsvExport };
 }
 
@@ -580,6 +603,7 @@ export const methodChannels = [
   'latent:list',
   'latent:map',
   'latent:search',
+  'latent:sample',
   'latent:csv',
 ] as const satisfies readonly MethodChannel[];
 

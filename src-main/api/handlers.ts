@@ -26,7 +26,7 @@ import {
   startTraining,
   stopTraining,
 } from '../training/run-service';
-import { exportProjectionCsv, listLatent, readLatentMap, searchSimilar } from '../latent/latent-service';
+import { exportProjectionCsv, listLatent, readLatentMap, sampleCodes, searchSimilar } from '../latent/latent-service';
 
 type Implementations = {
   [C in MethodChannel]: (args: ApiMethods[C]['args']) => ApiMethods[C]['result'] | Promise<ApiMethods[C]['result']>;
@@ -105,6 +105,7 @@ export function createApiHandlers(
     'latent:list': ({ runId }) => listLatent(db, runId),
     'latent:map': ({ projectionId }) => readLatentMap(db, dataDir, projectionId),
     'latent:search': (query) => searchSimilar(db, dataDir, query),
+    'latent:sample': (query) => sampleCodes(db, dataDir, query),
     'latent:csv': (args) => exportProjectionCsv(db, dataDir, args),
   };
 

@@ -108,6 +108,12 @@ export const argumentSchemas = {
     k: z.number().int().min(1).max(1000, 'At most 1000 matches can be listed.'),
     metric: z.enum(['l1', 'l2', 'cosine']),
   }),
+  'latent:sample': z.strictObject({
+    embeddingId: id,
+    dims: z.number().int().min(1).max(10, 'A pair plot shows at most 10 dimensions.'),
+    count: z.number().int().min(1).max(20_000, 'A pair plot samples at most 20,000 images.'),
+    seed,
+  }),
   'latent:csv': z.strictObject({ projectionId: id, latent: z.boolean() }),
 } satisfies { [C in MethodChannel]: z.ZodType<ApiMethods[C]['args']> };
 

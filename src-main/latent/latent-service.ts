@@ -5,6 +5,8 @@ import { imagesByCacheIndex } from '../store/images';
 import { requireDataset } from '../datasets/dataset-catalog';
 import { UserError } from '../api/errors';
 import type {
+  CodeSample,
+  CodeSampleQuery,
   CsvExport,
   CsvExportArgs,
   EmbeddingSummary,
@@ -19,6 +21,7 @@ import { readEmbeddingFiles, readProjectionFile } from './latent-files';
 import type { ProjectionMeta } from './project';
 import { csvLine, float32Text } from './csv';
 import { nearest } from './similarity';
+import { seededRandom } from '../app/random';
 
 function requireEmbedding(db: Database, id: number): latent.EmbeddingRow {
   const row = latent.getEmbedding(db, id);
@@ -104,7 +107,7 @@ export function searchSimilar(db: Database, dataDir: string, query: SimilarityQu
   if (query.index >= embedding.count) {
     throw new UserError(
       'invalid_argument',
-      `The codes have ${embedding.count} images; index ${query.index} is past the end.`,
+      `These codes cover ${embedding.count} images; index ${query.index} is past the end (use 0 to ${embedding.count - 1}).`,
     );
   }
   if (searchCache?.id !== embedding.id || searchCache.path !== embedding.path) {
@@ -118,6 +121,38 @@ export function searchSimilar(db: Database, dataDir: string, query: SimilarityQu
     metric: query.metric,
     matches: found.map(({ index, distance }) => ({ index, cacheIndex: cacheIndices[index], distance })),
     elapsedMs: performance.now() - started,
+  };
+}
+
+/** A random sample (fixed by the seed) of the first dimensions of the codes, for the pair plot. */
+export function sampleCodes(db: Database, dataDir: string, query: CodeSampleQuery): CodeSample {
+  const embedding = requireEmbedding(db, query.embeddingId);
+  const dataset = datasetOfRun(db, embedding.runId);
+  const { codes, cacheIndices } = readEmbeddingFiles(dataDir, embedding);
+  const dims = Math.min(query.dims, embedding.dims);
+  const count = Math.min(query.count, embedding.count);
+  // A partial Fisher-Yates shuffle picks `count` distinct images.
+  const order = Int32Array.from({ length: embedding.count }, (_, i) => i);
+  const random = seededRandom(query.seed);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(random() * (embedding.count - i));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const images = imagesByCacheIndex(db, dataset.id);
+  const values = new Float32Array(count * dims);
+  const labels = new Uint16Array(count);
+  for (let s = 0; s < count; s++) {
+    const i = order[s];
+    for (let d = 0; d < dims; d++) values[s * dims + d] = codes[i * embedding.dims + d];
+    labels[s] = images.get(cacheIndices[i])?.label ?? 0;
+  }
+  return {
+    dims,
+    totalDims: embedding.dims,
+    count,
+    classNames: dataset.classNames,
+    values: base64(values),
+    labels: base64(labels),
   };
 }
 

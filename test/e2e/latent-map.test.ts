@@ -89,6 +89,19 @@ describe('latent map', () => {
     await page.locator('main').evaluate((main) => main.scrollTo(0, 0));
   });
 
+  it('draws a pair plot of the first code dimensions, with a choice of how many', async () => {
+    const { page } = app;
+    const section = page.getByRole('region', { name: 'Pair plot' });
+    await expect
+      .poll(() => section.getByLabel(/^Pair plot of code dimensions z0 to z3 for 2000 images/).isVisible())
+      .toBe(true);
+    await section.getByRole('combobox').selectOption({ label: 'z0 … z5' });
+    await expect.poll(() => section.getByLabel(/z0 to z5 for 2000 images/).isVisible()).toBe(true);
+    await section.scrollIntoViewIfNeeded();
+    await app.screenshot('44-latent-pair-plot');
+    await page.locator('main').evaluate((main) => main.scrollTo(0, 0));
+  });
+
   it('hides a class from the legend and exports the map as CSV', async () => {
     const { page } = app;
     const legend = page.getByRole('complementary', { name: 'Classes' });

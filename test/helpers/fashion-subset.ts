@@ -16,6 +16,7 @@ export function createFashionSubset(
   train: number,
   test: number,
   name = 'Fashion subset',
+  fileName: (i: number) => string = (i) => `image-${i}.png`,
 ): number {
   const { pixels, labels } = loadFashionSample();
   const n = train + test;
@@ -23,7 +24,7 @@ export function createFashionSubset(
     idx: i,
     split: i < train ? 'train' : 'test',
     label: labels[i],
-    fileName: `image-${i}.png`,
+    fileName: fileName(i),
   }));
   return createDataset(
     db,

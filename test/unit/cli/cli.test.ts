@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dir';
@@ -79,6 +81,44 @@ describe('ae-studio command line', () => {
       /small-dense: standard, latent 8, mse, adam 0\.001, batch 256, seed 1, noise gaussian 0\.2/,
     );
     expect(text.stdout).toMatch(/epoch {3}1 {2}train 0\.\d{5} {2}test 0\.\d{5}/);
+  }, 180_000);
+
+  it("maps a run's codes, exports them as CSV and searches them, and explains bad requests", async () => {
+    const dataDir = tempDir();
+    const trained = await cli([
+      'train',
+      '--preset',
+      'small-dense',
+      '--epochs',
+      '1',
+      '--batch',
+      '256',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(trained.code).toBe(0);
+    const projected = await cli(['project', '1', '--method', 'pca', '--json', '--data-dir', dataDir]);
+    expect(projected.code).toBe(0);
+    const map = JSON.parse(projected.stdout) as { value: { id: number; count: number; split: string } };
+    expect(map.value).toMatchObject({ count: 2000, split: 'test' });
+    const out = join(dataDir, 'map for tableau.csv');
+    const exported = await cli(['export-csv', '1', '--latent', '--out', out, '--data-dir', dataDir]);
+    expect(exported.stdout).toContain('Wrote 2000 rows');
+    const lines = readFileSync(out, 'utf8').split('\r\n');
+    expect(lines[0]).toMatch(/^file_name,label,label_name,split,x1,x2,z0,.*,z15$/);
+    expect(lines[1]).toMatch(/^t10k-\d{5}\.png,\d,[^,]+,test,-?[\d.e-]+,-?[\d.e-]+,/);
+    const searched = await cli(['search', '1', '--index', '0', '--k', '3', '--metric', 'l1', '--data-dir', dataDir]);
+    expect(searched.code).toBe(0);
+    expect(searched.stdout).toMatch(/Nearest to t10k-\d{5}\.png \(l1, [\d.]+ ms\):\n {2}1\. t10k-\d{5}\.png {2}[\d.]+/);
+
+    const noOut = await cli(['export-csv', '1', '--data-dir', dataDir]);
+    expect(noOut).toMatchObject({ code: 2, stderr: 'Error: Say where to write it: --out <file.csv>\n' });
+    const badMethod = await cli(['project', '1', '--method', 'umap', '--data-dir', dataDir]);
+    expect(badMethod).toMatchObject({ code: 2, stderr: 'Error: --method must be tsne or pca, not "umap".\n' });
+    const noRun = await cli(['embed', '7', '--data-dir', dataDir]);
+    expect(noRun).toMatchObject({ code: 1, stderr: 'Error: There is no run with id 7.\n' });
+    const badIndex = await cli(['search', '1', '--index', '5000', '--data-dir', dataDir]);
+    expect(badIndex.stderr).toMatch(/cover 2000 images; index 5000 is past the end \(use 0 to 1999\)/);
   }, 180_000);
 
   it('lists the presets adapted to a dataset, with parameter counts', async () => {
