@@ -6,6 +6,7 @@
  *
  *   npm run bench:projection                     # 10,000 test images vs scikit-learn
  *   npm run bench:projection -- --n 60000 --no-reference   # all 60,000 training images, ours only
+ *   npm run bench:projection -- --umap           # also UMAP (umap-js) on the same input
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,12 +20,17 @@ import { fitPca, pcaTransform } from '../src-main/latent/pca';
 import { defaultTsneSettings, runTsne } from '../src-main/latent/tsne';
 import { nearest } from '../src-main/latent/similarity';
 import { seededRandom } from '../src-main/app/random';
+import { UMAP } from 'umap-js';
 
 const fashionDir = '/usr/share/datasets/fashion-mnist';
 const python = '/usr/bin/python3';
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '10000' }, 'no-reference': { type: 'boolean', default: false } },
+  options: {
+    n: { type: 'string', default: '10000' },
+    'no-reference': { type: 'boolean', default: false },
+    umap: { type: 'boolean', default: false },
+  },
 });
 const n = Number(values.n);
 if (!existsSync(fashionDir)) throw new Error(`Install dataset-fashion-mnist first (${fashionDir} is missing).`);
@@ -46,6 +52,16 @@ t = performance.now();
 const layout = await runTsne(loadNativeAddon().tsne, x50, n, 50, { ...defaultTsneSettings, theta: 0.5 });
 const tsneSeconds = (performance.now() - t) / 1000;
 
+let umapSeconds: number | null = null;
+let umapLayout: Float32Array | null = null;
+if (values.umap) {
+  t = performance.now();
+  const rows = Array.from({ length: n }, (_, i) => Array.from(x50.subarray(i * 50, (i + 1) * 50)));
+  const umap = new UMAP({ nComponents: 2, nNeighbors: 15, minDist: 0.1, random: seededRandom(0) });
+  umapLayout = Float32Array.from((await umap.fitAsync(rows)).flat());
+  umapSeconds = (performance.now() - t) / 1000;
+}
+
 // Similarity search: 60,000 random codes of 64 numbers, 20 queries.
 const random = seededRandom(1);
 const codes = Float32Array.from({ length: 60000 * 64 }, () => random());
@@ -61,6 +77,10 @@ try {
   writeFileSync(join(dir, 'ours.f32'), Float32Array.from(layout!));
   const script = fileURLToPath(new URL('./sklearn_reference.py', import.meta.url));
   const args = [script, join(dir, 'x.f32'), join(dir, 'labels.u8'), String(n), '50', join(dir, 'ours.f32')];
+  if (umapLayout) {
+    writeFileSync(join(dir, 'umap.f32'), umapLayout);
+    args.push('--umap', join(dir, 'umap.f32'));
+  }
   if (values['no-reference']) args.push('--no-tsne');
   reference = JSON.parse(execFileSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 20 }));
 } catch (err) {
@@ -69,7 +89,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const ref = reference as { ours?: object; sklearn?: { seconds: number } };
+const ref = reference as { ours?: object; umap?: object; sklearn?: { seconds: number } };
 console.log(
   JSON.stringify(
     {
@@ -78,6 +98,7 @@ console.log(
       input: 'PCA-50 of Fashion-MNIST pixels',
       pcaSeconds,
       ours: { seconds: tsneSeconds, ...ref.ours },
+      ...(umapSeconds === null ? {} : { umapJs: { seconds: umapSeconds, ...ref.umap } }),
       sklearn: ref.sklearn ?? null,
       speedup: ref.sklearn ? ref.sklearn.seconds / tsneSeconds : null,
       searchMsPerQuery60kx64: searchMs,

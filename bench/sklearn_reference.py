@@ -1,9 +1,10 @@
 """t-SNE reference for `npm run bench:projection`: scikit-learn's Barnes-Hut t-SNE on the same PCA-50 input, and the
 quality of both layouts measured by the same code (trustworthiness(10) and 5-NN class accuracy).
 
-    python3 bench/sklearn_reference.py X.f32 labels.u8 n dims ours.f32 [--no-tsne]
+    python3 bench/sklearn_reference.py X.f32 labels.u8 n dims ours.f32 [--umap umap.f32] [--no-tsne]
 
-X.f32: n x dims float32 input; labels.u8: n class indices; ours.f32: n x 2 float32 layout to score. Prints JSON.
+X.f32: n x dims float32 input; labels.u8: n class indices; ours.f32 (and umap.f32): n x 2 float32 layouts to score.
+Prints JSON.
 """
 import json
 import sys
@@ -37,6 +38,9 @@ def main():
     labels = np.fromfile(labels_file, dtype=np.uint8).astype(np.int64)
     ours = np.fromfile(ours_file, dtype=np.float32).reshape(n, 2)
     result = {"ours": quality(x, ours, labels)}
+    if "--umap" in sys.argv:
+        umap = np.fromfile(sys.argv[sys.argv.index("--umap") + 1], dtype=np.float32).reshape(n, 2)
+        result["umap"] = quality(x, umap, labels)
     if "--no-tsne" not in sys.argv:
         start = time.perf_counter()
         layout = TSNE(

@@ -387,11 +387,22 @@ export interface TsneSettings {
   seed: number;
 }
 
+export interface UmapSettings {
+  method: 'umap';
+  /** Size of the neighbourhood that shapes the map: small keeps local detail, large the global layout (2–200). */
+  nNeighbors: number;
+  /** How tightly points may pack together (0–0.99). */
+  minDist: number;
+  /** Optimisation epochs (0: umap-js's choice by data size). */
+  epochs: number;
+  seed: number;
+}
+
 export interface PcaSettings {
   method: 'pca';
 }
 
-export type ProjectionSettings = TsneSettings | PcaSettings;
+export type ProjectionSettings = TsneSettings | UmapSettings | PcaSettings;
 export type ProjectionMethod = ProjectionSettings['method'];
 
 export interface LatentJobArgs {

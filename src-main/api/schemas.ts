@@ -21,8 +21,17 @@ export const tsneSettingsSchema = z.strictObject({
   seed,
 });
 
+export const umapSettingsSchema = z.strictObject({
+  method: z.literal('umap'),
+  nNeighbors: z.number().int().min(2, 'UMAP needs at least 2 neighbours.').max(200, 'Use at most 200 neighbours.'),
+  minDist: z.number().min(0).max(0.99, 'The minimum distance must be below 1.'),
+  epochs: z.number().int().min(0).max(5000),
+  seed,
+});
+
 export const projectionSettingsSchema = z.discriminatedUnion('method', [
   tsneSettingsSchema,
+  umapSettingsSchema,
   z.strictObject({ method: z.literal('pca') }),
 ]);
 

@@ -27,6 +27,7 @@ import { UserError } from '../api/errors';
 import { configFromFlags } from './train-options';
 import { writeFileAtomic } from '../app/files';
 import { defaultTsneSettings } from '../latent/tsne';
+import { defaultUmapSettings } from '../latent/project';
 
 const usage = `Usage: ae-studio <command> [options]
 
@@ -57,9 +58,10 @@ Commands:
   resume <run-id>       Continue a stopped or interrupted run from its last checkpoint
   embed <run-id>        Encode a split with the run's encoder and store the codes: --split <train|test|all>
                           (default test) --epoch <n> (default: the latest checkpoint)
-  project <run-id>      Lay the codes out in 2-D and store the map: --method <tsne|pca> (default tsne), --split,
+  project <run-id>      Lay the codes out in 2-D and store the map: --method <tsne|umap|pca> (default tsne), --split,
                           --epoch; t-SNE: --perplexity <5-100, default 30> --iterations <n, default 1000>
-                          --lr <x|auto> --exaggeration <x, default 12> --init <pca|random> --seed <n>
+                          --lr <x|auto> --exaggeration <x, default 12> --init <pca|random> --seed <n>;
+                          UMAP: --neighbors <n, default 15> --min-dist <x, default 0.1> --epochs <n> --seed <n>
   export-csv <run-id>   Write a map as CSV for Tableau (file_name, label, label_name, split, x1, x2):
                           --out <file.csv> --projection <id> (default: the run's newest map) --latent (add z0…zK)
   search <run-id>       The images whose codes are nearest to one image's: --index <i> (position in the split)
@@ -100,6 +102,8 @@ const options = {
   epoch: { type: 'string' },
   method: { type: 'string' },
   perplexity: { type: 'string' },
+  neighbors: { type: 'string' },
+  'min-dist': { type: 'string' },
   iterations: { type: 'string' },
   exaggeration: { type: 'string' },
   init: { type: 'string' },
@@ -311,7 +315,20 @@ function embeddingArgs(runId: number, flags: Flags): LatentJobArgs {
 function projectionSettings(flags: Flags): ProjectionSettings {
   const method = flags.method ?? 'tsne';
   if (method === 'pca') return { method: 'pca' };
-  if (method !== 'tsne') throw new UserError('invalid_argument', `--method must be tsne or pca, not "${method}".`);
+  if (method === 'umap') {
+    return {
+      ...defaultUmapSettings,
+      ...definedOnly({
+        nNeighbors: number('neighbors', flags.neighbors),
+        minDist: number('min-dist', flags['min-dist']),
+        epochs: number('epochs', flags.epochs),
+        seed: number('seed', flags.seed),
+      }),
+    };
+  }
+  if (method !== 'tsne') {
+    throw new UserError('invalid_argument', `--method must be tsne, umap or pca, not "${method}".`);
+  }
   return {
     ...defaultTsneSettings,
     ...definedOnly({
@@ -329,7 +346,9 @@ function formatProjection(p: ProjectionSummary): string {
   const settings =
     p.settings.method === 'tsne'
       ? `t-SNE perplexity ${p.settings.perplexity}, ${p.settings.iterations} iterations, seed ${p.settings.seed}`
-      : `PCA, explained variance ${(p.explainedVariance ?? []).map((v) => `${(v * 100).toFixed(1)}%`).join(' + ')}`;
+      : p.settings.method === 'umap'
+        ? `UMAP ${p.settings.nNeighbors} neighbours, min dist ${p.settings.minDist}, seed ${p.settings.seed}`
+        : `PCA, explained variance ${(p.explainedVariance ?? []).map((v) => `${(v * 100).toFixed(1)}%`).join(' + ')}`;
   return `Map #${p.id}: ${p.count} ${p.split === 'all' ? '' : `${p.split} `}images at epoch ${p.epoch}, ${settings} (${formatDuration(p.elapsedMs)})`;
 }
 

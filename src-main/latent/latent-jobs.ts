@@ -10,7 +10,8 @@ const progressIntervalMs = 150;
 const cancelGraceMs = 5_000;
 
 function describe(args: LatentJobArgs): string {
-  const what = args.projection ? (args.projection.method === 'tsne' ? 't-SNE map' : 'PCA map') : 'Latent codes';
+  const names = { tsne: 't-SNE map', umap: 'UMAP map', pca: 'PCA map' };
+  const what = args.projection ? names[args.projection.method] : 'Latent codes';
   return `${what} of run ${args.runId} (${args.split === 'all' ? 'all images' : `${args.split} images`})`;
 }
 

@@ -4,12 +4,17 @@ import type { Database } from '../store/database';
 import * as latent from '../store/latent';
 import { dataLayout } from '../app/paths';
 import { UserError } from '../api/errors';
-import type { ProjectionSettings } from '../api/contract';
+import { UMAP } from 'umap-js';
+import type { ProjectionSettings, UmapSettings } from '../api/contract';
+import { seededRandom } from '../app/random';
 import { loadNativeAddon } from '../engine/native-kernels';
 import { fitPca, pcaTransform } from './pca';
 import { readEmbeddingFiles, writeProjectionFile } from './latent-files';
 import { runTsne, tsneProblem, type TsneProgress } from './tsne';
 import { throwIfCancelled } from './encode';
+
+/** UMAP's usual defaults (umap-learn's and umap-js's). */
+export const defaultUmapSettings: UmapSettings = { method: 'umap', nNeighbors: 15, minDist: 0.1, epochs: 0, seed: 0 };
 
 export interface ProjectContext {
   db: Database;
@@ -38,6 +43,8 @@ async function layout(
     for (let i = 0; i < n; i++) for (let c = 0; c < pca.k; c++) points[2 * i + c] = coords[i * pca.k + c];
     return { points, meta: { explainedVariance: Array.from(pca.explainedRatio) } };
   }
+  if (settings.method === 'umap')
+    return { points: await umapLayout(ctx, codes, n, dims, settings), meta: { explainedVariance: null } };
   const problem = tsneProblem({ ...settings, theta: 0.5 }, n);
   if (problem) throw new UserError('invalid_argument', problem);
   let tsne;
@@ -62,6 +69,47 @@ async function layout(
   );
   if (!y) throw new UserError('cancelled', 'Cancelled; nothing was saved.');
   return { points: Float32Array.from(y), meta: { explainedVariance: null } };
+}
+
+/**
+ * UMAP by umap-js (the PAIR team's port of McInnes' algorithm): its nearest-neighbour graph and fuzzy set are
+ * built in one synchronous step (cancelling then ends the process), the layout epoch by epoch with progress.
+ */
+async function umapLayout(
+  ctx: ProjectContext,
+  codes: Float32Array,
+  n: number,
+  dims: number,
+  settings: UmapSettings,
+): Promise<Float32Array> {
+  if (n <= settings.nNeighbors) {
+    throw new UserError(
+      'invalid_argument',
+      `UMAP with ${settings.nNeighbors} neighbours needs more than ${settings.nNeighbors} images; these codes have ${n}.`,
+    );
+  }
+  const rows = Array.from({ length: n }, (_, i) => Array.from(codes.subarray(i * dims, (i + 1) * dims)));
+  const umap = new UMAP({
+    nComponents: 2,
+    nNeighbors: settings.nNeighbors,
+    minDist: settings.minDist,
+    ...(settings.epochs > 0 ? { nEpochs: settings.epochs } : {}),
+    random: seededRandom(settings.seed),
+  });
+  ctx.onProgress('neighbours', 0, n);
+  const epochs = umap.initializeFit(rows);
+  throwIfCancelled(ctx.signal);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    umap.step();
+    if (epoch % 10 === 0) {
+      ctx.onProgress('optimising', epoch, epochs);
+      // Lets a cancel request in.
+      await new Promise((resolve) => setImmediate(resolve));
+      throwIfCancelled(ctx.signal);
+    }
+  }
+  ctx.onProgress('optimising', epochs, epochs);
+  return Float32Array.from(umap.getEmbedding().flat());
 }
 
 /** Lays an embedding's codes out in 2-D and stores the map with its settings. */

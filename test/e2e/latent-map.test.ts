@@ -36,8 +36,17 @@ describe('latent map', () => {
   });
 
   it('says what to do before a run has a map', async () => {
-    await expect.poll(() => app.page.getByText('This run has no map yet.').isVisible()).toBe(true);
+    const { page } = app;
+    await expect.poll(() => page.getByText('This run has no map yet.').isVisible()).toBe(true);
     await app.screenshot('40-latent-empty');
+    // Each method shows its own settings.
+    await page.getByRole('combobox', { name: 'Method' }).selectOption({ label: 'UMAP' });
+    expect(await page.getByLabel('Neighbours').inputValue()).toBe('15');
+    expect(await page.getByLabel('Min. distance').inputValue()).toBe('0.1');
+    await app.screenshot('40-latent-umap-settings');
+    await page.getByRole('combobox', { name: 'Method' }).selectOption({ label: 'PCA' });
+    expect(await page.getByLabel('Perplexity').count()).toBe(0);
+    await page.getByRole('combobox', { name: 'Method' }).selectOption({ label: 't-SNE' });
   });
 
   it('computes a t-SNE map with progress and shows it with a legend of every class', async () => {

@@ -113,8 +113,8 @@ describe('ae-studio command line', () => {
 
     const noOut = await cli(['export-csv', '1', '--data-dir', dataDir]);
     expect(noOut).toMatchObject({ code: 2, stderr: 'Error: Say where to write it: --out <file.csv>\n' });
-    const badMethod = await cli(['project', '1', '--method', 'umap', '--data-dir', dataDir]);
-    expect(badMethod).toMatchObject({ code: 2, stderr: 'Error: --method must be tsne or pca, not "umap".\n' });
+    const badMethod = await cli(['project', '1', '--method', 'isomap', '--data-dir', dataDir]);
+    expect(badMethod).toMatchObject({ code: 2, stderr: 'Error: --method must be tsne, umap or pca, not "isomap".\n' });
     const noRun = await cli(['embed', '7', '--data-dir', dataDir]);
     expect(noRun).toMatchObject({ code: 1, stderr: 'Error: There is no run with id 7.\n' });
     const badIndex = await cli(['search', '1', '--index', '5000', '--data-dir', dataDir]);

@@ -158,6 +158,32 @@ describe('latent-space jobs', () => {
     expect((await call('latent:list', { runId })).projections).toHaveLength(before);
   }, 90_000);
 
+  it('makes a UMAP map that keeps classes together better than chance', async () => {
+    const done = await finish({
+      runId,
+      split: 'test',
+      projection: { method: 'umap', nNeighbors: 10, minDist: 0.1, epochs: 100, seed: 2 },
+    });
+    expect(done.status).toBe('completed');
+    const map = await call('latent:map', { projectionId: done.projectionId! });
+    expect(map.projection.settings).toMatchObject({ method: 'umap', nNeighbors: 10 });
+    const points = new Float32Array(decodeBase64(map.points).buffer);
+    const labels = new Uint16Array(decodeBase64(map.labels).buffer);
+    expect(points.every(Number.isFinite)).toBe(true);
+    // Each point's nearest other point in the map shares its class far more often than the 1 in 10 of chance.
+    let same = 0;
+    for (let i = 0; i < labels.length; i++) {
+      let best = -1;
+      let bestD = Infinity;
+      for (let j = 0; j < labels.length; j++) {
+        const d = (points[2 * i] - points[2 * j]) ** 2 + (points[2 * i + 1] - points[2 * j + 1]) ** 2;
+        if (j !== i && d < bestD) [best, bestD] = [j, d];
+      }
+      if (labels[best] === labels[i]) same++;
+    }
+    expect(same / labels.length).toBeGreaterThan(0.5);
+  }, 90_000);
+
   it('says what is wrong with a run that has no checkpoint, a missing run or bad settings', async () => {
     const untrained = await api.invoke('latent:start', { runId: untrainedRunId, split: 'test' });
     expect(untrained).toEqual({
