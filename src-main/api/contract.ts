@@ -475,6 +475,8 @@ export interface LatentMap {
   splits: string;
   /** Int32 pixel-cache positions, for thumbnails (datasets:imagesAt). */
   cacheIndices: string;
+  /** Float32 reconstruction error (MSE) of each image with the same checkpoint, for colouring by error. */
+  errors: string;
 }
 
 export interface ImagesAtQuery {

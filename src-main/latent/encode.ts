@@ -47,7 +47,7 @@ export function chooseCheckpoint(db: Database, runId: number, epoch?: number): c
 
 /**
  * The run's codes for a split at a checkpoint: reused when already stored, otherwise computed batch by batch with the
- * encoder (for a VAE, the mean of the code distribution) and stored.
+ * encoder (for a VAE, the mean of the code distribution) and stored with each image's reconstruction error (MSE).
  */
 export async function ensureEmbedding(
   ctx: EncodeContext,
@@ -75,12 +75,14 @@ export async function ensureEmbedding(
   const model = await readCheckpointModel(tf, join(dataDir, checkpoint.path));
   const names = model.layers.map((layer) => layer.name);
   const codeLayer = names.includes(latentMeanLayerName) ? latentMeanLayerName : latentLayerName;
-  const encoder = tf.model({
+  // One pass gives each image's code and its reconstruction (for the map's colouring by error).
+  const both = tf.model({
     inputs: model.inputs,
-    outputs: model.getLayer(codeLayer).output as tfType.SymbolicTensor,
+    outputs: [model.getLayer(codeLayer).output as tfType.SymbolicTensor, model.outputs[0]],
   });
-  const dims = (encoder.outputs[0].shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
+  const dims = (both.outputs[0].shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
   const codes = new Float32Array(count * dims);
+  const errors = new Float32Array(count);
   const shape = [dataset.height, dataset.width, dataset.channels] as const;
   const imageBytes = shape[0] * shape[1] * shape[2];
   const cache = openPixelCache(dataDir, dataset);
@@ -93,12 +95,14 @@ export async function ensureEmbedding(
       cache.read(cacheIndices.subarray(start, start + n), pixels);
       // The same scaling as training: pixel / 255.
       for (let i = 0; i < n * imageBytes; i++) input[i] = pixels[i] / 255;
-      const batch = tf.tidy(() => {
+      const [code, error] = tf.tidy((): tfType.Tensor[] => {
         const x = tf.tensor4d(input.subarray(0, n * imageBytes), [n, ...shape]);
-        return (encoder.predict(x) as tfType.Tensor).reshape([n, dims]);
+        const [z, y] = both.predict(x) as tfType.Tensor[];
+        return [z.reshape([n, dims]), tf.mean(tf.squaredDifference(x, y), [1, 2, 3])];
       });
-      codes.set(await batch.data<'float32'>(), start * dims);
-      batch.dispose();
+      codes.set(await code.data<'float32'>(), start * dims);
+      errors.set(await error.data<'float32'>(), start);
+      tf.dispose([code, error]);
       ctx.onProgress(start + n, count);
       // Let a cancel request in between batches.
       await new Promise((resolve) => setImmediate(resolve));
@@ -111,7 +115,7 @@ export async function ensureEmbedding(
   const dir = join(dataLayout(dataDir).runDir(runId), 'latent');
   mkdirSync(dir, { recursive: true });
   const path = relative(dataDir, join(dir, `epoch-${String(checkpoint.epoch).padStart(4, '0')}-${split}`));
-  writeEmbeddingFiles(dataDir, path, codes, cacheIndices);
+  writeEmbeddingFiles(dataDir, path, codes, cacheIndices, errors);
   const id = latent.insertEmbedding(db, {
     runId,
     epoch: checkpoint.epoch,

@@ -6,17 +6,30 @@ import type { EmbeddingRow, ProjectionRow } from '../store/latent';
 
 /**
  * The numbers behind embeddings and projections, as raw little-endian arrays next to their rows: an embedding is
- * `<path>.f32` (count x dims codes) and `<path>.idx` (each code's pixel-cache position); a projection is count x 2
- * float32. Each file is written atomically before its row, so a row always has complete files.
+ * `<path>.f32` (count x dims codes), `<path>.idx` (each code's pixel-cache position) and `<path>.err` (each image's
+ * reconstruction MSE); a projection is count x 2 float32. Each file is written atomically before its row, so a row always has complete files.
  */
 
 function bytes(array: Float32Array | Int32Array): Uint8Array {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 }
 
-export function writeEmbeddingFiles(dataDir: string, path: string, codes: Float32Array, cacheIndices: Int32Array) {
+export function writeEmbeddingFiles(
+  dataDir: string,
+  path: string,
+  codes: Float32Array,
+  cacheIndices: Int32Array,
+  errors: Float32Array,
+) {
   writeFileAtomic(join(dataDir, `${path}.f32`), bytes(codes));
   writeFileAtomic(join(dataDir, `${path}.idx`), bytes(cacheIndices));
+  writeFileAtomic(join(dataDir, `${path}.err`), bytes(errors));
+}
+
+/** Each image's reconstruction MSE, in the embedding's order. */
+export function readEmbeddingErrors(dataDir: string, row: EmbeddingRow): Float32Array {
+  const data = readExact(join(dataDir, `${row.path}.err`), row.count * 4, 'reconstruction errors');
+  return new Float32Array(data.buffer, data.byteOffset, row.count);
 }
 
 function readExact(file: string, expectedBytes: number, what: string): Buffer {

@@ -17,7 +17,7 @@ import type {
   SimilarityQuery,
   SimilarityResult,
 } from '../api/contract';
-import { readEmbeddingFiles, readProjectionFile } from './latent-files';
+import { readEmbeddingErrors, readEmbeddingFiles, readProjectionFile } from './latent-files';
 import type { ProjectionMeta } from './project';
 import { csvLine, float32Text } from './csv';
 import { nearest } from './similarity';
@@ -96,6 +96,7 @@ export function readLatentMap(db: Database, dataDir: string, projectionId: numbe
     labels: base64(labels),
     splits: base64(splits),
     cacheIndices: base64(cacheIndices),
+    errors: base64(readEmbeddingErrors(dataDir, embedding)),
   };
 }
 

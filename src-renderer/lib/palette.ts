@@ -21,3 +21,19 @@ export function classColour(label: number): string {
 
 /** Loss charts: training in blue (per batch light, per epoch dark), test in vermillion. */
 export const chartColours = { train: '#0072B2', trainEpoch: '#00466E', test: '#D55E00' };
+
+/** Viridis (perceptually uniform, colour-blind safe) at 9 stops, for values from low (0) to high (1). */
+const viridis = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'];
+
+/** The viridis colour of a value between 0 and 1 (clamped), interpolated between its stops. */
+export function sequentialColour(t: number): string {
+  const x = Math.min(1, Math.max(0, t)) * (viridis.length - 1);
+  const i = Math.min(viridis.length - 2, Math.floor(x));
+  const f = x - i;
+  const channel = (hex: string, k: number) => parseInt(hex.slice(1 + 2 * k, 3 + 2 * k), 16);
+  const mix = (k: number) => Math.round(channel(viridis[i], k) * (1 - f) + channel(viridis[i + 1], k) * f);
+  return `rgb(${mix(0)}, ${mix(1)}, ${mix(2)})`;
+}
+
+/** CSS gradient of the same scale, for colour bars. */
+export const sequentialGradient = `linear-gradient(to right, ${viridis.join(', ')})`;

@@ -98,6 +98,38 @@ describe('latent map', () => {
     await page.locator('main').evaluate((main) => main.scrollTo(0, 0));
   });
 
+  it('colours the map by reconstruction error with a colour bar', async () => {
+    const { page } = app;
+    await page.getByRole('combobox', { name: 'Colour by' }).selectOption({ label: 'Reconstruction error' });
+    const legend = page.getByRole('complementary', { name: 'Classes' });
+    expect(await legend.textContent()).toMatch(/Reconstruction error\s*≤ [\d.e-]+≥ [\d.e-]+/);
+    await app.screenshot('46-latent-error-colours');
+    await page.getByRole('combobox', { name: 'Colour by' }).selectOption({ label: 'Class' });
+  });
+
+  it('opens the images in a shift-dragged box as a gallery with their classes', async () => {
+    const { page } = app;
+    const canvas = page.getByLabel(/^Map of 2000 images/);
+    const box = (await canvas.boundingBox())!;
+    await page.keyboard.down('Shift');
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.6, { steps: 5 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    const selection = page.getByRole('region', { name: 'Selected images' });
+    await expect.poll(() => selection.isVisible()).toBe(true);
+    const heading = (await selection.getByRole('heading').textContent())!;
+    const count = Number(heading.replace(/[^\d]/g, ''));
+    expect(count).toBeGreaterThan(0);
+    expect(await selection.locator('figure').count()).toBe(Math.min(count, 120));
+    await selection.scrollIntoViewIfNeeded();
+    await app.screenshot('45-latent-selection');
+    await selection.getByRole('button', { name: 'Clear selection' }).click();
+    await expect.poll(() => selection.count()).toBe(0);
+    await page.locator('main').evaluate((main) => main.scrollTo(0, 0));
+  });
+
   it('draws a pair plot of the first code dimensions, with a choice of how many', async () => {
     const { page } = app;
     const section = page.getByRole('region', { name: 'Pair plot' });

@@ -62,6 +62,14 @@ describe('latent-space jobs', () => {
     expect(again.embeddingId).toBe(first.embeddingId);
     const { embeddings } = await call('latent:list', { runId });
     expect(embeddings).toEqual([expect.objectContaining({ id: first.embeddingId, count: 300, dims: 16, epoch: 2 })]);
+    // Each image's stored reconstruction error is its MSE, so their mean is the run's test loss (an MSE run).
+    const map = await finish({ runId, split: 'test', projection: { method: 'pca' } });
+    const errors = new Float32Array(
+      decodeBase64((await call('latent:map', { projectionId: map.projectionId! })).errors).buffer,
+    );
+    const testLoss = (await call('runs:list', undefined)).find((r) => r.id === runId)!.finalTestLoss!;
+    expect(errors.every((e) => e > 0)).toBe(true);
+    expect(errors.reduce((a, b) => a + b, 0) / errors.length).toBeCloseTo(testLoss, 5);
   }, 60_000);
 
   it('makes a PCA map whose CSV a standard parser reads back with every file name and coordinate intact', async () => {
