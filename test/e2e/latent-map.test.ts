@@ -47,6 +47,9 @@ describe('latent map', () => {
     await page.getByRole('combobox', { name: 'Method' }).selectOption({ label: 'PCA' });
     expect(await page.getByLabel('Perplexity').count()).toBe(0);
     await page.getByRole('combobox', { name: 'Method' }).selectOption({ label: 't-SNE' });
+    expect(await page.getByLabel('Learning rate').getAttribute('placeholder')).toBe('auto');
+    expect(await page.getByLabel('Exaggeration').inputValue()).toBe('12');
+    expect(await page.getByRole('combobox', { name: 'Start from' }).inputValue()).toBe('pca');
   });
 
   it('computes a t-SNE map with progress and shows it with a legend of every class', async () => {
