@@ -471,8 +471,6 @@ export interface LatentMap {
   points: string;
   /** Uint16 class indices. */
   labels: string;
-  /** Uint8: 0 train, 1 test. */
-  splits: string;
   /** Int32 pixel-cache positions, for thumbnails (datasets:imagesAt). */
   cacheIndices: string;
   /** Float32 reconstruction error (MSE) of each image with the same checkpoint, for colouring by error. */

@@ -116,7 +116,7 @@ export async function ensureEmbedding(
   mkdirSync(dir, { recursive: true });
   const path = relative(dataDir, join(dir, `epoch-${String(checkpoint.epoch).padStart(4, '0')}-${split}`));
   writeEmbeddingFiles(dataDir, path, codes, cacheIndices, errors);
-  const id = latent.insertEmbedding(db, {
+  latent.insertEmbedding(db, {
     runId,
     epoch: checkpoint.epoch,
     split,
@@ -125,5 +125,6 @@ export async function ensureEmbedding(
     path,
     elapsedMs: performance.now() - started,
   });
-  return latent.getEmbedding(db, id)!;
+  // Found by its key, not by lastInsertRowid: an upsert that updated an existing row does not set that.
+  return latent.findEmbedding(db, runId, checkpoint.epoch, split)!;
 }

@@ -7,7 +7,8 @@ import type { EmbeddingRow, ProjectionRow } from '../store/latent';
 /**
  * The numbers behind embeddings and projections, as raw little-endian arrays next to their rows: an embedding is
  * `<path>.f32` (count x dims codes), `<path>.idx` (each code's pixel-cache position) and `<path>.err` (each image's
- * reconstruction MSE); a projection is count x 2 float32. Each file is written atomically before its row, so a row always has complete files.
+ * reconstruction MSE); a projection is count x 2 float32. Each file is written atomically before its row, so a row
+ * always has complete files. Each reader reads one file, so a caller reads only what it uses.
  */
 
 function bytes(array: Float32Array | Int32Array): Uint8Array {
@@ -46,16 +47,16 @@ function readExact(file: string, expectedBytes: number, what: string): Buffer {
   return Buffer.from(data);
 }
 
-export function readEmbeddingFiles(
-  dataDir: string,
-  row: EmbeddingRow,
-): { codes: Float32Array; cacheIndices: Int32Array } {
-  const codes = readExact(join(dataDir, `${row.path}.f32`), row.count * row.dims * 4, 'latent codes');
-  const idx = readExact(join(dataDir, `${row.path}.idx`), row.count * 4, 'latent codes index');
-  return {
-    codes: new Float32Array(codes.buffer, codes.byteOffset, row.count * row.dims),
-    cacheIndices: new Int32Array(idx.buffer, idx.byteOffset, row.count),
-  };
+/** The codes, count x dims, in the embedding's order. */
+export function readEmbeddingCodes(dataDir: string, row: EmbeddingRow): Float32Array {
+  const data = readExact(join(dataDir, `${row.path}.f32`), row.count * row.dims * 4, 'latent codes');
+  return new Float32Array(data.buffer, data.byteOffset, row.count * row.dims);
+}
+
+/** Each code's image, as its pixel-cache position. */
+export function readEmbeddingIndex(dataDir: string, row: EmbeddingRow): Int32Array {
+  const data = readExact(join(dataDir, `${row.path}.idx`), row.count * 4, 'latent codes index');
+  return new Int32Array(data.buffer, data.byteOffset, row.count);
 }
 
 export function writeProjectionFile(dataDir: string, path: string, points: Float32Array): void {

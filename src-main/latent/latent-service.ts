@@ -17,7 +17,7 @@ import type {
   SimilarityQuery,
   SimilarityResult,
 } from '../api/contract';
-import { readEmbeddingErrors, readEmbeddingFiles, readProjectionFile } from './latent-files';
+import { readEmbeddingCodes, readEmbeddingErrors, readEmbeddingIndex, readProjectionFile } from './latent-files';
 import type { ProjectionMeta } from './project';
 import { csvLine, float32Text } from './csv';
 import { nearest } from './similarity';
@@ -74,34 +74,37 @@ function datasetOfRun(db: Database, runId: number) {
 const base64 = (array: ArrayBufferView) =>
   Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString('base64');
 
-export function readLatentMap(db: Database, dataDir: string, projectionId: number): LatentMap {
+/** A stored map with what every reader of it needs: its codes' row, the dataset, each point's image and position. */
+function openProjection(db: Database, dataDir: string, projectionId: number) {
   const projection = requireProjection(db, projectionId);
   const embedding = requireEmbedding(db, projection.embeddingId);
   const dataset = datasetOfRun(db, embedding.runId);
-  const { cacheIndices } = readEmbeddingFiles(dataDir, embedding);
-  const points = readProjectionFile(dataDir, projection, embedding.count);
-  const images = imagesByCacheIndex(db, dataset.id);
-  const labels = new Uint16Array(embedding.count);
-  const splits = new Uint8Array(embedding.count);
-  cacheIndices.forEach((idx, i) => {
-    const image = images.get(idx);
-    labels[i] = image?.label ?? 0;
-    splits[i] = image?.split === 'test' ? 1 : 0;
-  });
+  return {
+    projection,
+    embedding,
+    dataset,
+    cacheIndices: readEmbeddingIndex(dataDir, embedding),
+    points: readProjectionFile(dataDir, projection, embedding.count),
+    images: imagesByCacheIndex(db, dataset.id),
+  };
+}
+
+export function readLatentMap(db: Database, dataDir: string, projectionId: number): LatentMap {
+  const { projection, embedding, dataset, cacheIndices, points, images } = openProjection(db, dataDir, projectionId);
+  const labels = Uint16Array.from(cacheIndices, (idx) => images.get(idx)?.label ?? 0);
   return {
     projection: projectionSummary(projection, embedding),
     datasetId: dataset.id,
     classNames: dataset.classNames,
     points: base64(points),
     labels: base64(labels),
-    splits: base64(splits),
     cacheIndices: base64(cacheIndices),
     errors: base64(readEmbeddingErrors(dataDir, embedding)),
   };
 }
 
 /** The last embedding read for searching, kept so that a run of queries does not reread its file. */
-let searchCache: { id: number; path: string; data: ReturnType<typeof readEmbeddingFiles> } | undefined;
+let searchCache: { id: number; path: string; codes: Float32Array; cacheIndices: Int32Array } | undefined;
 
 export function searchSimilar(db: Database, dataDir: string, query: SimilarityQuery): SimilarityResult {
   const embedding = requireEmbedding(db, query.embeddingId);
@@ -112,9 +115,14 @@ export function searchSimilar(db: Database, dataDir: string, query: SimilarityQu
     );
   }
   if (searchCache?.id !== embedding.id || searchCache.path !== embedding.path) {
-    searchCache = { id: embedding.id, path: embedding.path, data: readEmbeddingFiles(dataDir, embedding) };
+    searchCache = {
+      id: embedding.id,
+      path: embedding.path,
+      codes: readEmbeddingCodes(dataDir, embedding),
+      cacheIndices: readEmbeddingIndex(dataDir, embedding),
+    };
   }
-  const { codes, cacheIndices } = searchCache.data;
+  const { codes, cacheIndices } = searchCache;
   const started = performance.now();
   const found = nearest(codes, embedding.dims, query.index, query.k, query.metric);
   return {
@@ -129,7 +137,8 @@ export function searchSimilar(db: Database, dataDir: string, query: SimilarityQu
 export function sampleCodes(db: Database, dataDir: string, query: CodeSampleQuery): CodeSample {
   const embedding = requireEmbedding(db, query.embeddingId);
   const dataset = datasetOfRun(db, embedding.runId);
-  const { codes, cacheIndices } = readEmbeddingFiles(dataDir, embedding);
+  const codes = readEmbeddingCodes(dataDir, embedding);
+  const cacheIndices = readEmbeddingIndex(dataDir, embedding);
   const dims = Math.min(query.dims, embedding.dims);
   const count = Math.min(query.count, embedding.count);
   // A partial Fisher-Yates shuffle picks `count` distinct images.
@@ -159,12 +168,13 @@ export function sampleCodes(db: Database, dataDir: string, query: CodeSampleQuer
 
 /** One row per image: file_name, label, label_name, split, x1, x2 (and z0…zK), for Tableau and friends. */
 export function exportProjectionCsv(db: Database, dataDir: string, args: CsvExportArgs): CsvExport {
-  const projection = requireProjection(db, args.projectionId);
-  const embedding = requireEmbedding(db, projection.embeddingId);
-  const dataset = datasetOfRun(db, embedding.runId);
-  const { codes, cacheIndices } = readEmbeddingFiles(dataDir, embedding);
-  const points = readProjectionFile(dataDir, projection, embedding.count);
-  const images = imagesByCacheIndex(db, dataset.id);
+  const { projection, embedding, dataset, cacheIndices, points, images } = openProjection(
+    db,
+    dataDir,
+    args.projectionId,
+  );
+  // The codes are read only when their columns are wanted.
+  const codes = args.latent ? readEmbeddingCodes(dataDir, embedding) : null;
   const dims = embedding.dims;
   const header = ['file_name', 'label', 'label_name', 'split', 'x1', 'x2'];
   if (args.latent) for (let z = 0; z < dims; z++) header.push(`z${z}`);
@@ -180,7 +190,7 @@ export function exportProjectionCsv(db: Database, dataDir: string, args: CsvExpo
       float32Text(points[2 * i]),
       float32Text(points[2 * i + 1]),
     ];
-    if (args.latent) for (let z = 0; z < dims; z++) row.push(float32Text(codes[i * dims + z]));
+    if (codes) for (let z = 0; z < dims; z++) row.push(float32Text(codes[i * dims + z]));
     lines.push(csvLine(row));
   }
   const settings = JSON.parse(projection.params) as ProjectionSettings;

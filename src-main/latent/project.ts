@@ -9,7 +9,7 @@ import type { ProjectionSettings, UmapSettings } from '../api/contract';
 import { seededRandom } from '../app/random';
 import { loadNativeAddon } from '../engine/native-kernels';
 import { fitPca, pcaTransform } from './pca';
-import { readEmbeddingFiles, writeProjectionFile } from './latent-files';
+import { readEmbeddingCodes, writeProjectionFile } from './latent-files';
 import { runTsne, tsneProblem, type TsneProgress } from './tsne';
 import { throwIfCancelled } from './encode';
 
@@ -119,7 +119,7 @@ export async function computeProjection(
   settings: ProjectionSettings,
 ): Promise<latent.ProjectionRow> {
   const { db, dataDir } = ctx;
-  const { codes } = readEmbeddingFiles(dataDir, embedding);
+  const codes = readEmbeddingCodes(dataDir, embedding);
   const started = performance.now();
   const { points, meta } = await layout(ctx, codes, embedding.count, embedding.dims, settings);
   throwIfCancelled(ctx.signal);

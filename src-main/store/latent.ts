@@ -1,7 +1,7 @@
 import { statement, type Database } from './database';
+import type { EmbeddingSplit, ProjectionMethod } from '../api/contract';
 
-export type EmbeddingSplit = 'train' | 'test' | 'all';
-export type ProjectionMethod = 'tsne' | 'umap' | 'pca';
+export type { EmbeddingSplit, ProjectionMethod };
 
 export interface EmbeddingRow {
   id: number;
@@ -10,7 +10,7 @@ export interface EmbeddingRow {
   split: EmbeddingSplit;
   count: number;
   dims: number;
-  /** Relative to the data folder; the codes are `path`.f32 and the pixel-cache positions `path`.idx. */
+  /** Relative to the data folder; the files are `path`.f32, .idx and .err (see latent/latent-files.ts). */
   path: string;
   elapsedMs: number;
   createdAt: string;
@@ -35,17 +35,16 @@ const embeddingColumns =
 const projectionColumns =
   'id, embedding_id AS embeddingId, method, params, path, meta, elapsed_ms AS elapsedMs, created_at AS createdAt';
 
-export function insertEmbedding(db: Database, row: Omit<EmbeddingRow, 'id' | 'createdAt'>): number {
-  return Number(
-    statement(
-      db,
-      `INSERT INTO embeddings (run_id, epoch, split, count, dims, path, elapsed_ms, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id, epoch, split) DO UPDATE SET count = excluded.count, dims = excluded.dims,
-         path = excluded.path, elapsed_ms = excluded.elapsed_ms, created_at = excluded.created_at`,
-    ).run(row.runId, row.epoch, row.split, row.count, row.dims, row.path, row.elapsedMs, new Date().toISOString())
-      .lastInsertRowid,
-  );
+/** Stores (or replaces) the row of a run's codes for a split at an epoch; read it back with findEmbedding. */
+export function insertEmbedding(db: Database, row: Omit<EmbeddingRow, 'id' | 'createdAt'>): void {
+  // An upsert: two jobs that encoded the same split write the same files, and the last row wins.
+  statement(
+    db,
+    `INSERT INTO embeddings (run_id, epoch, split, count, dims, path, elapsed_ms, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (run_id, epoch, split) DO UPDATE SET count = excluded.count, dims = excluded.dims,
+       path = excluded.path, elapsed_ms = excluded.elapsed_ms, created_at = excluded.created_at`,
+  ).run(row.runId, row.epoch, row.split, row.count, row.dims, row.path, row.elapsedMs, new Date().toISOString());
 }
 
 export function findEmbedding(
@@ -95,8 +94,4 @@ export function listProjections(db: Database, runId: number): ProjectionRow[] {
        p.created_at AS createdAt
      FROM projections p JOIN embeddings e ON e.id = p.embedding_id WHERE e.run_id = ? ORDER BY p.id DESC`,
   ).all(runId) as ProjectionRow[];
-}
-
-export function deleteProjection(db: Database, id: number): void {
-  statement(db, 'DELETE FROM projections WHERE id = ?').run(id);
 }

@@ -27,3 +27,10 @@ export function paintImage(
   }
   context.putImageData(image, 0, 0);
 }
+
+/** Each image of a set (base64 of uint8 HWC images back to back) as its own view, decoding the base64 once. */
+export function splitImages(set: { pixels: string; width: number; height: number; channels: number }): Uint8Array[] {
+  const all = decodeBase64(set.pixels);
+  const bytes = set.width * set.height * set.channels;
+  return Array.from({ length: all.length / bytes }, (_, i) => all.subarray(i * bytes, (i + 1) * bytes));
+}
