@@ -26,7 +26,14 @@ import {
   startTraining,
   stopTraining,
 } from '../training/run-service';
-import { exportProjectionCsv, listLatent, readLatentMap, sampleCodes, searchSimilar } from '../latent/latent-service';
+import {
+  requireEmbedding,
+  exportProjectionCsv,
+  listLatent,
+  readLatentMap,
+  sampleCodes,
+  searchSimilar,
+} from '../latent/latent-service';
 
 type Implementations = {
   [C in MethodChannel]: (args: ApiMethods[C]['args']) => ApiMethods[C]['result'] | Promise<ApiMethods[C]['result']>;
@@ -56,7 +63,7 @@ export function createApiHandlers(
   app: Omit<AppInfo, 'dataDir'>,
   host: HostFeatures = {},
 ): ApiHandlers {
-  const { db, dataDir, supervisor, imports, latent } = services;
+  const { db, dataDir, supervisor, imports, latent, evaluation } = services;
   const implementations: Implementations = {
     'app:info': () => ({ ...app, dataDir }),
     'engine:status': () => supervisor.engine(),
@@ -104,9 +111,27 @@ export function createApiHandlers(
     },
     'latent:list': ({ runId }) => listLatent(db, runId),
     'latent:map': ({ projectionId }) => readLatentMap(db, dataDir, projectionId),
-    'latent:search': (query) => searchSimilar(db, dataDir, query),
+    'latent:search': async (query) => {
+      if (!query.image) return searchSimilar(db, dataDir, query);
+      // A file is first encoded, in the results worker, by the checkpoint that made the codes.
+      const embedding = requireEmbedding(db, query.embeddingId);
+      const encoded = await evaluation.request('encode', {
+        runId: embedding.runId,
+        epoch: embedding.epoch,
+        images: query.image,
+      });
+      const code = Float32Array.from(encoded.codes[0]);
+      return searchSimilar(db, dataDir, query, { code, fileName: encoded.items[0].fileName });
+    },
     'latent:sample': (query) => sampleCodes(db, dataDir, query),
     'latent:csv': (args) => exportProjectionCsv(db, dataDir, args),
+    'results:model': (args) => evaluation.request('results:model', args),
+    'results:reconstruct': (args) => evaluation.request('results:reconstruct', args),
+    'results:errors': (args) => evaluation.request('results:errors', args),
+    'results:pca': (args) => evaluation.request('results:pca', args),
+    'results:filters': (args) => evaluation.request('results:filters', args),
+    'results:activations': (args) => evaluation.request('results:activations', args),
+    'results:decode': (args) => evaluation.request('results:decode', args),
   };
 
   async function invoke(channel: string, arg: unknown): Promise<Result<unknown>> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ApiMethods, MethodChannel } from './contract';
-import { seedSchema, trainingConfigSchema } from '../training/training-config';
+import type { ApiMethods, MethodChannel, SimilarityQuery } from './contract';
+import { corruptionSchema, seedSchema, trainingConfigSchema } from '../training/training-config';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const none = z.undefined();
@@ -41,6 +41,67 @@ export const latentJobSchema = z.strictObject({
   split: z.enum(['train', 'test', 'all']),
   projection: projectionSettingsSchema.optional(),
 });
+
+const epoch = z.number().int().min(1).max(1_000_000).optional();
+const cacheIndex = z.number().int().min(0).max(2_000_000_000);
+const split = z.enum(['train', 'test']);
+/** Most images one results view reconstructs at once. */
+export const maxEvalImages = 500;
+const imageCount = z.number().int().min(1).max(maxEvalImages, `At most ${maxEvalImages} images can be shown at once.`);
+
+export const evalImagesSchema = z.discriminatedUnion('from', [
+  z.strictObject({
+    from: z.literal('split'),
+    split,
+    order: z.enum(['first', 'random', 'worst', 'best'], {
+      message: 'Order the images by first, random, worst or best.',
+    }),
+    count: imageCount,
+    seed: seed.optional(),
+  }),
+  z.strictObject({
+    from: z.literal('images'),
+    cacheIndices: z
+      .array(cacheIndex)
+      .min(1, 'Pick at least one image.')
+      .max(maxEvalImages, `At most ${maxEvalImages} images can be shown at once.`),
+  }),
+  z.strictObject({ from: z.literal('noise'), count: imageCount, seed }),
+  z.strictObject({ from: z.literal('dataset'), datasetId: id, split, count: imageCount, seed }),
+  z.strictObject({ from: z.literal('file'), path: z.string().min(1, 'Name an image file.').max(4096) }),
+  z.strictObject({
+    from: z.literal('upload'),
+    name: z.string().min(1).max(1000),
+    // 50 MB of image, as base64.
+    data: z
+      .string()
+      .min(1, 'The dropped file is empty.')
+      .max(70_000_000, 'The dropped file is too large (the limit is 50 MB).'),
+  }),
+]);
+
+const checkpointRef = { runId: id, epoch };
+
+const codeRecipeSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('random'), count: z.number().int().min(1).max(256), seed }),
+  z.strictObject({
+    kind: z.literal('perturb'),
+    cacheIndex,
+    scale: z.number().min(0).max(100),
+    count: z.number().int().min(1).max(256),
+    seed,
+  }),
+  z.strictObject({
+    kind: z.literal('interpolate'),
+    from: cacheIndex,
+    to: cacheIndex,
+    steps: z.number().int().min(2, 'Interpolate in at least 2 steps.').max(64, 'Interpolate in at most 64 steps.'),
+  }),
+  z.strictObject({
+    kind: z.literal('codes'),
+    codes: z.array(z.array(z.number().finite()).min(1).max(100_000)).min(1).max(256),
+  }),
+]);
 
 /**
  * Run-time validation of every request argument. `satisfies` ties each schema to the contract's type, so a change
@@ -111,12 +172,19 @@ export const argumentSchemas = {
   'latent:cancel': z.strictObject({ jobId: id }),
   'latent:list': runRef,
   'latent:map': z.strictObject({ projectionId: id }),
-  'latent:search': z.strictObject({
-    embeddingId: id,
-    index: z.number().int().min(0).max(2_000_000_000),
-    k: z.number().int().min(1).max(1000, 'At most 1000 matches can be listed.'),
-    metric: z.enum(['l1', 'l2', 'cosine']),
-  }),
+  'latent:search': z
+    .strictObject({
+      embeddingId: id,
+      index: z.number().int().min(0).max(2_000_000_000).optional(),
+      image: evalImagesSchema.optional(),
+      k: z.number().int().min(1).max(1000, 'At most 1000 matches can be listed.'),
+      metric: z.enum(['l1', 'l2', 'cosine']),
+    })
+    .refine((q) => (q.index === undefined) !== (q.image === undefined), 'Search from an image index or a file.')
+    .refine(
+      (q) => q.image === undefined || q.image.from === 'file' || q.image.from === 'upload',
+      'Search from an image file.',
+    ) as z.ZodType<SimilarityQuery>,
   'latent:sample': z.strictObject({
     embeddingId: id,
     dims: z.number().int().min(1).max(10, 'A pair plot shows at most 10 dimensions.'),
@@ -124,6 +192,26 @@ export const argumentSchemas = {
     seed,
   }),
   'latent:csv': z.strictObject({ projectionId: id, latent: z.boolean() }),
+  'results:model': z.strictObject(checkpointRef),
+  'results:reconstruct': z.strictObject({
+    ...checkpointRef,
+    images: evalImagesSchema,
+    corruption: corruptionSchema.nullable().optional(),
+    seed: seed.optional(),
+  }),
+  'results:errors': z.strictObject({ ...checkpointRef, split }),
+  'results:pca': z.strictObject({
+    ...checkpointRef,
+    components: z.number().int().min(1).max(1000, 'Use at most 1000 components.').optional(),
+    images: evalImagesSchema,
+  }),
+  'results:filters': z.strictObject(checkpointRef),
+  'results:activations': z.strictObject({
+    ...checkpointRef,
+    layer: z.string().min(1).max(200),
+    cacheIndices: z.array(cacheIndex).min(1).max(8, 'Show the activations of at most 8 images.'),
+  }),
+  'results:decode': z.strictObject({ ...checkpointRef, recipe: codeRecipeSchema }),
 } satisfies { [C in MethodChannel]: z.ZodType<ApiMethods[C]['args']> };
 
 /** The first problem with an argument, in words a person can act on. */

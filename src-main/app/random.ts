@@ -20,3 +20,9 @@ export function epochOrder(n: number, seed: number, epoch: number): Int32Array {
   }
   return order;
 }
+
+/** Standard normal numbers from a seeded generator (Box–Muller), for reproducible noise and random codes. */
+export function seededNormal(seed: number): () => number {
+  const random = seededRandom(seed);
+  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}

@@ -5,6 +5,7 @@ import { removeUnfinishedDatasets } from '../datasets/dataset-store';
 import { ensureSampleDataset } from '../datasets/sample-dataset';
 import { ImportJobs } from '../datasets/import-jobs';
 import { LatentJobs } from '../latent/latent-jobs';
+import { EvaluationClient } from '../evaluation/evaluation-client';
 import { reconcileStaleRuns, TrainingSupervisor, type SpawnWorker } from '../training/training-supervisor';
 
 /** Everything the API works on, opened once per app launch (desktop, browser mode, CLI or test). */
@@ -15,6 +16,8 @@ export interface Services {
   readonly imports: ImportJobs;
   /** Encoding runs' images and laying the codes out in 2-D. */
   readonly latent: LatentJobs;
+  /** The results views: reconstructions, PCA baseline, filters, decoding codes, from any checkpoint. */
+  readonly evaluation: EvaluationClient;
   /** Stops training (its last checkpoint is kept), cancels imports and closes the store. */
   close(): Promise<void>;
 }
@@ -43,6 +46,7 @@ export function openServices(options: ServiceOptions): Services {
   const supervisor = new TrainingSupervisor(db, dataDir, options.spawnWorker);
   const imports = new ImportJobs(db, dataDir);
   const latent = new LatentJobs(db, dataDir, options.spawnWorker);
+  const evaluation = new EvaluationClient(dataDir, options.spawnWorker);
   let closing: Promise<void> | undefined;
   return {
     dataDir,
@@ -50,7 +54,9 @@ export function openServices(options: ServiceOptions): Services {
     supervisor,
     imports,
     latent,
+    evaluation,
     close() {
+      evaluation.close();
       closing ??= Promise.all([supervisor.close(), imports.close(), latent.close()]).then(() => {
         db.close();
       });

@@ -17,6 +17,8 @@ import type {
   ProjectionSettings,
   ProjectionSummary,
   TsneSettings,
+  EvalImages,
+  Split,
 } from '../api/contract';
 import { createApiHandlers, type ApiHandlers } from '../api/handlers';
 import { openServices, type Services } from '../app/services';
@@ -24,7 +26,8 @@ import { appName, rendererBuildDir, resolveDataDir } from '../app/paths';
 import { spawnNodeWorker } from '../training/node-worker';
 import { startBrowserServer } from '../server/browser-server';
 import { UserError } from '../api/errors';
-import { configFromFlags } from './train-options';
+import { configFromFlags, parseNoise } from './train-options';
+import { crispScale, imageGridPng } from '../evaluation/figure-png';
 import { writeFileAtomic } from '../app/files';
 import { defaultTsneSettings } from '../latent/tsne';
 import { defaultUmapSettings } from '../latent/project';
@@ -64,8 +67,14 @@ Commands:
                           UMAP: --neighbors <n, default 15> --min-dist <x, default 0.1> --epochs <n> --seed <n>
   export-csv <run-id>   Write a map as CSV for Tableau (file_name, label, label_name, split, x1, x2):
                           --out <file.csv> --projection <id> (default: the run's newest map) --latent (add z0…zK)
-  search <run-id>       The images whose codes are nearest to one image's: --index <i> (position in the split)
-                          --k <n, default 10> --metric <l1|l2|cosine, default l2> --split --epoch
+  search <run-id>       The images whose codes are nearest to one image's: --index <i> (position in the split) or
+                          --image <file>; --k <n, default 10> --metric <l1|l2|cosine, default l2> --split --epoch
+  reconstruct <run-id>  Reconstruct images and report each one's error: --split <train|test, default test>
+                          --n <count, default 10> --order <first|random|worst|best> --seed <n> --epoch <n>
+                          --image <file> (instead of the dataset's images) --noise <type[:level]> (corrupt first)
+                          --out <file.png> (originals above reconstructions)
+  generate <run-id>     Decode random codes into new images (a VAE from its prior; otherwise from the training
+                          codes' fitted distribution): --n <count, default 16> --seed <n> --epoch <n> --out <file.png>
   help                  Show this help
 
 Options:
@@ -113,6 +122,9 @@ const options = {
   index: { type: 'string' },
   k: { type: 'string' },
   metric: { type: 'string' },
+  image: { type: 'string' },
+  n: { type: 'string' },
+  order: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsConfig['options'];
 
@@ -295,6 +307,22 @@ async function finishLatentJob(services: Services, out: Output, args: LatentJobA
     process.off('SIGINT', onSignal);
     unsubscribe();
   }
+}
+
+/** Rows of images (base64 uint8) as one crisp PNG, written atomically; returns the absolute path. */
+async function writeGrid(
+  out: string,
+  shape: { width: number; height: number; channels: 1 | 3 },
+  rows: Array<string | Uint8Array>,
+): Promise<string> {
+  const png = await imageGridPng({
+    ...shape,
+    rows: rows.map((row) => (typeof row === 'string' ? Buffer.from(row, 'base64') : row)),
+    scale: crispScale(shape.width),
+  });
+  const path = resolve(out);
+  writeFileAtomic(path, png);
+  return path;
 }
 
 function runIdArg(positionals: string[], command: string): number {
@@ -552,29 +580,100 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
       case 'search': {
         const args = embeddingArgs(runIdArg(positionals, command), flags);
         const index = number('index', flags.index);
-        if (index === undefined) throw new UserError('invalid_argument', 'Say which image to search from: --index <i>');
+        if ((index === undefined) === (flags.image === undefined)) {
+          throw new UserError('invalid_argument', 'Say which image to search from: --index <i> or --image <file>');
+        }
         const done = await finishLatentJob(services, out, args);
         const result = await call(handlers, 'latent:search', {
           embeddingId: done.embeddingId!,
-          index,
+          ...(flags.image === undefined ? { index } : { image: { from: 'file', path: resolve(flags.image) } }),
           k: number('k', flags.k) ?? 10,
           metric: (flags.metric ?? 'l2') as DistanceMetric,
         });
         const run = (await call(handlers, 'runs:list')).find((r) => r.id === args.runId)!;
         const images = await call(handlers, 'datasets:imagesAt', {
           datasetId: run.datasetId,
-          cacheIndices: [result.query.cacheIndex, ...result.matches.map((m) => m.cacheIndex)],
+          cacheIndices: [
+            ...(result.query.cacheIndex === null ? [] : [result.query.cacheIndex]),
+            ...result.matches.map((m) => m.cacheIndex),
+          ],
         });
-        const [query, ...matches] = images.images;
+        const query = result.query.cacheIndex === null ? null : images.images[0];
+        const matches = query ? images.images.slice(1) : images.images;
         const shown = {
           ...result,
-          query: { ...result.query, fileName: query.fileName, label: query.label },
+          query: { ...result.query, fileName: query?.fileName ?? result.query.fileName, label: query?.label ?? null },
           matches: result.matches.map((m, i) => ({ ...m, fileName: matches[i].fileName, label: matches[i].label })),
         };
         out.result(
           shown,
-          `Nearest to ${query.fileName} (${result.metric}, ${result.elapsedMs.toFixed(1)} ms):\n` +
+          `Nearest to ${shown.query.fileName} (${result.metric}, ${result.elapsedMs.toFixed(1)} ms):\n` +
             shown.matches.map((m, i) => `  ${i + 1}. ${m.fileName}  ${m.distance.toPrecision(4)}`).join('\n'),
+        );
+        return 0;
+      }
+      case 'reconstruct': {
+        const runId = runIdArg(positionals, command);
+        const epoch = number('epoch', flags.epoch);
+        const images: EvalImages = flags.image
+          ? { from: 'file', path: resolve(flags.image) }
+          : {
+              from: 'split',
+              split: (flags.split ?? 'test') as Split,
+              order: (flags.order ?? 'first') as 'first',
+              count: number('n', flags.n) ?? 10,
+              ...definedOnly({ seed: number('seed', flags.seed) }),
+            };
+        const result = await call(handlers, 'results:reconstruct', {
+          runId,
+          ...definedOnly({ epoch }),
+          images,
+          corruption: flags.noise === undefined ? null : parseNoise(flags.noise),
+          ...definedOnly({ seed: number('seed', flags.seed) }),
+        });
+        const rows = [result.originals, ...(result.inputs ? [result.inputs] : []), result.reconstructions];
+        const written = flags.out ? await writeGrid(flags.out, result, rows) : null;
+        const { originals: _o, inputs: _i, reconstructions: _r, ...numbers } = result;
+        out.result(
+          { ...numbers, png: written },
+          `Run ${runId}, epoch ${result.epoch}: mean squared error ${result.meanMse.toPrecision(4)} over ${result.items.length} image${result.items.length === 1 ? '' : 's'}\n` +
+            result.items
+              .map((item) => `  ${item.mse.toFixed(5)}  ${item.labelName.padEnd(12)} ${item.fileName}`)
+              .join('\n') +
+            (written
+              ? `\nWrote ${written} (${rows.length === 3 ? 'originals, corrupted inputs, outputs' : 'originals above reconstructions'})`
+              : ''),
+        );
+        return 0;
+      }
+      case 'generate': {
+        const runId = runIdArg(positionals, command);
+        const result = await call(handlers, 'results:decode', {
+          runId,
+          ...definedOnly({ epoch: number('epoch', flags.epoch) }),
+          recipe: { kind: 'random', count: number('n', flags.n) ?? 16, seed: number('seed', flags.seed) ?? 1 },
+        });
+        const perRow = Math.ceil(Math.sqrt(result.count));
+        const pixels = Buffer.from(result.images, 'base64');
+        const size = result.width * result.height * result.channels;
+        const rows = Array.from({ length: Math.ceil(result.count / perRow) }, (_, r) =>
+          pixels.subarray(r * perRow * size, Math.min(result.count, (r + 1) * perRow) * size),
+        );
+        const written = flags.out ? await writeGrid(flags.out, result, rows) : null;
+        const codes = new Float32Array(Buffer.from(result.codes, 'base64').buffer.slice(0));
+        out.result(
+          {
+            runId,
+            epoch: result.epoch,
+            count: result.count,
+            dims: result.dims,
+            codes: Array.from({ length: result.count }, (_, i) =>
+              Array.from(codes.subarray(i * result.dims, (i + 1) * result.dims)),
+            ),
+            png: written,
+          },
+          `Decoded ${result.count} random codes of ${result.dims} numbers (run ${runId}, epoch ${result.epoch})` +
+            (written ? `\nWrote ${written}` : '\nAdd --out <file.png> to save them as an image.'),
         );
         return 0;
       }

@@ -100,7 +100,12 @@ export async function decodeImageFile(
     const fast = await jpegPool.decodeFile(path, options);
     if ('pixels' in fast) return fast;
   }
-  const bytes = await readImageBytes(path);
+  return decodeImageBytes(await readImageBytes(path), options);
+}
+
+/** Decodes an image already in memory (a file dropped into the app), with the same checks as decodeImageFile. */
+export async function decodeImageBytes(bytes: Buffer, options: DecodeOptions): Promise<DecodedImage> {
+  if (bytes.length === 0) throw new SkipImage('empty file (0 bytes)');
   const contentHash = createHash('sha256').update(bytes).digest('hex');
   const quick = readImageHeader(bytes);
   const header = quick?.simple ? quick : await libvipsHeader(bytes, quick?.format);

@@ -23,7 +23,8 @@ import { csvLine, float32Text } from './csv';
 import { nearest } from './similarity';
 import { seededRandom } from '../app/random';
 
-function requireEmbedding(db: Database, id: number): latent.EmbeddingRow {
+/** The stored codes with this id, or a not-found error in words. */
+export function requireEmbedding(db: Database, id: number): latent.EmbeddingRow {
   const row = latent.getEmbedding(db, id);
   if (!row) throw new UserError('not_found', `There are no stored latent codes with id ${id}.`);
   return row;
@@ -106,14 +107,11 @@ export function readLatentMap(db: Database, dataDir: string, projectionId: numbe
 /** The last embedding read for searching, kept so that a run of queries does not reread its file. */
 let searchCache: { id: number; path: string; codes: Float32Array; cacheIndices: Int32Array } | undefined;
 
-export function searchSimilar(db: Database, dataDir: string, query: SimilarityQuery): SimilarityResult {
-  const embedding = requireEmbedding(db, query.embeddingId);
-  if (query.index >= embedding.count) {
-    throw new UserError(
-      'invalid_argument',
-      `These codes cover ${embedding.count} images; index ${query.index} is past the end (use 0 to ${embedding.count - 1}).`,
-    );
-  }
+/** The embedding's codes and the image of each, read once for a run of queries. */
+function searchable(
+  dataDir: string,
+  embedding: latent.EmbeddingRow,
+): { codes: Float32Array; cacheIndices: Int32Array } {
   if (searchCache?.id !== embedding.id || searchCache.path !== embedding.path) {
     searchCache = {
       id: embedding.id,
@@ -122,11 +120,39 @@ export function searchSimilar(db: Database, dataDir: string, query: SimilarityQu
       cacheIndices: readEmbeddingIndex(dataDir, embedding),
     };
   }
-  const { codes, cacheIndices } = searchCache;
+  return searchCache;
+}
+
+/** The images whose codes are nearest to one of the embedding's own (by index) or to a code from elsewhere. */
+export function searchSimilar(
+  db: Database,
+  dataDir: string,
+  query: SimilarityQuery,
+  external?: { code: Float32Array; fileName: string },
+): SimilarityResult {
+  const embedding = requireEmbedding(db, query.embeddingId);
+  const index = query.index ?? null;
+  if (index !== null && index >= embedding.count) {
+    throw new UserError(
+      'invalid_argument',
+      `These codes cover ${embedding.count} images; index ${index} is past the end (use 0 to ${embedding.count - 1}).`,
+    );
+  }
+  if (external && external.code.length !== embedding.dims) {
+    throw new UserError(
+      'internal',
+      `The query code has ${external.code.length} numbers; the codes have ${embedding.dims}.`,
+    );
+  }
+  const { codes, cacheIndices } = searchable(dataDir, embedding);
   const started = performance.now();
-  const found = nearest(codes, embedding.dims, query.index, query.k, query.metric);
+  const found = nearest(codes, embedding.dims, external?.code ?? index!, query.k, query.metric);
   return {
-    query: { index: query.index, cacheIndex: cacheIndices[query.index] },
+    query: {
+      index,
+      cacheIndex: index === null ? null : cacheIndices[index],
+      fileName: external?.fileName ?? null,
+    },
     metric: query.metric,
     matches: found.map(({ index, distance }) => ({ index, cacheIndex: cacheIndices[index], distance })),
     elapsedMs: performance.now() - started,

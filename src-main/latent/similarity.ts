@@ -1,26 +1,28 @@
 import type { DistanceMetric } from '../api/contract';
 
 /**
- * The k codes nearest to code `query` (itself excluded), closest first: one linear scan with a bounded insertion
- * list, which for 60,000 codes of 64 numbers takes a few milliseconds, so no index structure is needed.
+ * The k codes nearest to code number `query` (itself excluded) or to a code given outright, closest first: one linear
+ * scan with a bounded insertion list, which for 60,000 codes of 64 numbers takes a few milliseconds, so no index
+ * structure is needed.
  */
 export function nearest(
   codes: Float32Array,
   dims: number,
-  query: number,
+  query: number | Float32Array,
   k: number,
   metric: DistanceMetric,
 ): Array<{ index: number; distance: number }> {
   const count = codes.length / dims;
-  const q = codes.subarray(query * dims, (query + 1) * dims);
+  const q = typeof query === 'number' ? codes.subarray(query * dims, (query + 1) * dims) : query;
+  const self = typeof query === 'number' ? query : -1;
   let qNorm = 0;
   for (let j = 0; j < dims; j++) qNorm += q[j] * q[j];
   qNorm = Math.sqrt(qNorm);
-  const keep = Math.min(k, count - 1);
+  const keep = Math.min(k, self >= 0 ? count - 1 : count);
   if (keep <= 0) return [];
   const best: Array<{ index: number; distance: number }> = [];
   for (let i = 0; i < count; i++) {
-    if (i === query) continue;
+    if (i === self) continue;
     const base = i * dims;
     let distance = 0;
     if (metric === 'l1') {

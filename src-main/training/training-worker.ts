@@ -1,7 +1,8 @@
 /**
- * Entry of the worker process. Main starts one per training run or latent-space job (Electron utilityProcess, or a
- * Node child process), so heavy compute never blocks the window and a crash here cannot take the app down. It writes
- * metrics, checkpoints, codes and maps to the store itself; main only relays progress.
+ * Entry of the worker process. Main starts one per training run or latent-space job, and one long-lived one for the
+ * results views (Electron utilityProcess, or a Node child process), so heavy compute never blocks the window and a
+ * crash here cannot take the app down. It writes metrics, checkpoints, codes and maps to the store itself; main only
+ * relays progress.
  */
 import { openDatabase } from '../store/database';
 import { dataLayout } from '../app/paths';
@@ -9,7 +10,8 @@ import { selectEngine } from '../engine/select-engine';
 import { trainRun } from './train-run';
 import { runLatentJob } from '../latent/latent-job';
 import { UserError } from '../api/errors';
-import type { LatentJobArgs } from '../api/contract';
+import type { ApiError, LatentJobArgs } from '../api/contract';
+import { Evaluator, type EvaluationRequest } from '../evaluation/evaluator';
 import type { FromWorker, ToWorker } from './worker-protocol';
 
 interface ParentPort {
@@ -57,6 +59,7 @@ parent.onMessage((message) => {
   } else if (message.type === 'probe') void probe();
   else if (message.type === 'train') void train(message.runId, message.dataDir);
   else if (message.type === 'latent') void latent(message.dataDir, message.args);
+  else if (message.type === 'evaluate') evaluate(message.id, message.dataDir, message.request);
 });
 
 async function probe(): Promise<void> {
@@ -103,14 +106,33 @@ async function latent(dataDir: string, args: LatentJobArgs): Promise<void> {
     );
     parent.send({ type: 'latent-done', result, error: null });
   } catch (err) {
-    const error =
-      err instanceof UserError
-        ? { code: err.code, message: err.message }
-        : { code: 'internal' as const, message: `Something went wrong: ${(err as Error)?.message ?? String(err)}` };
-    if (!(err instanceof UserError)) console.error('[latent] failed:', err);
-    parent.send({ type: 'latent-done', result: null, error });
+    parent.send({ type: 'latent-done', result: null, error: toApiError('latent', err) });
   } finally {
     db.close();
   }
   setTimeout(() => process.exit(0), 50);
+}
+
+let evaluator: Promise<Evaluator> | undefined;
+/** Requests are answered one at a time, in order: they share the engine and its memory. */
+let evaluations: Promise<void> = Promise.resolve();
+
+function evaluate(id: number, dataDir: string, request: EvaluationRequest): void {
+  evaluator ??= selectEngine().then(
+    (engine) => new Evaluator(engine.tf, openDatabase(dataLayout(dataDir).database), dataDir),
+  );
+  evaluations = evaluations.then(async () => {
+    try {
+      const result = await (await evaluator!).handle(request);
+      parent.send({ type: 'evaluate-done', id, result, error: null });
+    } catch (err) {
+      parent.send({ type: 'evaluate-done', id, result: null, error: toApiError(request.channel, err) });
+    }
+  });
+}
+
+function toApiError(what: string, err: unknown): ApiError {
+  if (err instanceof UserError) return { code: err.code, message: err.message };
+  console.error(`[${what}] failed:`, err);
+  return { code: 'internal', message: `Something went wrong: ${(err as Error)?.message ?? String(err)}` };
 }

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dir';
 import { makeImage, writeTree } from '../../helpers/image-folder';
@@ -83,7 +84,7 @@ describe('ae-studio command line', () => {
     expect(text.stdout).toMatch(/epoch {3}1 {2}train 0\.\d{5} {2}test 0\.\d{5}/);
   }, 180_000);
 
-  it("maps a run's codes, exports them as CSV and searches them, and explains bad requests", async () => {
+  it("maps a run's codes, exports CSV, searches, reconstructs and generates, and explains bad requests", async () => {
     const dataDir = tempDir();
     const trained = await cli([
       'train',
@@ -111,6 +112,40 @@ describe('ae-studio command line', () => {
     expect(searched.code).toBe(0);
     expect(searched.stdout).toMatch(/Nearest to t10k-\d{5}\.png \(l1, [\d.]+ ms\):\n {2}1\. t10k-\d{5}\.png {2}[\d.]+/);
 
+    // Results: the worst reconstructions with their errors and a PNG; new images decoded from random codes; and a
+    // search from an image file (one of those new images).
+    const reconPng = join(dataDir, 'worst.png');
+    const recon = await cli([
+      'reconstruct',
+      '1',
+      '--n',
+      '4',
+      '--order',
+      'worst',
+      '--out',
+      reconPng,
+      '--json',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(recon.code).toBe(0);
+    const gallery = (
+      JSON.parse(recon.stdout) as { value: { items: Array<{ mse: number }>; meanMse: number; png: string } }
+    ).value;
+    const errors = gallery.items.map((item) => item.mse);
+    expect(errors).toEqual([...errors].sort((a, b) => b - a));
+    expect(gallery.meanMse).toBeCloseTo(errors.reduce((a, e) => a + e, 0) / 4, 6);
+    expect(gallery.png).toBe(reconPng);
+    // 4 images of 28 px enlarged 3x with 4 px gaps, originals above reconstructions.
+    expect(await sharp(reconPng).metadata()).toMatchObject({ format: 'png', width: 4 + 4 * 88, height: 4 + 2 * 88 });
+    const newPng = join(dataDir, 'new images.png');
+    const generated = await cli(['generate', '1', '--n', '4', '--out', newPng, '--json', '--data-dir', dataDir]);
+    const codes = (JSON.parse(generated.stdout) as { value: { codes: number[][] } }).value.codes;
+    expect(codes.map((code) => code.length)).toEqual([16, 16, 16, 16]);
+    expect(await sharp(newPng).metadata()).toMatchObject({ width: 4 + 2 * 88, height: 4 + 2 * 88 });
+    const byFile = await cli(['search', '1', '--image', newPng, '--k', '2', '--data-dir', dataDir]);
+    expect(byFile.stdout).toMatch(/Nearest to .*new images\.png \(l2, [\d.]+ ms\):\n {2}1\. t10k-\d{5}\.png/);
+
     const noOut = await cli(['export-csv', '1', '--data-dir', dataDir]);
     expect(noOut).toMatchObject({ code: 2, stderr: 'Error: Say where to write it: --out <file.csv>\n' });
     const badMethod = await cli(['project', '1', '--method', 'isomap', '--data-dir', dataDir]);
@@ -119,6 +154,8 @@ describe('ae-studio command line', () => {
     expect(noRun).toMatchObject({ code: 1, stderr: 'Error: There is no run with id 7.\n' });
     const badIndex = await cli(['search', '1', '--index', '5000', '--data-dir', dataDir]);
     expect(badIndex.stderr).toMatch(/cover 2000 images; index 5000 is past the end \(use 0 to 1999\)/);
+    const notAnImage = await cli(['reconstruct', '1', '--image', out, '--data-dir', dataDir]);
+    expect(notAnImage.stderr).toMatch(/map for tableau\.csv" cannot be used: not an image/);
   }, 180_000);
 
   it('lists the presets adapted to a dataset, with parameter counts', async () => {

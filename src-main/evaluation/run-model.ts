@@ -1,0 +1,112 @@
+import { join } from 'node:path';
+import type * as tfType from '@tensorflow/tfjs';
+import type { Database } from '../store/database';
+import * as runs from '../store/runs';
+import * as checkpoints from '../store/checkpoints';
+import { getDataset, type DatasetRow } from '../store/datasets';
+import { UserError } from '../api/errors';
+import type { ModelLayerInfo } from '../api/contract';
+import { latentLayerName, latentMeanLayerName, type ImageShape } from '../models/model-plan';
+import { readCheckpointModel } from '../training/checkpoint-files';
+import { chooseCheckpoint } from '../latent/encode';
+
+type LayersModel = tfType.LayersModel;
+type SymbolicTensor = tfType.SymbolicTensor;
+
+/** A run's model at one checkpoint, split into the parts the results views use. */
+export interface RunModel {
+  runId: number;
+  epoch: number;
+  /** Every epoch with a checkpoint, ascending. */
+  epochs: number[];
+  dataset: DatasetRow;
+  shape: ImageShape;
+  /** Numbers per code (a conv code's shape flattened). */
+  latentDims: number;
+  variational: boolean;
+  model: LayersModel;
+  /** Image → [code (a VAE's mean), reconstruction], in one pass. */
+  encodeAndReconstruct: LayersModel;
+  /** Code → image, or null with the reason in `decodeBlocker`. */
+  decoder: LayersModel | null;
+  decodeBlocker: string | null;
+  layers: ModelLayerInfo[];
+}
+
+/**
+ * The decoder as a model of its own: every layer downstream of the code, re-applied to a new input of the code's
+ * shape (weights are shared, nothing is copied). A decoder that unpools with the encoder's pooling positions needs
+ * an encoder pass, so it cannot decode a code alone; that is reported rather than faked.
+ */
+function decoderOf(tf: typeof tfType, model: LayersModel, codeShape: number[]): LayersModel | string {
+  const tensors = new Map<string, SymbolicTensor>();
+  const codeInput = tf.input({ shape: codeShape, name: 'code' });
+  tensors.set(latentLayerName, codeInput);
+  const start = model.layers.findIndex((layer) => layer.name === latentLayerName);
+  for (const layer of model.layers.slice(start + 1)) {
+    const inbound = layer.inboundNodes[0]?.inboundLayers ?? [];
+    const inputs = inbound.map((source) => tensors.get(source.name));
+    if (inputs.length === 0 || inputs.some((x) => x === undefined)) continue;
+    const applied = layer.apply(inputs.length === 1 ? inputs[0]! : (inputs as SymbolicTensor[]));
+    tensors.set(layer.name, applied as SymbolicTensor);
+  }
+  const outputLayer = model.outputs[0].sourceLayer.name;
+  const image = tensors.get(outputLayer);
+  if (!image) {
+    return 'Its decoder unpools with the positions the encoder pooled from, so it can only decode codes of real images.';
+  }
+  return tf.model({ inputs: codeInput, outputs: image, name: 'decoder' });
+}
+
+const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+export async function loadRunModel(
+  tf: typeof tfType,
+  db: Database,
+  dataDir: string,
+  runId: number,
+  epoch?: number,
+): Promise<RunModel> {
+  const run = runs.getRun(db, runId);
+  if (!run) throw new UserError('not_found', `There is no run with id ${runId}.`);
+  const checkpoint = chooseCheckpoint(db, runId, epoch);
+  const dataset = getDataset(db, run.datasetId);
+  if (!dataset) throw new UserError('not_found', `The dataset of run ${runId} no longer exists.`);
+  let model: LayersModel;
+  try {
+    model = await readCheckpointModel(tf, join(dataDir, checkpoint.path));
+  } catch (err) {
+    throw new UserError(
+      'file_error',
+      `The checkpoint of epoch ${checkpoint.epoch} of run ${runId} cannot be read: ${(err as Error).message}`,
+    );
+  }
+  const names = model.layers.map((layer) => layer.name);
+  const variational = names.includes(latentMeanLayerName);
+  const codeOutput = model.getLayer(variational ? latentMeanLayerName : latentLayerName).output as SymbolicTensor;
+  const codeShape = codeOutput.shape.slice(1) as number[];
+  const decoder = decoderOf(tf, model, codeShape);
+  return {
+    runId,
+    epoch: checkpoint.epoch,
+    epochs: checkpoints.listCheckpoints(db, runId).map((c) => c.epoch),
+    dataset,
+    shape: [dataset.height, dataset.width, dataset.channels],
+    latentDims: product(codeShape),
+    variational,
+    model,
+    encodeAndReconstruct: tf.model({ inputs: model.inputs, outputs: [codeOutput, model.outputs[0]] }),
+    decoder: typeof decoder === 'string' ? null : decoder,
+    decodeBlocker: typeof decoder === 'string' ? decoder : null,
+    layers: model.layers.map((layer) => ({
+      name: layer.name,
+      kind: layer.getClassName(),
+      shape: (layer.outputShape as number[]).slice(1),
+    })),
+  };
+}
+
+export function disposeRunModel(parts: RunModel): void {
+  // The sub-models share the model's weights: disposing the model frees them all.
+  parts.model.dispose();
+}
