@@ -25,29 +25,14 @@ import { selectEngine, engineEnv } from '../src-main/engine/select-engine';
 import { trainRun } from '../src-main/training/train-run';
 import { trainingDefaults } from '../src-main/training/training-config';
 import type { TrainingConfig } from '../src-main/api/contract';
+import { referenceConv } from './reference-models';
 
 const fashionDir = '/usr/share/datasets/fashion-mnist';
 const torchPython = '/usr/bin/python3';
 
 /** Issue 5's two models, written in the app's model language; bench/torch_reference.py builds the same ones. */
 const models: Record<string, TrainingConfig['model']> = {
-  conv: {
-    variant: 'standard',
-    encoder: [
-      { type: 'conv', filters: 32, kernel: 3, stride: 2, padding: 'same' },
-      { type: 'conv', filters: 64, kernel: 3, stride: 2, padding: 'same' },
-    ],
-    latent: 16,
-    latentActivation: 'linear',
-    decoder: [
-      { type: 'dense', units: 7 * 7 * 64 },
-      { type: 'reshape', height: 7, width: 7, channels: 64 },
-      { type: 'deconv', filters: 32, kernel: 3, stride: 2, padding: 'same' },
-      { type: 'deconv', filters: 1, kernel: 3, stride: 2, padding: 'same' },
-    ],
-    activation: 'relu',
-    outputActivation: 'sigmoid',
-  },
+  conv: referenceConv(28, 1),
   dense: {
     variant: 'standard',
     encoder: [512, 256, 128].map((units) => ({ type: 'dense' as const, units })),

@@ -25,15 +25,16 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def reference_conv():
+def reference_conv(size=28, channels=1):
     # The issue's reference model; padding/output_padding reproduce Keras' "same" for stride 2.
+    quarter = size // 4
     return nn.Sequential(
-        nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(channels, 32, 3, stride=2, padding=1), nn.ReLU(),
         nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),
-        nn.Flatten(), nn.Linear(7 * 7 * 64, 16),
-        nn.Linear(16, 7 * 7 * 64), nn.ReLU(), nn.Unflatten(1, (64, 7, 7)),
+        nn.Flatten(), nn.Linear(quarter * quarter * 64, 16),
+        nn.Linear(16, quarter * quarter * 64), nn.ReLU(), nn.Unflatten(1, (64, quarter, quarter)),
         nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
-        nn.ConvTranspose2d(32, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid(),
+        nn.ConvTranspose2d(32, channels, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid(),
     )
 
 

@@ -15,7 +15,9 @@ const classColours = [
   '#999933',
 ];
 
-export function classColour(label: number): string {
+/** A class's colour; images without a class (noise, a dropped file) get neutral grey. */
+export function classColour(label: number | null): string {
+  if (label === null || label < 0) return '#8a8f98';
   return classColours[label % classColours.length];
 }
 

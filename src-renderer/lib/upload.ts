@@ -7,7 +7,34 @@ export async function fileToUpload(file: File): Promise<{ from: 'upload'; name: 
   return { from: 'upload', name: file.name, data: btoa(binary) };
 }
 
-/** The first file of a drop, if the drop carried files. */
-export function droppedFile(event: DragEvent): File | null {
-  return event.dataTransfer?.files[0] ?? null;
+/**
+ * A Svelte action making an element accept a dropped file: `use:fileDropTarget={onfile}`. While a file is dragged over
+ * it the element has the `dragging` class (styled in app.css).
+ */
+export function fileDropTarget(node: HTMLElement, onfile: (file: File) => void) {
+  let handle = onfile;
+  const over = (event: DragEvent) => {
+    event.preventDefault();
+    node.classList.add('dragging');
+  };
+  const leave = () => node.classList.remove('dragging');
+  const drop = (event: DragEvent) => {
+    event.preventDefault();
+    leave();
+    const file = event.dataTransfer?.files[0];
+    if (file) handle(file);
+  };
+  node.addEventListener('dragover', over);
+  node.addEventListener('dragleave', leave);
+  node.addEventListener('drop', drop);
+  return {
+    update(next: (file: File) => void) {
+      handle = next;
+    },
+    destroy() {
+      node.removeEventListener('dragover', over);
+      node.removeEventListener('dragleave', leave);
+      node.removeEventListener('drop', drop);
+    },
+  };
 }

@@ -10,7 +10,7 @@ import type {
 } from '../../src-main/api/contract';
 import { api } from '../lib/api.svelte';
 
-export type Section = 'datasets' | 'train' | 'runs' | 'latent';
+export type Section = 'datasets' | 'train' | 'runs' | 'results' | 'latent';
 
 interface Notice {
   id: number;

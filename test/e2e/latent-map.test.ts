@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowserApp, type BrowserApp } from './browser-app';
 import { listPresets } from '../../src-main/models/presets';
@@ -98,6 +99,23 @@ describe('latent map', () => {
     expect(await search.textContent()).toContain('query');
     await search.scrollIntoViewIfNeeded();
     await app.screenshot('43-latent-search');
+
+    // Any image file can be the query: it is encoded by the same checkpoint.
+    const photo = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#909090' } })
+      .png()
+      .toBuffer();
+    await search.getByLabel('Search with an image file…').setInputFiles({
+      name: 'grey square.png',
+      mimeType: 'image/png',
+      buffer: photo,
+    });
+    // The first file starts the results worker, which loads the engine.
+    await expect
+      .poll(() => search.getByRole('img', { name: 'grey square.png' }).isVisible(), { timeout: 30_000 })
+      .toBe(true);
+    expect(await search.locator('figure').count()).toBe(11);
+    expect(await search.textContent()).toContain('The 10 nearest codes to grey square.png');
+    await app.screenshot('43-latent-search-file');
     await page.locator('main').evaluate((main) => main.scrollTo(0, 0));
   });
 

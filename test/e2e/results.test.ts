@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowserApp, type BrowserApp } from './browser-app';
+import { listPresets } from '../../src-main/models/presets';
+import { createApiHandlers } from '../../src-main/api/handlers';
+
+/**
+ * The Results section on a real trained run in Chromium: each tab renders from the run's checkpoints through the
+ * real evaluation worker, with labels, numbers and exports.
+ */
+describe('results views', () => {
+  let app: BrowserApp;
+
+  beforeAll(async () => {
+    app = await launchBrowserApp();
+    const { services } = app;
+    const [dataset] = services.db.prepare('SELECT id FROM datasets').all() as Array<{ id: number }>;
+    const preset = listPresets([28, 28, 1]).find((p) => p.id === 'small-dense')!;
+    const api = createApiHandlers(services, { name: 'e2e', version: 'e2e', transport: 'browser' });
+    const started = await api.invoke('training:start', {
+      datasetId: dataset.id,
+      config: { ...preset.config, epochs: 3, batchSize: 128 },
+    });
+    if (!started.ok) throw new Error(started.error.message);
+    expect(await services.supervisor.waitForRun((started.value as { id: number }).id)).toBe('completed');
+    await app.page.goto(app.server.url);
+    await app.page.getByRole('button', { name: 'Results' }).click();
+  }, 240_000);
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('shows test and training reconstructions with errors, per-class errors, and an epoch slider', async () => {
+    const { page } = app;
+    const test = page.getByRole('region', { name: 'Test images' });
+    await expect.poll(() => test.getByRole('img', { name: /^Epoch 3: / }).count(), { timeout: 30_000 }).toBe(10);
+    expect(
+      await page
+        .getByRole('region', { name: 'Training images' })
+        .getByRole('img', { name: /^Original: / })
+        .count(),
+    ).toBe(10);
+    const byClass = page.getByRole('img', { name: 'Mean reconstruction error per class' });
+    await expect.poll(() => byClass.isVisible(), { timeout: 30_000 }).toBe(true);
+    expect(await byClass.textContent()).toContain('Ankle boot');
+    expect((await byClass.textContent())!.replace(/\s+/g, ' ')).toMatch(/Test: mean 0\.0\d+ over 2,000 images/);
+    await app.screenshot('50-results-reconstructions');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await app.screenshot('50-results-reconstructions-large');
+    await page.setViewportSize({ width: 1280, height: 820 });
+
+    // Back to the first checkpoint: the galleries follow.
+    await page.getByRole('slider', { name: 'Epoch' }).fill('0');
+    await expect.poll(() => test.getByRole('img', { name: /^Epoch 1: / }).count(), { timeout: 20_000 }).toBe(10);
+    await page.getByRole('slider', { name: 'Epoch' }).fill('2');
+
+    // The worst reconstructions, sorted.
+    await page.getByRole('combobox', { name: 'Images' }).selectOption({ label: 'Test images' });
+    await page.getByRole('combobox', { name: 'Which' }).selectOption({ label: 'Worst error' });
+    await expect.poll(() => page.getByRole('region', { name: 'Training images' }).count()).toBe(0);
+    await expect.poll(async () => (await test.textContent())?.includes('The worst-reconstructed 10')).toBe(true);
+    const errors = (await test.locator('.number').allTextContents()).map(Number);
+    expect(errors).toEqual([...errors].sort((a, b) => b - a));
+  }, 90_000);
+
+  it('reconstructs uniform noise and a dropped-in file, and exports the gallery', async () => {
+    const { page } = app;
+    await page.getByRole('combobox', { name: 'Images' }).selectOption({ label: 'Uniform noise' });
+    const noise = page.getByRole('region', { name: 'Uniform noise' });
+    await expect.poll(() => noise.getByRole('img', { name: /^Original: noise/ }).count(), { timeout: 20_000 }).toBe(10);
+
+    await page.getByRole('combobox', { name: 'Images' }).selectOption({ label: 'An image file' });
+    expect(await page.getByText('Choose or drop an image file').isVisible()).toBe(true);
+    const png = await sharp({ create: { width: 50, height: 50, channels: 3, background: '#d0d0d0' } })
+      .png()
+      .toBuffer();
+    await page
+      .getByLabel('Choose an image…')
+      .setInputFiles({ name: 'my photo.png', mimeType: 'image/png', buffer: png });
+    const mine = page.getByRole('region', { name: 'my photo.png' });
+    await expect
+      .poll(() => mine.getByRole('img', { name: /^Original: your image/ }).count(), { timeout: 20_000 })
+      .toBe(1);
+    await app.screenshot('50-results-file');
+    const download = page.waitForEvent('download');
+    await mine.getByRole('button', { name: 'Export PNG' }).click();
+    const saved = await (await download).path();
+    const meta = await sharp(readFileSync(saved)).metadata();
+    expect(meta.format).toBe('png');
+    expect(meta.width).toBeGreaterThan(200);
+
+    await page.getByLabel('Choose an image…').setInputFiles({
+      name: 'notes.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('not really a picture'),
+    });
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/notes\.png" cannot be used: not an image/);
+  }, 60_000);
+
+  it('compares the autoencoder with PCA of the same size', async () => {
+    const { page } = app;
+    await page.getByRole('tab', { name: 'PCA vs AE' }).click();
+    const figure = page.getByRole('region', { name: 'Autoencoder vs PCA' });
+    await expect.poll(() => figure.getByRole('img', { name: /^PCA, 16: / }).count(), { timeout: 60_000 }).toBe(10);
+    expect(await page.getByText('Test error, PCA (16 components)').isVisible()).toBe(true);
+    expect(await page.getByText(/Variance PCA keeps/).isVisible()).toBe(true);
+    await app.screenshot('51-results-pca');
+  }, 90_000);
+
+  it('corrupts test images at view time and shows what the model makes of them', async () => {
+    const { page } = app;
+    await page.getByRole('tab', { name: 'Denoising' }).click();
+    const figure = page.getByRole('region', { name: 'Clean, corrupted, output' });
+    await expect.poll(() => figure.getByRole('img', { name: /^Corrupted: / }).count(), { timeout: 20_000 }).toBe(10);
+    await page.getByRole('combobox', { name: 'Corruption' }).selectOption({ label: 'Occlusion' });
+    await expect.poll(() => figure.textContent()).toMatch(/Input MSE/);
+    await app.screenshot('52-results-denoising');
+  }, 60_000);
+
+  it("shows the first layer's weights as images and a layer's activations", async () => {
+    const { page } = app;
+    await page.getByRole('tab', { name: 'Filters & activations' }).click();
+    const filters = page.getByRole('region', { name: 'First-layer filters' });
+    // small-dense's first layer has 256 units: each one's 784 weights as a 28x28 image.
+    await expect.poll(() => filters.getByRole('img', { name: /^Unit \d+$/ }).count(), { timeout: 20_000 }).toBe(64);
+    await filters.getByRole('button', { name: 'Show all 256' }).click();
+    expect(await filters.getByRole('img', { name: /^Unit \d+$/ }).count()).toBe(256);
+    await filters.getByRole('button', { name: 'Show the first 64' }).click();
+    const activations = page.getByRole('region', { name: 'Activations' });
+    await expect.poll(() => activations.getByRole('img', { name: 'Map 0' }).count(), { timeout: 20_000 }).toBe(4);
+    expect(await activations.textContent()).toMatch(/Values from -?[\d.]+ to [\d.]+/);
+    await app.screenshot('53-results-filters');
+  }, 60_000);
+
+  it('decodes random codes, interpolates, adds noise and moves single code numbers', async () => {
+    const { page } = app;
+    await page.getByRole('tab', { name: 'Latent playground' }).click();
+    const random = page.getByRole('region', { name: 'Random codes' });
+    await expect
+      .poll(() => random.getByRole('img', { name: /^Decoded random code/ }).count(), { timeout: 30_000 })
+      .toBe(16);
+    const path = page.getByRole('region', { name: 'From A to B' });
+    await expect.poll(() => path.getByRole('img', { name: /^Decoded: / }).count(), { timeout: 20_000 }).toBe(8);
+    expect(await page.getByRole('region', { name: 'Noise around A' }).getByRole('img').count()).toBe(8);
+    const sliders = page.getByRole('region', { name: 'One number at a time' });
+    await expect.poll(() => sliders.getByRole('slider').count(), { timeout: 20_000 }).toBe(16);
+    await app.screenshot('54-results-playground');
+    await sliders.scrollIntoViewIfNeeded();
+    await app.screenshot('54-results-sliders');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await app.screenshot('54-results-playground-large');
+    await page.setViewportSize({ width: 1280, height: 820 });
+    expect(app.pageErrors).toEqual([]);
+  }, 60_000);
+});
