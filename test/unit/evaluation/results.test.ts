@@ -234,6 +234,42 @@ describe('results of a trained run', () => {
     expect(fromOther.items.map((item) => item.labelName.startsWith('Other set: '))).toEqual([true, true, true]);
   }, 60_000);
 
+  it("draws a VAE's random codes from its prior, and says when a decoder cannot decode codes alone", async () => {
+    const small = createFashionSubset(services.db, dataDir, 128, 32, 'Small subset');
+    const train = async (preset: string) => {
+      const config = { ...presetConfig(preset, [28, 28, 1])!, epochs: 1, batchSize: 32 };
+      const run = await call('training:start', { datasetId: small, config });
+      expect(await services.supervisor.waitForRun(run.id)).toBe('completed');
+      return run.id;
+    };
+    const vae = await train('conv-vae');
+    const vaeInfo = await call('results:model', { runId: vae });
+    expect(vaeInfo.variational).toBe(true);
+    const drawn = await call('results:decode', { runId: vae, recipe: { kind: 'random', count: 4000 / 16, seed: 2 } });
+    const codes = new Float32Array(decodeBase64(drawn.codes).buffer.slice(0));
+    const mean = codes.reduce((a, v) => a + v, 0) / codes.length;
+    const variance = codes.reduce((a, v) => a + (v - mean) ** 2, 0) / codes.length;
+    // N(0, 1): 4,000 numbers have a mean within ±0.1 and a variance within ±0.15 of it.
+    expect(Math.abs(mean)).toBeLessThan(0.1);
+    expect(Math.abs(variance - 1)).toBeLessThan(0.15);
+    expect(drawn.codeStd.every((s) => s === 1)).toBe(true);
+
+    const unpool = await train('conv-unpool');
+    const unpoolInfo = await call('results:model', { runId: unpool });
+    expect(unpoolInfo.decodeBlocker).toMatch(/unpools with the positions the encoder pooled from/);
+    const refused = await failure('results:decode', { runId: unpool, recipe: { kind: 'random', count: 2, seed: 1 } });
+    expect(refused).toMatchObject({ code: 'unsupported' });
+    // Reconstructing still works: the encoder gives the positions.
+    const recon = await call('results:reconstruct', {
+      runId: unpool,
+      images: { from: 'split', split: 'test', order: 'first', count: 3 },
+    });
+    expect(recon.items).toHaveLength(3);
+    const filters = await call('results:filters', { runId: unpool });
+    expect(filters.kind).toBe('conv');
+    expect(filters.width).toBe(3);
+  }, 120_000);
+
   it('explains what it cannot do, in words', async () => {
     expect((await failure('results:model', { runId, epoch: 9 })).message).toMatch(/no checkpoint for epoch 9.*1, 2/);
     expect((await failure('results:model', { runId: 999 })).message).toMatch(/no run with id 999/);
