@@ -32,6 +32,8 @@ class AppState {
   /** The run shown in Train (the one just started) and Runs (the one clicked). */
   selectedRunId = $state<number | null>(null);
   notices = $state<Notice[]>([]);
+  /** Images picked elsewhere (a box on the latent map) for the Results section to reconstruct. */
+  resultsPick = $state.raw<{ runId: number; cacheIndices: number[] } | null>(null);
   /** The import in progress (or the last one), for the Datasets page and the status bar. */
   importProgress = $state.raw<ImportProgress | null>(null);
 

@@ -146,8 +146,18 @@ describe('latent map', () => {
     expect(await selection.locator('figure').count()).toBe(Math.min(count, 120));
     await selection.scrollIntoViewIfNeeded();
     await app.screenshot('45-latent-selection');
-    await selection.getByRole('button', { name: 'Clear selection' }).click();
-    await expect.poll(() => selection.count()).toBe(0);
+
+    // The selection opens in Results as a reconstruction gallery of those very images.
+    const shown = Math.min(count, 100);
+    await selection.getByRole('button', { name: 'Reconstruct these' }).click();
+    const picked = page.getByRole('region', { name: 'Picked images' });
+    await expect.poll(() => picked.getByRole('img', { name: /^Epoch 2: / }).count(), { timeout: 30_000 }).toBe(shown);
+    expect(await picked.textContent()).toContain(`The ${shown} images selected on the latent map.`);
+    await app.screenshot('45-latent-selection-reconstructed');
+    // Back on the map, which opens as it was left (the selection is not kept).
+    await page.getByRole('button', { name: 'Latent map' }).click();
+    await expect.poll(() => page.getByLabel(/^Map of 2000 images/).isVisible(), { timeout: 30_000 }).toBe(true);
+    expect(await selection.count()).toBe(0);
     await page.locator('main').evaluate((main) => main.scrollTo(0, 0));
   });
 
