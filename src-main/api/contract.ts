@@ -309,6 +309,20 @@ export interface RunSummary {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The user's own notes and tags. */
+  notes: string;
+  tags: string[];
+  /** The sweep the run belongs to and the values it was given there. */
+  sweepId: number | null;
+  sweepValues: Record<string, number> | null;
+  /** Key settings, for the runs table: the preset's name (or "Custom"), code size, batch size, learning rate. */
+  model: string;
+  latent: number | null;
+  batchSize: number;
+  learningRate: number;
+  /** Lowest test loss of any epoch so far, and the training time over all epochs (pauses not counted). */
+  bestTestLoss: number | null;
+  trainingMs: number | null;
 }
 
 export interface EpochMetric {
@@ -732,6 +746,70 @@ export interface DecodedCodes {
   elapsedMs: number;
 }
 
+export interface RunLabels {
+  runId: number;
+  name?: string;
+  notes?: string;
+  tags?: string[];
+}
+
+/** Several runs side by side: their curves, and only the settings that differ. */
+export interface RunComparison {
+  runs: RunSummary[];
+  curves: Array<{ runId: number; epochs: EpochMetric[]; batchLoss: Array<{ step: number; loss: number }> }>;
+  /** One row per setting that is not the same in every run, with each run's value as text. */
+  differences: Array<{ setting: string; values: string[] }>;
+  /** Whether the runs share a dataset (then their reconstructions of the same images can be compared). */
+  sameDataset: boolean;
+}
+
+/** What a sweep can vary: the code size, batch size, learning rate, epochs, noise level (denoising) or seed. */
+export type SweepParam = 'latent' | 'batch' | 'lr' | 'epochs' | 'noise' | 'seed';
+
+export interface SweepAxis {
+  param: SweepParam;
+  values: number[];
+}
+
+export interface StartSweepArgs {
+  datasetId: number;
+  config: TrainingConfig;
+  /** One or two parameters; every combination of their values is one run. */
+  axes: SweepAxis[];
+  name?: string;
+}
+
+export interface SweepSummary {
+  id: number;
+  name: string;
+  datasetId: number;
+  datasetName: string;
+  axes: SweepAxis[];
+  /** running: some runs are queued or training; completed: all completed; incomplete: some stopped or failed. */
+  status: 'running' | 'completed' | 'incomplete';
+  runs: Array<{
+    runId: number;
+    values: Record<string, number>;
+    status: RunStatus;
+    epochsDone: number;
+    epochs: number;
+    finalTestLoss: number | null;
+    finalTrainLoss: number | null;
+  }>;
+  createdAt: string;
+}
+
+export interface RunExportArgs {
+  runId: number;
+  /** A folder to create the export in (it gets a sub-folder named after the run). */
+  dir: string;
+}
+
+export interface RunExport {
+  path: string;
+  files: string[];
+}
+
 /** Request channels: argument type and result type. */
 export interface ApiMethods {
   'app:info': { args: void; result: AppInfo };
@@ -769,6 +847,13 @@ export interface ApiMethods {
   'results:filters': { args: CheckpointRef; result: Filters };
   'results:activations': { args: ActivationsQuery; result: Activations };
   'results:decode': { args: DecodeQuery; result: DecodedCodes };
+  'runs:update': { args: RunLabels; result: RunSummary };
+  'runs:delete': { args: RunRef; result: null };
+  'runs:compare': { args: { runIds: number[] }; result: RunComparison };
+  'runs:export': { args: RunExportArgs; result: RunExport };
+  'runs:import': { args: { dir: string }; result: RunSummary };
+  'sweeps:start': { args: StartSweepArgs; result: SweepSummary };
+  'sweeps:list': { args: void; result: SweepSummary[] };
 }
 
 /** Event channels pushed from main to the renderer. */
@@ -817,6 +902,13 @@ export const methodChannels = [
   'results:filters',
   'results:activations',
   'results:decode',
+  'runs:update',
+  'runs:delete',
+  'runs:compare',
+  'runs:export',
+  'runs:import',
+  'sweeps:start',
+  'sweeps:list',
 ] as const satisfies readonly MethodChannel[];
 
 export const eventChannels = [

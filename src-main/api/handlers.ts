@@ -13,6 +13,9 @@ import {
   renameDatasetById,
 } from '../datasets/dataset-catalog';
 import { importImageFolder } from '../datasets/folder-import';
+import { compareRuns, deleteRun, updateRun } from '../experiments/run-catalog';
+import { exportRun, importRun } from '../experiments/run-export';
+import { listSweepSummaries, startSweep } from '../experiments/sweeps';
 import { builtinDatasets, builtinSourceDir, importBuiltin } from '../datasets/builtin-import';
 import { requireFolder } from '../datasets/folder-scan';
 import {
@@ -132,6 +135,16 @@ export function createApiHandlers(
     'results:filters': (args) => evaluation.request('results:filters', args),
     'results:activations': (args) => evaluation.request('results:activations', args),
     'results:decode': (args) => evaluation.request('results:decode', args),
+    'runs:update': (labels) => updateRun(db, supervisor, labels),
+    'runs:delete': ({ runId }) => {
+      deleteRun(db, dataDir, supervisor, runId);
+      return null;
+    },
+    'runs:compare': ({ runIds }) => compareRuns(db, supervisor, runIds),
+    'runs:export': (args) => exportRun(db, dataDir, args),
+    'runs:import': ({ dir }) => importRun(db, dataDir, supervisor, dir),
+    'sweeps:start': (args) => startSweep(db, supervisor, args),
+    'sweeps:list': () => listSweepSummaries(db),
   };
 
   async function invoke(channel: string, arg: unknown): Promise<Result<unknown>> {

@@ -212,6 +212,41 @@ export const argumentSchemas = {
     cacheIndices: z.array(cacheIndex).min(1).max(8, 'Show the activations of at most 8 images.'),
   }),
   'results:decode': z.strictObject({ ...checkpointRef, recipe: codeRecipeSchema }),
+  'runs:update': z.strictObject({
+    runId: id,
+    name: z.string().trim().min(1, 'The run name cannot be empty.').max(200).optional(),
+    notes: z.string().max(20_000, 'Notes can be at most 20,000 characters.').optional(),
+    tags: z
+      .array(z.string().trim().min(1, 'A tag cannot be empty.').max(40, 'A tag can be at most 40 characters.'))
+      .max(20, 'A run can have at most 20 tags.')
+      .optional(),
+  }),
+  'runs:delete': runRef,
+  'runs:compare': z.strictObject({
+    runIds: z.array(id).min(1, 'Pick at least one run.').max(12, 'Compare at most 12 runs at once.'),
+  }),
+  'runs:export': z.strictObject({ runId: id, dir: path }),
+  'runs:import': z.strictObject({ dir: path }),
+  'sweeps:start': z.strictObject({
+    datasetId: id,
+    config: trainingConfigSchema,
+    axes: z
+      .array(
+        z.strictObject({
+          param: z.enum(['latent', 'batch', 'lr', 'epochs', 'noise', 'seed'], {
+            message: 'Vary latent, batch, lr, epochs, noise or seed.',
+          }),
+          values: z
+            .array(z.number().finite())
+            .min(2, 'Give a parameter at least 2 values to compare.')
+            .max(12, 'Give a parameter at most 12 values.'),
+        }),
+      )
+      .min(1, 'Vary at least one parameter.')
+      .max(2, 'Vary at most two parameters.'),
+    name: z.string().trim().min(1).max(200).optional(),
+  }),
+  'sweeps:list': none,
 } satisfies { [C in MethodChannel]: z.ZodType<ApiMethods[C]['args']> };
 
 /** The first problem with an argument, in words a person can act on. */

@@ -1,9 +1,42 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 /** A temporary name beside `path`; start-up clean-up removes leftovers of crashed writes by this marker. */
 export function temporarySibling(path: string): string {
   return `${path}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+const temporaryName = /\.partial-(\d+)-[0-9a-f]{8}$/;
+
+/** Whether a process with this id exists (EPERM: it does, but belongs to someone else). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what crashed writes left behind: temporary siblings (see temporarySibling) whose writing process no longer
+ * exists, down to `depth` folders below `dir` (a live process may still be writing its own).
+ */
+export function removeStaleTemporaries(dir: string, depth: number): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    const match = temporaryName.exec(entry.name);
+    if (match) {
+      if (!isProcessAlive(Number(match[1]))) rmSync(path, { recursive: true, force: true });
+    } else if (entry.isDirectory() && depth > 0) removeStaleTemporaries(path, depth - 1);
+  }
 }
 
 /**

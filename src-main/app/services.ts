@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { openDatabase, type Database } from '../store/database';
 import { dataLayout } from './paths';
+import { removeStaleTemporaries } from './files';
 import { removeUnfinishedDatasets } from '../datasets/dataset-store';
 import { ensureSampleDataset } from '../datasets/sample-dataset';
 import { ImportJobs } from '../datasets/import-jobs';
 import { LatentJobs } from '../latent/latent-jobs';
 import { EvaluationClient } from '../evaluation/evaluation-client';
+import { resumeUnfinished } from '../experiments/sweeps';
 import { reconcileStaleRuns, TrainingSupervisor, type SpawnWorker } from '../training/training-supervisor';
 
 /** Everything the API works on, opened once per app launch (desktop, browser mode, CLI or test). */
@@ -28,6 +30,11 @@ export interface ServiceOptions {
   spawnWorker: SpawnWorker;
   /** Register the bundled sample dataset on first launch (on by default). */
   sampleDataset?: boolean;
+  /**
+   * Put runs left queued back on the queue and resume sweeps a crash interrupted (the app and browser mode; a CLI
+   * command that only lists or exports must not start training).
+   */
+  resumeQueue?: boolean;
 }
 
 export function openServices(options: ServiceOptions): Services {
@@ -35,7 +42,9 @@ export function openServices(options: ServiceOptions): Services {
   mkdirSync(dataDir, { recursive: true });
   const db = openDatabase(dataLayout(dataDir).database);
   try {
-    // Leftovers of a crash: half-imported datasets go, runs whose worker died become resumable.
+    // Leftovers of a crash: half-written files and half-imported datasets go, runs whose worker died become
+    // resumable. (runs/<id>/checkpoints/<epoch> is the deepest place a temporary is written.)
+    removeStaleTemporaries(dataDir, 3);
     removeUnfinishedDatasets(db, dataDir);
     reconcileStaleRuns(db);
     if (options.sampleDataset ?? true) ensureSampleDataset(db, dataDir);
@@ -44,6 +53,7 @@ export function openServices(options: ServiceOptions): Services {
     throw err;
   }
   const supervisor = new TrainingSupervisor(db, dataDir, options.spawnWorker);
+  if (options.resumeQueue) resumeUnfinished(db, supervisor);
   const imports = new ImportJobs(db, dataDir);
   const latent = new LatentJobs(db, dataDir, options.spawnWorker);
   const evaluation = new EvaluationClient(dataDir, options.spawnWorker);

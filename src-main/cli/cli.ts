@@ -19,6 +19,10 @@ import type {
   TsneSettings,
   EvalImages,
   Split,
+  RunComparison,
+  SweepAxis,
+  SweepParam,
+  SweepSummary,
 } from '../api/contract';
 import { createApiHandlers, type ApiHandlers } from '../api/handlers';
 import { openServices, type Services } from '../app/services';
@@ -28,6 +32,7 @@ import { startBrowserServer } from '../server/browser-server';
 import { UserError } from '../api/errors';
 import { configFromFlags, parseNoise } from './train-options';
 import { crispScale, imageGridPng } from '../evaluation/figure-png';
+import { resumeUnfinished } from '../experiments/sweeps';
 import { writeFileAtomic } from '../app/files';
 import { defaultTsneSettings } from '../latent/tsne';
 import { defaultUmapSettings } from '../latent/project';
@@ -75,6 +80,17 @@ Commands:
                           --out <file.png> (originals above reconstructions)
   generate <run-id>     Decode random codes into new images (a VAE from its prior; otherwise from the training
                           codes' fitted distribution): --n <count, default 16> --seed <n> --epoch <n> --out <file.png>
+  sweep                 Train one run per combination of values and summarise them:
+                          --dataset D (--preset P | --config FILE) --vary <param=v1,v2,…> (once or twice; param:
+                          latent, batch, lr, epochs, noise, seed) and train's other options for the base config
+  resume-sweep <id>     Continue a sweep that was interrupted (queued runs start, interrupted ones resume)
+  sweeps                List sweeps with each run's values and final test loss
+  compare <run-id>…     Several runs side by side: final and best losses, and the settings that differ
+  export-run <run-id>   Write a run as a folder (config, metrics CSV, checkpoints, model in tfjs format, gallery
+                          PNGs): --out <folder>
+  import-run <folder>   Add an exported run to this store (its dataset must be here already)
+  label <run-id>        Rename a run or set its notes and tags: --name <text> --notes <text> --tag <t> (repeatable)
+  delete-run <run-id>   Delete a run and its files
   help                  Show this help
 
 Options:
@@ -123,6 +139,9 @@ const options = {
   k: { type: 'string' },
   metric: { type: 'string' },
   image: { type: 'string' },
+  vary: { type: 'string', multiple: true },
+  notes: { type: 'string' },
+  tag: { type: 'string', multiple: true },
   n: { type: 'string' },
   order: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -187,6 +206,85 @@ function formatRun(run: RunSummary): string {
   const loss = run.finalTestLoss === null ? '' : `  test loss ${run.finalTestLoss.toFixed(5)}`;
   const error = run.error ? `\n      ${run.error}` : run.note ? `\n      ${run.note}` : '';
   return `#${run.id}  ${run.status.padEnd(11)} ${run.epochsDone}/${run.epochs} epochs  ${run.name}${loss}${error}`;
+}
+
+/** The dataset and training config that train's and sweep's options describe. */
+async function configOfFlags(handlers: ApiHandlers, flags: Flags): Promise<{ datasetId: number; config: unknown }> {
+  const datasetId = await resolveDatasetId(handlers, flags.dataset);
+  const presets = await call(handlers, 'presets:list', { datasetId });
+  const config = configFromFlags(presets, {
+    preset: flags.preset,
+    config: flags.config,
+    epochs: number('epochs', flags.epochs),
+    batch: number('batch', flags.batch),
+    lr: number('lr', flags.lr),
+    latent: number('latent', flags.latent),
+    seed: number('seed', flags.seed),
+    loss: flags.loss,
+    noise: flags.noise,
+    earlyStop: number('early-stop', flags['early-stop']),
+  });
+  return { datasetId, config };
+}
+
+/** "latent=2,6,16" as a sweep axis. */
+function parseVary(text: string): SweepAxis {
+  const match = /^([a-z]+)=(.+)$/.exec(text.trim());
+  if (!match)
+    throw new UserError('invalid_argument', `--vary takes param=v1,v2,… (e.g. latent=2,6,16), not "${text}".`);
+  const values = match[2].split(',').map((v) => Number(v.trim()));
+  const bad = match[2].split(',').find((v) => !Number.isFinite(Number(v.trim())) || v.trim() === '');
+  if (bad !== undefined) throw new UserError('invalid_argument', `--vary ${match[1]}: "${bad}" is not a number.`);
+  return { param: match[1] as SweepParam, values };
+}
+
+function formatSweep(sweep: SweepSummary): string {
+  const rows = sweep.runs.map((r) => {
+    const values = Object.entries(r.values)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
+    const loss = r.finalTestLoss === null ? '—' : r.finalTestLoss.toFixed(5);
+    return `  #${r.runId}  ${values.padEnd(22)} ${r.status.padEnd(11)} ${r.epochsDone}/${r.epochs} epochs  test loss ${loss}`;
+  });
+  return [`Sweep ${sweep.id} (${sweep.status}): ${sweep.name}`, ...rows].join('\n');
+}
+
+function formatComparison(c: RunComparison): string {
+  const head = c.runs.map(
+    (r) =>
+      `#${r.id}  ${r.name}\n      final test loss ${r.finalTestLoss?.toFixed(5) ?? '—'}, best ${r.bestTestLoss?.toFixed(5) ?? '—'}, ` +
+      `${r.epochsDone}/${r.epochs} epochs, ${r.status}`,
+  );
+  const diff = c.differences.length
+    ? ['Settings that differ:', ...c.differences.map((d) => `  ${d.setting}: ${d.values.join(' | ')}`)]
+    : ['Their settings are the same.'];
+  return [...head, '', ...diff].join('\n');
+}
+
+/** Follows a sweep's runs one after another; Ctrl+C stops the current run and leaves the rest queued. */
+async function followSweep(services: Services, handlers: ApiHandlers, out: Output, sweepId: number): Promise<number> {
+  const pending = () => call(handlers, 'sweeps:list').then((all) => all.find((s) => s.id === sweepId)!);
+  let sweep = await pending();
+  for (const run of sweep.runs) {
+    if (run.status !== 'queued' && run.status !== 'running') continue;
+    if (!services.supervisor.isQueuedOrActive(run.runId)) {
+      out.progress(`Run ${run.runId} is being trained by another Autoencoder Studio process; not waiting for it.`);
+      continue;
+    }
+    out.progress(
+      `Run ${run.runId}: ${Object.entries(run.values)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}`,
+    );
+    const done = await follow(services, handlers, out, run.runId);
+    if (done.status === 'stopped') {
+      out.progress(`Stopped. Continue later with: ae-studio resume-sweep ${sweepId}`);
+      break;
+    }
+  }
+  sweep = await pending();
+  out.result(sweep, formatSweep(sweep));
+  return sweep.status === 'completed' ? 0 : 1;
 }
 
 /** Follows a run to its end, printing progress; Ctrl+C stops it after the current batch (its checkpoint stays). */
@@ -382,7 +480,7 @@ function formatProjection(p: ProjectionSummary): string {
 
 async function runCommand(command: string, positionals: string[], flags: Flags, out: Output): Promise<number> {
   const dataDir = resolveDataDir(flags['data-dir']);
-  const services = openServices({ dataDir, spawnWorker: spawnNodeWorker });
+  const services = openServices({ dataDir, spawnWorker: spawnNodeWorker, resumeQueue: command === 'serve' });
   const handlers = createApiHandlers(services, {
     name: appName,
     version: process.env.npm_package_version ?? '',
@@ -478,20 +576,7 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
         return 0;
       }
       case 'train': {
-        const datasetId = await resolveDatasetId(handlers, flags.dataset);
-        const presets = await call(handlers, 'presets:list', { datasetId });
-        const config = configFromFlags(presets, {
-          preset: flags.preset,
-          config: flags.config,
-          epochs: number('epochs', flags.epochs),
-          batch: number('batch', flags.batch),
-          lr: number('lr', flags.lr),
-          latent: number('latent', flags.latent),
-          seed: number('seed', flags.seed),
-          loss: flags.loss,
-          noise: flags.noise,
-          earlyStop: number('early-stop', flags['early-stop']),
-        });
+        const { datasetId, config } = await configOfFlags(handlers, flags);
         const started = await call(handlers, 'training:start', {
           datasetId,
           config: config as TrainingConfig,
@@ -675,6 +760,69 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
           `Decoded ${result.count} random codes of ${result.dims} numbers (run ${runId}, epoch ${result.epoch})` +
             (written ? `\nWrote ${written}` : '\nAdd --out <file.png> to save them as an image.'),
         );
+        return 0;
+      }
+      case 'sweep': {
+        const { datasetId, config } = await configOfFlags(handlers, flags);
+        const sweep = await call(handlers, 'sweeps:start', {
+          datasetId,
+          config: config as TrainingConfig,
+          axes: (flags.vary ?? []).map(parseVary),
+          ...(flags.name === undefined ? {} : { name: flags.name }),
+        });
+        out.progress(`Sweep ${sweep.id} queued ${sweep.runs.length} runs: ${sweep.name}`);
+        return await followSweep(services, handlers, out, sweep.id);
+      }
+      case 'resume-sweep': {
+        const sweepId = number('sweep-id', positionals[0]);
+        if (sweepId === undefined)
+          throw new UserError('invalid_argument', 'Say which sweep: ae-studio resume-sweep <id>');
+        const sweep = (await call(handlers, 'sweeps:list')).find((s) => s.id === sweepId);
+        if (!sweep) throw new UserError('not_found', `There is no sweep with id ${sweepId}.`);
+        const resumed = resumeUnfinished(services.db, services.supervisor, sweepId);
+        out.progress(`Sweep ${sweepId}: ${resumed.length} run${resumed.length === 1 ? '' : 's'} to go.`);
+        return await followSweep(services, handlers, out, sweepId);
+      }
+      case 'sweeps': {
+        const sweeps = await call(handlers, 'sweeps:list');
+        out.result(sweeps, sweeps.map(formatSweep).join('\n\n') || 'No sweeps yet. Start one with: ae-studio sweep');
+        return 0;
+      }
+      case 'compare': {
+        const runIds = positionals.map((p) => number('run-id', p)!);
+        if (runIds.length === 0) throw new UserError('invalid_argument', 'Say which runs: ae-studio compare <run-id>…');
+        const comparison = await call(handlers, 'runs:compare', { runIds });
+        out.result(comparison, formatComparison(comparison));
+        return 0;
+      }
+      case 'export-run': {
+        const runId = runIdArg(positionals, command);
+        if (!flags.out) throw new UserError('invalid_argument', 'Say where to write it: --out <folder>');
+        const exported = await call(handlers, 'runs:export', { runId, dir: resolve(flags.out) });
+        out.result(exported, `Wrote run ${runId} to ${exported.path} (${exported.files.length} files)`);
+        return 0;
+      }
+      case 'import-run': {
+        if (!positionals[0]) throw new UserError('invalid_argument', 'Say which folder: ae-studio import-run <folder>');
+        const run = await call(handlers, 'runs:import', { dir: resolve(positionals[0]) });
+        out.result(run, `Imported as run ${run.id}: ${formatRun(run)}`);
+        return 0;
+      }
+      case 'label': {
+        const runId = runIdArg(positionals, command);
+        const run = await call(handlers, 'runs:update', {
+          runId,
+          ...(flags.name === undefined ? {} : { name: flags.name }),
+          ...(flags.notes === undefined ? {} : { notes: flags.notes }),
+          ...(flags.tag === undefined ? {} : { tags: flags.tag }),
+        });
+        out.result(run, `${formatRun(run)}${run.tags.length ? `\n      tags: ${run.tags.join(', ')}` : ''}`);
+        return 0;
+      }
+      case 'delete-run': {
+        const runId = runIdArg(positionals, command);
+        await call(handlers, 'runs:delete', { runId });
+        out.result({ deleted: runId }, `Deleted run ${runId} and its files.`);
         return 0;
       }
       case 'serve': {

@@ -39,7 +39,7 @@ if (!app.requestSingleInstanceLock()) {
 
   void app.whenReady().then(() => {
     try {
-      services = openServices({ dataDir: dataDirFromArgs(), spawnWorker: spawnUtilityWorker });
+      services = openServices({ dataDir: dataDirFromArgs(), spawnWorker: spawnUtilityWorker, resumeQueue: true });
     } catch (err) {
       dialog.showErrorBox(`${appName} cannot open its data`, (err as Error).message);
       app.exit(1);

@@ -19,7 +19,7 @@ import type {
 } from '../api/contract';
 import { readEmbeddingCodes, readEmbeddingErrors, readEmbeddingIndex, readProjectionFile } from './latent-files';
 import type { ProjectionMeta } from './project';
-import { csvLine, float32Text } from './csv';
+import { csvLine, float32Text } from '../app/csv';
 import { nearest } from './similarity';
 import { seededRandom } from '../app/random';
 

@@ -33,3 +33,12 @@ export function listMetrics(db: Database, runId: number, scope: 'batch' | 'epoch
 export function deleteMetricsAfterEpoch(db: Database, runId: number, epoch: number): void {
   statement(db, 'DELETE FROM metrics WHERE run_id = ? AND epoch > ?').run(runId, epoch);
 }
+
+/** A run's lowest per-epoch test loss and its training time so far (the last epoch's elapsed time). */
+export function epochTotals(db: Database, runId: number): { bestTestLoss: number | null; trainingMs: number | null } {
+  return statement(
+    db,
+    `SELECT min(test_loss) AS bestTestLoss, max(elapsed_ms) AS trainingMs FROM metrics
+     WHERE run_id = ? AND scope = 'epoch'`,
+  ).get(runId) as { bestTestLoss: number | null; trainingMs: number | null };
+}

@@ -17,6 +17,12 @@ export interface RunRow {
   finalTestLoss: number | null;
   error: string | null;
   note: string | null;
+  /** The user's own notes and tags (JSON array of strings). */
+  notes: string;
+  tags: string;
+  /** The sweep the run belongs to, and the values it was given there (JSON object). */
+  sweepId: number | null;
+  sweepValues: string | null;
   workerPid: number | null;
   createdAt: string;
   startedAt: string | null;
@@ -24,15 +30,41 @@ export interface RunRow {
 }
 
 const columns = `id, dataset_id AS datasetId, name, status, config, engine, epochs_done AS epochsDone,
-  final_train_loss AS finalTrainLoss, final_test_loss AS finalTestLoss, error, note, worker_pid AS workerPid,
+  final_train_loss AS finalTrainLoss, final_test_loss AS finalTestLoss, error, note, notes, tags,
+  sweep_id AS sweepId, sweep_values AS sweepValues, worker_pid AS workerPid,
   created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt`;
 
-export function insertRun(db: Database, run: { datasetId: number; name: string; config: string }): number {
+export function insertRun(
+  db: Database,
+  run: { datasetId: number; name: string; config: string; sweepId?: number; sweepValues?: string },
+): number {
   const result = statement(
     db,
-    `INSERT INTO runs (dataset_id, name, status, config, created_at) VALUES (?, ?, 'queued', ?, ?)`,
-  ).run(run.datasetId, run.name, run.config, new Date().toISOString());
+    `INSERT INTO runs (dataset_id, name, status, config, sweep_id, sweep_values, created_at)
+     VALUES (?, ?, 'queued', ?, ?, ?, ?)`,
+  ).run(run.datasetId, run.name, run.config, run.sweepId ?? null, run.sweepValues ?? null, new Date().toISOString());
   return Number(result.lastInsertRowid);
+}
+
+/** The user's labels of a run: its name, notes and tags. */
+export function updateRunLabels(
+  db: Database,
+  id: number,
+  labels: { name?: string; notes?: string; tags?: string[] },
+): void {
+  statement(
+    db,
+    `UPDATE runs SET name = coalesce(?, name), notes = coalesce(?, notes), tags = coalesce(?, tags) WHERE id = ?`,
+  ).run(labels.name ?? null, labels.notes ?? null, labels.tags ? JSON.stringify(labels.tags) : null, id);
+}
+
+/** Deletes a run's row; its metrics, checkpoints, artifacts, codes and maps go with it (ON DELETE CASCADE). */
+export function deleteRunRow(db: Database, id: number): void {
+  statement(db, 'DELETE FROM runs WHERE id = ?').run(id);
+}
+
+export function listRunsOfSweep(db: Database, sweepId: number): RunRow[] {
+  return statement(db, `SELECT ${columns} FROM runs WHERE sweep_id = ? ORDER BY id`).all(sweepId) as RunRow[];
 }
 
 export function getRun(db: Database, id: number): RunRow | undefined {
@@ -115,4 +147,9 @@ export function interruptRun(db: Database, id: number, workerPid: number | null,
      WHERE id = ? AND ((status = 'running' AND worker_pid IS ?) OR status = 'queued')`,
   ).run(error, new Date().toISOString(), id, workerPid);
   return result.changes === 1;
+}
+
+/** A run stopped because the app closed (not by the user) becomes interrupted, so a sweep resumes it. */
+export function interruptStoppedRun(db: Database, id: number, error: string): void {
+  statement(db, `UPDATE runs SET status = 'interrupted', error = ? WHERE id = ? AND status = 'stopped'`).run(error, id);
 }

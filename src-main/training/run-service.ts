@@ -36,16 +36,21 @@ function parseConfig(run: runs.RunRow): TrainingConfig {
 const defaultShape: ImageShape = [28, 28, 1];
 
 function toSummary(db: Database, run: runs.RunRow, supervisor?: TrainingSupervisor): RunSummary {
+  const config = parseConfig(run);
+  const dataset = getDataset(db, run.datasetId);
+  const preset = dataset
+    ? listPresets([dataset.height, dataset.width, dataset.channels]).find((p) => p.id === config.preset)
+    : undefined;
   return {
     id: run.id,
     name: run.name,
     datasetId: run.datasetId,
-    datasetName: getDataset(db, run.datasetId)?.name ?? '(deleted dataset)',
+    datasetName: dataset?.name ?? '(deleted dataset)',
     // Pausing is live state of the worker, not stored: a paused run that the app leaves is simply stopped.
     status: supervisor?.isPaused(run.id) ? 'paused' : run.status,
     engine: run.engine,
     epochsDone: run.epochsDone,
-    epochs: parseConfig(run).epochs,
+    epochs: config.epochs,
     finalTrainLoss: run.finalTrainLoss,
     finalTestLoss: run.finalTestLoss,
     error: run.error,
@@ -53,6 +58,15 @@ function toSummary(db: Database, run: runs.RunRow, supervisor?: TrainingSupervis
     createdAt: run.createdAt,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
+    notes: run.notes,
+    tags: JSON.parse(run.tags) as string[],
+    sweepId: run.sweepId,
+    sweepValues: run.sweepValues === null ? null : (JSON.parse(run.sweepValues) as Record<string, number>),
+    model: preset?.name ?? 'Custom',
+    latent: config.model.latent,
+    batchSize: config.batchSize,
+    learningRate: config.learningRate,
+    ...metrics.epochTotals(db, run.id),
   };
 }
 

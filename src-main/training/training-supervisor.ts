@@ -1,6 +1,7 @@
 import type { Database } from '../store/database';
 import * as runs from '../store/runs';
 import type { EngineStatus } from '../engine/select-engine';
+import { isProcessAlive } from '../app/files';
 import type { FromWorker, ToWorker, TrainingProgress } from './worker-protocol';
 
 /** One training process, however it was started (Node child process or Electron utilityProcess). */
@@ -17,19 +18,10 @@ export type SpawnWorker = () => WorkerHandle;
 /** How long a stop request may take before the worker is killed; it checks between batches. */
 const stopGraceMs = 15_000;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Runs left 'running' by a process that no longer exists (crash, kill, power loss) become 'interrupted'. */
 export function reconcileStaleRuns(db: Database): void {
   for (const run of runs.listRunsWithStatus(db, 'running')) {
-    if (run.workerPid === null || !isAlive(run.workerPid)) {
+    if (run.workerPid === null || !isProcessAlive(run.workerPid)) {
       runs.interruptRun(
         db,
         run.id,
@@ -141,7 +133,11 @@ export class TrainingSupervisor {
     return new Promise((resolve) => this.waiters.set(runId, [...(this.waiters.get(runId) ?? []), resolve]));
   }
 
-  /** Stops the active run (it keeps its last checkpoint) and forgets the queue. */
+  /**
+   * Stops the active run (it keeps its last checkpoint) and forgets the queue; queued runs stay queued in the store.
+   * The stopped run is marked interrupted, not stopped: the user did not stop it, so a sweep carries it on at the
+   * next start (resumeUnfinished).
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.queue.length = 0;
@@ -150,6 +146,11 @@ export class TrainingSupervisor {
     const exited = new Promise<void>((resolve) => active.worker.onExit(() => resolve()));
     this.stop(active.runId);
     await exited;
+    runs.interruptStoppedRun(
+      this.db,
+      active.runId,
+      'The app closed while this run was training. Resume it to continue from its last checkpoint.',
+    );
   }
 
   private pump(): void {

@@ -39,6 +39,15 @@ class TrainDraft {
     if (preset) this.config = structuredClone(preset.config);
   }
 
+  /** Starts a new run from a given config (a run's, or a config file's) on a dataset. */
+  async useConfig(datasetId: number, config: TrainingConfig): Promise<void> {
+    this.datasetId = datasetId;
+    const result = await api.presets.list({ datasetId });
+    if (result.ok && this.datasetId === datasetId) this.presets = result.value;
+    if (config.preset && this.presets.some((p) => p.id === config.preset)) this.presetId = config.preset;
+    this.config = structuredClone(config);
+  }
+
   /** Asks main for the summary of the current config, a moment after the last edit. */
   schedulePlan(): void {
     clearTimeout(this.planTimer);

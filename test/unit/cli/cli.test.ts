@@ -1,8 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import Database from 'better-sqlite3';
+import { isProcessAlive } from '../../../src-main/app/files';
+import { dataLayout } from '../../../src-main/app/paths';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dir';
 import { makeImage, writeTree } from '../../helpers/image-folder';
@@ -157,6 +160,65 @@ describe('ae-studio command line', () => {
     const notAnImage = await cli(['reconstruct', '1', '--image', out, '--data-dir', dataDir]);
     expect(notAnImage.stderr).toMatch(/map for tableau\.csv" cannot be used: not an image/);
   }, 180_000);
+
+  it('runs a sweep that survives being killed, compares its runs, and exports and imports one', async () => {
+    const dataDir = tempDir();
+    const args = ['sweep', '--preset', 'small-dense', '--epochs', '1', '--batch', '512', '--vary', 'latent=2,4,8'];
+    // Killed (no chance to clean up) once the second run is under way.
+    const child = spawn(process.execPath, [bin, ...args, '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`The sweep did not reach its second run: ${stderr}`)), 90_000);
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('Run 2: latent=4')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    // Its training process notices and ends too.
+    const db = new Database(dataLayout(dataDir).database, { readonly: true });
+    await expect
+      .poll(
+        () => {
+          const pids = db.prepare('SELECT worker_pid AS pid FROM runs WHERE worker_pid IS NOT NULL').all() as Array<{
+            pid: number;
+          }>;
+          return pids.filter(({ pid }) => isProcessAlive(pid)).length;
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(0);
+    db.close();
+
+    const resumed = await cli(['resume-sweep', '1', '--json', '--data-dir', dataDir]);
+    expect(resumed.code).toBe(0);
+    const sweep = (JSON.parse(resumed.stdout) as { value: { status: string; runs: Array<{ status: string }> } }).value;
+    expect(sweep.status).toBe('completed');
+    expect(sweep.runs.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
+
+    const compared = await cli(['compare', '1', '2', '3', '--data-dir', dataDir]);
+    expect(compared.stdout).toMatch(/Settings that differ:\n {2}model\.latent: 2 \| 4 \| 8/);
+    const exportDir = tempDir();
+    const exported = await cli(['export-run', '3', '--out', exportDir, '--json', '--data-dir', dataDir]);
+    const path = (JSON.parse(exported.stdout) as { value: { path: string } }).value.path;
+    const otherStore = tempDir();
+    const imported = await cli(['import-run', path, '--data-dir', otherStore]);
+    expect(imported.stdout).toMatch(/^Imported as run 1: #1 {2}completed {3}1\/1 epochs {2}Sweep 1: latent=8/);
+
+    const badVary = await cli(['sweep', '--vary', 'latent:2,4', '--data-dir', dataDir]);
+    expect(badVary).toMatchObject({
+      code: 2,
+      stderr: 'Error: --vary takes param=v1,v2,… (e.g. latent=2,6,16), not "latent:2,4".\n',
+    });
+    const oneValue = await cli(['sweep', '--vary', 'latent=2', '--data-dir', dataDir]);
+    expect(oneValue.stderr).toMatch(/at least 2 values/);
+    const notExport = await cli(['import-run', dataDir, '--data-dir', otherStore]);
+    expect(notExport.stderr).toMatch(/is not an exported run: it has no run\.json/);
+  }, 240_000);
 
   it('lists the presets adapted to a dataset, with parameter counts', async () => {
     const dataDir = tempDir();

@@ -1,0 +1,76 @@
+import { rmSync } from 'node:fs';
+import type { Database } from '../store/database';
+import * as runs from '../store/runs';
+import { dataLayout } from '../app/paths';
+import { UserError } from '../api/errors';
+import type { RunComparison, RunLabels, RunSummary } from '../api/contract';
+import { getRunDetail, getRunSummary } from '../training/run-service';
+import type { TrainingSupervisor } from '../training/training-supervisor';
+
+function requireRun(db: Database, runId: number): runs.RunRow {
+  const run = runs.getRun(db, runId);
+  if (!run) throw new UserError('not_found', `There is no run with id ${runId}.`);
+  return run;
+}
+
+/** Renames a run, or sets its notes or tags (each tag once, in the order given). */
+export function updateRun(db: Database, supervisor: TrainingSupervisor, labels: RunLabels): RunSummary {
+  requireRun(db, labels.runId);
+  runs.updateRunLabels(db, labels.runId, {
+    name: labels.name,
+    notes: labels.notes,
+    tags: labels.tags ? [...new Set(labels.tags.map((t) => t.trim()))] : undefined,
+  });
+  return getRunSummary(db, labels.runId, supervisor);
+}
+
+/**
+ * Deletes a run with everything it stored: metrics, checkpoints, galleries, codes and maps. Refused while it is queued
+ * or training. The row goes first and the files after, so a crash in between leaves unreferenced files, never a run
+ * whose files are gone.
+ */
+export function deleteRun(db: Database, dataDir: string, supervisor: TrainingSupervisor, runId: number): void {
+  const run = requireRun(db, runId);
+  if (run.status === 'queued' || run.status === 'running' || supervisor.isQueuedOrActive(runId)) {
+    throw new UserError(
+      'conflict',
+      `Run ${runId} is ${run.status === 'queued' ? 'queued' : 'training'}; stop it first.`,
+    );
+  }
+  runs.deleteRunRow(db, runId);
+  rmSync(dataLayout(dataDir).runDir(runId), { recursive: true, force: true });
+}
+
+/** A config as flat "path = value" pairs: nested objects by dotted path, lists as compact JSON. */
+function flatten(value: unknown, path: string, out: Map<string, string>): void {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, inner] of Object.entries(value)) flatten(inner, path ? `${path}.${key}` : key, out);
+  } else out.set(path, JSON.stringify(value));
+}
+
+/** Runs side by side: each one's curves, and the settings that are not the same in all of them. */
+export function compareRuns(db: Database, supervisor: TrainingSupervisor, runIds: number[]): RunComparison {
+  const details = [...new Set(runIds)].map((id) => {
+    requireRun(db, id);
+    return getRunDetail(db, id, supervisor);
+  });
+  const flat = details.map((detail) => {
+    const out = new Map<string, string>();
+    // The image size follows the dataset, and the dataset shows in its own column.
+    const { input: _input, ...config } = detail.config;
+    flatten(config, '', out);
+    out.set('dataset', JSON.stringify(detail.run.datasetName));
+    return out;
+  });
+  const settings = [...new Set(flat.flatMap((f) => [...f.keys()]))].sort();
+  const differences = settings
+    .map((setting) => ({ setting, values: flat.map((f) => f.get(setting) ?? '—') }))
+    .filter((row) => new Set(row.values).size > 1)
+    .map((row) => ({ ...row, values: row.values.map((v) => (v.startsWith('"') ? (JSON.parse(v) as string) : v)) }));
+  return {
+    runs: details.map((d) => d.run),
+    curves: details.map((d) => ({ runId: d.run.id, epochs: d.epochMetrics, batchLoss: d.batchLoss })),
+    differences,
+    sameDataset: new Set(details.map((d) => d.run.datasetId)).size === 1,
+  };
+}

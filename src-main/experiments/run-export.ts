@@ -1,0 +1,284 @@
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { Database } from '../store/database';
+import * as runs from '../store/runs';
+import * as metrics from '../store/metrics';
+import * as checkpoints from '../store/checkpoints';
+import { insertArtifact, listArtifacts } from '../store/artifacts';
+import { getDataset, listDatasets } from '../store/datasets';
+import { countImages } from '../store/images';
+import { openPixelCache } from '../datasets/dataset-store';
+import { dataLayout } from '../app/paths';
+import { temporarySibling } from '../app/files';
+import { UserError } from '../api/errors';
+import type { RunExport, RunExportArgs, RunSummary } from '../api/contract';
+import { trainingConfigSchema } from '../training/training-config';
+import { getRunSummary } from '../training/run-service';
+import type { TrainingSupervisor } from '../training/training-supervisor';
+import { toCsv } from '../app/csv';
+import { imageGridPng, crispScale } from '../evaluation/figure-png';
+
+const format = 'autoencoder-studio-run';
+const version = 1;
+
+/** What run.json holds: enough to rebuild the run in another store. */
+interface RunManifest {
+  format: typeof format;
+  version: number;
+  name: string;
+  notes: string;
+  tags: string[];
+  status: string;
+  engine: string | null;
+  epochsDone: number;
+  finalTrainLoss: number | null;
+  finalTestLoss: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** The dataset it was trained on, to find the same one on import. */
+  dataset: { name: string; width: number; height: number; channels: number; classNames: string[]; images: number };
+  config: unknown;
+  /** Checkpoint folders and gallery files, relative to the export's store/ folder. */
+  checkpoints: Array<{ epoch: number; path: string }>;
+  galleries: Array<{ epoch: number; path: string; meta: unknown }>;
+}
+
+const slug = (name: string) =>
+  name
+    .normalize('NFKD')
+    .replace(/[^\w.-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60) || 'run';
+
+/**
+ * Writes a run as a self-contained folder: run.json (config, labels, dataset identity), metrics.json and
+ * Tableau-friendly CSVs, every checkpoint (tfjs layers format, optimizer state included, so the run can be resumed
+ * elsewhere), model/ (the last checkpoint's model alone, for use with tfjs), and each epoch's gallery as PNG. The
+ * folder is assembled under a temporary name and renamed into place, so it exists whole or not at all.
+ */
+export async function exportRun(db: Database, dataDir: string, args: RunExportArgs): Promise<RunExport> {
+  const run = runs.getRun(db, args.runId);
+  if (!run) throw new UserError('not_found', `There is no run with id ${args.runId}.`);
+  if (run.status === 'running' || run.status === 'queued') {
+    throw new UserError('conflict', `Run ${run.id} is ${run.status}; export it once it has stopped or finished.`);
+  }
+  const parent = resolve(args.dir);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) {
+    throw new UserError('not_found', `The folder ${parent} does not exist.`);
+  }
+  const dataset = getDataset(db, run.datasetId);
+  if (!dataset) throw new UserError('not_found', `The dataset of run ${run.id} no longer exists.`);
+  const target = join(parent, `run-${run.id}-${slug(run.name)}`);
+  if (existsSync(target)) throw new UserError('conflict', `${target} already exists; choose another folder.`);
+
+  const runDir = dataLayout(dataDir).runDir(run.id);
+  const tmp = temporarySibling(target);
+  mkdirSync(join(tmp, 'store'), { recursive: true });
+  try {
+    const saved = checkpoints.listCheckpoints(db, run.id);
+    const galleries = listArtifacts(db, run.id, 'reconstructions');
+    // The store's own files, under the same relative paths they have in the run's folder.
+    const copy = (path: string) => {
+      const from = join(dataDir, path);
+      const rel = relative(runDir, from);
+      cpSync(from, join(tmp, 'store', rel), { recursive: true });
+      return rel;
+    };
+    const manifest: RunManifest = {
+      format,
+      version,
+      name: run.name,
+      notes: run.notes,
+      tags: JSON.parse(run.tags) as string[],
+      status: run.status,
+      engine: run.engine,
+      epochsDone: run.epochsDone,
+      finalTrainLoss: run.finalTrainLoss,
+      finalTestLoss: run.finalTestLoss,
+      createdAt: run.createdAt,
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt,
+      dataset: {
+        name: dataset.name,
+        width: dataset.width,
+        height: dataset.height,
+        channels: dataset.channels,
+        classNames: dataset.classNames,
+        images: countImages(db, dataset.id),
+      },
+      config: JSON.parse(run.config),
+      checkpoints: saved.map((c) => ({ epoch: c.epoch, path: copy(c.path) })),
+      galleries: galleries.map((g) => ({ epoch: g.epoch, path: copy(g.path), meta: JSON.parse(g.meta) })),
+    };
+    writeFileSync(join(tmp, 'run.json'), JSON.stringify(manifest, null, 2));
+    writeFileSync(join(tmp, 'config.json'), JSON.stringify(manifest.config, null, 2));
+
+    const epochRows = metrics.listMetrics(db, run.id, 'epoch');
+    const batchRows = metrics.listMetrics(db, run.id, 'batch');
+    writeFileSync(join(tmp, 'metrics.json'), JSON.stringify({ epochs: epochRows, batches: batchRows }));
+    writeFileSync(
+      join(tmp, 'metrics-epochs.csv'),
+      toCsv(
+        ['run_id', 'run_name', 'epoch', 'train_loss', 'test_loss', 'images_per_sec', 'elapsed_s'],
+        epochRows.map((m) => [run.id, run.name, m.epoch, m.trainLoss, m.testLoss, m.imagesPerSec, m.elapsedMs / 1000]),
+      ),
+    );
+    writeFileSync(
+      join(tmp, 'metrics-batches.csv'),
+      toCsv(
+        ['run_id', 'run_name', 'step', 'epoch', 'train_loss', 'elapsed_s'],
+        batchRows.map((m) => [run.id, run.name, m.step, m.epoch, m.trainLoss, m.elapsedMs / 1000]),
+      ),
+    );
+    const last = saved.at(-1);
+    if (last) {
+      mkdirSync(join(tmp, 'model'));
+      for (const file of ['model.json', 'weights.bin'])
+        cpSync(join(dataDir, last.path, file), join(tmp, 'model', file));
+    }
+    const cache = openPixelCache(dataDir, dataset);
+    try {
+      for (const gallery of galleries) {
+        const { cacheIndices } = JSON.parse(gallery.meta) as { cacheIndices: number[] };
+        const png = await imageGridPng({
+          rows: [cache.read(cacheIndices), readFileSync(join(dataDir, gallery.path))],
+          width: dataset.width,
+          height: dataset.height,
+          channels: dataset.channels,
+          scale: crispScale(dataset.width),
+        });
+        writeFileSync(join(tmp, `reconstructions-epoch-${String(gallery.epoch).padStart(4, '0')}.png`), png);
+      }
+    } finally {
+      cache.close();
+    }
+    renameSync(tmp, target);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return { path: target, files: listFiles(target) };
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) =>
+      entry.isDirectory() ? listFiles(join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`],
+    )
+    .sort();
+}
+
+function readManifest(dir: string): RunManifest {
+  const file = join(dir, 'run.json');
+  let manifest: RunManifest;
+  try {
+    manifest = JSON.parse(readFileSync(file, 'utf8')) as RunManifest;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(
+      'invalid_argument',
+      code === 'ENOENT'
+        ? `${dir} is not an exported run: it has no run.json.`
+        : `${file} cannot be read as an exported run (${(err as Error).message.split('\n')[0]}).`,
+    );
+  }
+  if (manifest?.format !== format) throw new UserError('invalid_argument', `${file} is not an Autoencoder Studio run.`);
+  if (manifest.version > version) {
+    throw new UserError('invalid_argument', `${file} was written by a newer Autoencoder Studio; update the app first.`);
+  }
+  return manifest;
+}
+
+/**
+ * Adds an exported run to this store as a new run. It needs the same dataset (matched by name, image size, classes
+ * and image count, or failing the name, by the rest): the app stores images once per dataset, so import the dataset
+ * first. Files are copied before the rows are written in one transaction; a failure leaves nothing behind.
+ */
+export function importRun(db: Database, dataDir: string, supervisor: TrainingSupervisor, dir: string): RunSummary {
+  const source = resolve(dir);
+  const manifest = readManifest(source);
+  const parsed = trainingConfigSchema.safeParse(manifest.config);
+  if (!parsed.success)
+    throw new UserError('invalid_argument', `The run's config.json is not valid: ${parsed.error.issues[0]?.message}`);
+  const wanted = manifest.dataset;
+  const fits = (d: ReturnType<typeof listDatasets>[number]) =>
+    d.width === wanted.width &&
+    d.height === wanted.height &&
+    d.channels === wanted.channels &&
+    JSON.stringify(d.classNames) === JSON.stringify(wanted.classNames) &&
+    countImages(db, d.id) === wanted.images;
+  const candidates = listDatasets(db).filter(fits);
+  const dataset = candidates.find((d) => d.name === wanted.name) ?? candidates[0];
+  if (!dataset) {
+    throw new UserError(
+      'not_found',
+      `This run was trained on "${wanted.name}" (${wanted.images} images of ${wanted.width}x${wanted.height}, ` +
+        `${wanted.classNames.length} classes), which is not in this store. Import that dataset first.`,
+    );
+  }
+  const { epochs, batches } = JSON.parse(readFileSync(join(source, 'metrics.json'), 'utf8')) as {
+    epochs: metrics.MetricRow[];
+    batches: metrics.MetricRow[];
+  };
+  for (const item of [...manifest.checkpoints, ...manifest.galleries]) {
+    if (!existsSync(join(source, 'store', item.path))) {
+      throw new UserError('invalid_argument', `The export is incomplete: store/${item.path} is missing.`);
+    }
+  }
+  // A run exported mid-training comes back as interrupted: it can be resumed from its last checkpoint.
+  const status = manifest.status === 'running' || manifest.status === 'queued' ? 'interrupted' : manifest.status;
+  // Files first, under a temporary name beside the runs; then every row in one transaction; then the rename. A
+  // failure before the commit leaves nothing (start-up removes temporary leftovers).
+  const runsDir = join(dataDir, 'runs');
+  mkdirSync(runsDir, { recursive: true });
+  const staging = temporarySibling(join(runsDir, 'import'));
+  cpSync(join(source, 'store'), staging, { recursive: true });
+  let runId: number;
+  try {
+    runId = db.transaction(() => {
+      const id = runs.insertRun(db, {
+        datasetId: dataset.id,
+        name: manifest.name,
+        config: JSON.stringify(parsed.data),
+      });
+      runs.updateRunLabels(db, id, { notes: manifest.notes, tags: manifest.tags });
+      db.prepare(
+        `UPDATE runs SET status = ?, engine = ?, epochs_done = ?, final_train_loss = ?, final_test_loss = ?,
+           created_at = ?, started_at = ?, finished_at = ? WHERE id = ?`,
+      ).run(
+        status,
+        manifest.engine,
+        manifest.epochsDone,
+        manifest.finalTrainLoss,
+        manifest.finalTestLoss,
+        manifest.createdAt,
+        manifest.startedAt,
+        manifest.finishedAt,
+        id,
+      );
+      const inRun = (path: string) => relative(dataDir, join(dataLayout(dataDir).runDir(id), path));
+      for (const m of [...epochs, ...batches]) metrics.insertMetric(db, id, m);
+      for (const c of manifest.checkpoints) checkpoints.insertCheckpoint(db, id, c.epoch, inRun(c.path));
+      for (const g of manifest.galleries) {
+        insertArtifact(db, { runId: id, kind: 'reconstructions', epoch: g.epoch, path: inRun(g.path), meta: g.meta });
+      }
+      return id;
+    })();
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+  renameSync(staging, dataLayout(dataDir).runDir(runId));
+  return getRunSummary(db, runId, supervisor);
+}

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowserApp, type BrowserApp } from './browser-app';
+import { presetConfig } from '../../src-main/models/presets';
+import { createApiHandlers } from '../../src-main/api/handlers';
+
+/**
+ * Runs as experiments in Chromium: a real sweep of three tiny runs, the runs table (search, sort, labels), comparing
+ * runs (curves with a legend, settings that differ, reconstructions side by side), and starting a sweep from the UI.
+ */
+describe('runs, comparisons and sweeps', () => {
+  let app: BrowserApp;
+
+  beforeAll(async () => {
+    app = await launchBrowserApp();
+    const { services } = app;
+    const [dataset] = services.db.prepare('SELECT id FROM datasets').all() as Array<{ id: number }>;
+    const api = createApiHandlers(services, { name: 'e2e', version: 'e2e', transport: 'browser' });
+    const started = await api.invoke('sweeps:start', {
+      datasetId: dataset.id,
+      config: { ...presetConfig('small-dense', [28, 28, 1])!, epochs: 2, batchSize: 256 },
+      axes: [{ param: 'latent', values: [2, 6, 16] }],
+    });
+    if (!started.ok) throw new Error(started.error.message);
+    for (const id of [1, 2, 3]) expect(await services.supervisor.waitForRun(id)).toBe('completed');
+    await app.page.goto(app.server.url);
+    await app.page.getByRole('button', { name: /^Runs/ }).click();
+  }, 240_000);
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('lists the sweep runs with their settings, searches and sorts them', async () => {
+    const { page } = app;
+    const table = page.getByRole('table', { name: 'Runs' });
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(3);
+    expect(await table.locator('tbody tr').first().textContent()).toMatch(/Sweep 1: latent=16.*Small dense AE.*16/);
+    await page.getByRole('searchbox', { name: 'Search runs' }).fill('latent=6');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    await page.getByRole('searchbox', { name: 'Search runs' }).fill('');
+    // Sorted by final test loss, lowest first.
+    await table.getByRole('button', { name: 'Final test' }).click();
+    const sortedHeader = table.locator('th[aria-sort="ascending"]');
+    expect(await sortedHeader.textContent()).toContain('Final test');
+    const losses = (await table.locator('tbody tr td:nth-child(12)').allTextContents()).map(Number);
+    expect(losses).toEqual([...losses].sort((a, b) => a - b));
+    await app.screenshot('60-runs-table');
+  });
+
+  it('labels a run with a name, tags and notes', async () => {
+    const { page } = app;
+    const table = page.getByRole('table', { name: 'Runs' });
+    await table.getByRole('button', { name: 'Sweep 1: latent=2' }).click();
+    const details = page.getByRole('region', { name: 'Run details' });
+    await details.getByRole('textbox', { name: 'Run name' }).fill('Tiny code');
+    await details.getByRole('textbox', { name: 'Run name' }).press('Tab');
+    await details.getByRole('textbox', { name: 'Tags' }).fill('small, dense');
+    await details.getByRole('textbox', { name: 'Tags' }).press('Tab');
+    await details.getByRole('textbox', { name: 'Notes' }).fill('Two numbers per image: blurry but recognisable.');
+    await details.getByRole('textbox', { name: 'Notes' }).press('Tab');
+    await expect.poll(() => table.getByRole('button', { name: 'Tiny code' }).count()).toBe(1);
+    await expect.poll(async () => (await table.textContent())?.includes('small')).toBe(true);
+    const stored = app.services.db.prepare('SELECT name, notes, tags FROM runs WHERE id = 1').get();
+    expect(stored).toEqual({
+      name: 'Tiny code',
+      notes: 'Two numbers per image: blurry but recognisable.',
+      tags: '["small","dense"]',
+    });
+    await page.getByRole('searchbox', { name: 'Search runs' }).fill('blurry');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    await page.getByRole('searchbox', { name: 'Search runs' }).fill('');
+    await app.screenshot('61-run-details');
+  });
+
+  it('compares the three runs: labelled curves, the setting that differs, and their reconstructions', async () => {
+    const { page } = app;
+    for (const id of [1, 2, 3]) await page.getByRole('checkbox', { name: `Compare run ${id}` }).check();
+    await page.getByRole('button', { name: 'Compare 3 runs' }).click();
+    const curves = page.getByLabel('Loss curves of runs 1, 2, 3');
+    await expect.poll(() => curves.isVisible()).toBe(true);
+    const diff = page.getByRole('table', { name: 'Settings that differ' });
+    await expect.poll(() => diff.locator('tbody tr').first().textContent()).toMatch(/model\.latent\s*2\s*6\s*16/);
+    const side = page.getByRole('region', { name: 'Same test images, each run' });
+    await expect.poll(() => side.getByRole('img', { name: /^#3 latent=16: / }).count(), { timeout: 30_000 }).toBe(8);
+    await app.screenshot('62-compare');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await app.screenshot('62-compare-large');
+    await page.setViewportSize({ width: 1280, height: 820 });
+  }, 60_000);
+
+  it('shows the sweep with final test loss against the code size, and starts a new sweep', async () => {
+    const { page } = app;
+    await page.getByRole('tab', { name: 'Sweeps' }).click();
+    const runs = page.getByRole('table', { name: 'Runs of sweep 1' });
+    await expect.poll(() => runs.locator('tbody tr').count()).toBe(3);
+    expect(await page.getByLabel('Final test loss against latent').isVisible()).toBe(true);
+    await app.screenshot('63-sweep');
+
+    // A new sweep from the selected run's settings: two batch sizes.
+    await page.getByRole('combobox', { name: 'Vary' }).selectOption({ label: 'Batch size' });
+    await page.getByRole('textbox', { name: 'Values', exact: true }).fill('128, 512');
+    await page.getByRole('button', { name: 'Start sweep' }).click();
+    await expect.poll(() => page.getByRole('table', { name: 'Runs of sweep 2' }).locator('tbody tr').count()).toBe(2);
+    for (const id of [4, 5]) expect(await app.services.supervisor.waitForRun(id)).toBe('completed');
+    await expect
+      .poll(() => page.getByRole('list', { name: 'Sweeps' }).textContent(), { timeout: 20_000 })
+      .toMatch(/#2.*2\/2 done/s);
+    expect(app.pageErrors).toEqual([]);
+  }, 120_000);
+});
