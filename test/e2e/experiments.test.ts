@@ -105,6 +105,17 @@ describe('runs, comparisons and sweeps', () => {
     await expect
       .poll(() => page.getByRole('list', { name: 'Sweeps' }).textContent(), { timeout: 20_000 })
       .toMatch(/#2.*2\/2 done/s);
+
+    // Or from a preset: two seeds of one epoch.
+    await page.getByRole('combobox', { name: 'Start from' }).selectOption({ label: 'A preset' });
+    await page.getByRole('combobox', { name: 'Preset' }).selectOption({ label: 'Small dense AE' });
+    await page.getByRole('spinbutton', { name: 'Epochs' }).fill('1');
+    await page.getByRole('combobox', { name: 'Vary' }).selectOption({ label: 'Seed' });
+    await page.getByRole('textbox', { name: 'Values', exact: true }).fill('1, 2');
+    await page.getByRole('button', { name: 'Start sweep' }).click();
+    await expect.poll(() => page.getByRole('table', { name: 'Runs of sweep 3' }).locator('tbody tr').count()).toBe(2);
+    for (const id of [6, 7]) expect(await app.services.supervisor.waitForRun(id)).toBe('completed');
+    await app.screenshot('63-sweep-new');
     expect(app.pageErrors).toEqual([]);
   }, 120_000);
 });
