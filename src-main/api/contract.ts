@@ -810,6 +810,21 @@ export interface RunExport {
   files: string[];
 }
 
+export interface ProjectSummary {
+  id: number;
+  name: string;
+  datasets: number;
+  runs: number;
+  sweeps: number;
+  createdAt: string;
+}
+
+/** The projects and the open one: lists of datasets, runs and sweeps show the open project's. */
+export interface ProjectList {
+  current: number;
+  projects: ProjectSummary[];
+}
+
 /** Request channels: argument type and result type. */
 export interface ApiMethods {
   'app:info': { args: void; result: AppInfo };
@@ -854,6 +869,10 @@ export interface ApiMethods {
   'runs:import': { args: { dir: string }; result: RunSummary };
   'sweeps:start': { args: StartSweepArgs; result: SweepSummary };
   'sweeps:list': { args: void; result: SweepSummary[] };
+  'projects:list': { args: void; result: ProjectList };
+  'projects:create': { args: { name: string }; result: ProjectList };
+  'projects:open': { args: { projectId: number }; result: ProjectList };
+  'projects:rename': { args: { projectId: number; name: string }; result: ProjectList };
 }
 
 /** Event channels pushed from main to the renderer. */
@@ -909,6 +928,10 @@ export const methodChannels = [
   'runs:import',
   'sweeps:start',
   'sweeps:list',
+  'projects:list',
+  'projects:create',
+  'projects:open',
+  'projects:rename',
 ] as const satisfies readonly MethodChannel[];
 
 export const eventChannels = [

@@ -16,6 +16,7 @@ import { importImageFolder } from '../datasets/folder-import';
 import { compareRuns, deleteRun, updateRun } from '../experiments/run-catalog';
 import { exportRun, importRun } from '../experiments/run-export';
 import { listSweepSummaries, startSweep } from '../experiments/sweeps';
+import { createProject, listProjects, openProject, renameProject } from '../experiments/projects';
 import { builtinDatasets, builtinSourceDir, importBuiltin } from '../datasets/builtin-import';
 import { requireFolder } from '../datasets/folder-scan';
 import {
@@ -145,6 +146,10 @@ export function createApiHandlers(
     'runs:import': ({ dir }) => importRun(db, dataDir, supervisor, dir),
     'sweeps:start': (args) => startSweep(db, supervisor, args),
     'sweeps:list': () => listSweepSummaries(db),
+    'projects:list': () => listProjects(db),
+    'projects:create': ({ name }) => createProject(db, name),
+    'projects:open': ({ projectId }) => openProject(db, projectId),
+    'projects:rename': ({ projectId, name }) => renameProject(db, projectId, name),
   };
 
   async function invoke(channel: string, arg: unknown): Promise<Result<unknown>> {

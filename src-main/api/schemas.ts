@@ -7,6 +7,7 @@ const none = z.undefined();
 const runRef = z.strictObject({ runId: id });
 const datasetRef = z.strictObject({ datasetId: id });
 const datasetName = z.string().trim().min(1, 'The dataset name cannot be empty.').max(200);
+const projectName = z.string().trim().min(1, 'The project name cannot be empty.').max(100);
 const path = z.string().min(1, 'Choose a folder.').max(4096);
 const seed = seedSchema;
 
@@ -247,6 +248,10 @@ export const argumentSchemas = {
     name: z.string().trim().min(1).max(200).optional(),
   }),
   'sweeps:list': none,
+  'projects:list': none,
+  'projects:create': z.strictObject({ name: projectName }),
+  'projects:open': z.strictObject({ projectId: id }),
+  'projects:rename': z.strictObject({ projectId: id, name: projectName }),
 } satisfies { [C in MethodChannel]: z.ZodType<ApiMethods[C]['args']> };
 
 /** The first problem with an argument, in words a person can act on. */

@@ -32,7 +32,7 @@ import { startBrowserServer } from '../server/browser-server';
 import { UserError } from '../api/errors';
 import { configFromFlags, parseNoise } from './train-options';
 import { crispScale, imageGridPng } from '../evaluation/figure-png';
-import { resumeUnfinished } from '../experiments/sweeps';
+import { getSweepSummary, resumeUnfinished } from '../experiments/sweeps';
 import { writeFileAtomic } from '../app/files';
 import { defaultTsneSettings } from '../latent/tsne';
 import { defaultUmapSettings } from '../latent/project';
@@ -85,6 +85,8 @@ Commands:
                           latent, batch, lr, epochs, noise, seed) and train's other options for the base config
   resume-sweep <id>     Continue a sweep that was interrupted (queued runs start, interrupted ones resume)
   sweeps                List sweeps with each run's values and final test loss
+  projects              List projects (* marks the open one; lists show its datasets, runs and sweeps):
+                          --new <name> creates and opens one, --open <id> opens one
   compare <run-id>…     Several runs side by side: final and best losses, and the settings that differ
   export-run <run-id>   Write a run as a folder (config, metrics CSV, checkpoints, model in tfjs format, gallery
                           PNGs): --out <folder>
@@ -141,6 +143,8 @@ const options = {
   image: { type: 'string' },
   vary: { type: 'string', multiple: true },
   notes: { type: 'string' },
+  new: { type: 'string' },
+  open: { type: 'string' },
   tag: { type: 'string', multiple: true },
   n: { type: 'string' },
   order: { type: 'string' },
@@ -263,7 +267,7 @@ function formatComparison(c: RunComparison): string {
 
 /** Follows a sweep's runs one after another; Ctrl+C stops the current run and leaves the rest queued. */
 async function followSweep(services: Services, handlers: ApiHandlers, out: Output, sweepId: number): Promise<number> {
-  const pending = () => call(handlers, 'sweeps:list').then((all) => all.find((s) => s.id === sweepId)!);
+  const pending = async () => getSweepSummary(services.db, sweepId);
   let sweep = await pending();
   for (const run of sweep.runs) {
     if (run.status !== 'queued' && run.status !== 'running') continue;
@@ -777,8 +781,7 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
         const sweepId = number('sweep-id', positionals[0]);
         if (sweepId === undefined)
           throw new UserError('invalid_argument', 'Say which sweep: ae-studio resume-sweep <id>');
-        const sweep = (await call(handlers, 'sweeps:list')).find((s) => s.id === sweepId);
-        if (!sweep) throw new UserError('not_found', `There is no sweep with id ${sweepId}.`);
+        getSweepSummary(services.db, sweepId); // a sweep that does not exist is reported now
         const resumed = resumeUnfinished(services.db, services.supervisor, sweepId);
         out.progress(`Sweep ${sweepId}: ${resumed.length} run${resumed.length === 1 ? '' : 's'} to go.`);
         return await followSweep(services, handlers, out, sweepId);
@@ -786,6 +789,25 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
       case 'sweeps': {
         const sweeps = await call(handlers, 'sweeps:list');
         out.result(sweeps, sweeps.map(formatSweep).join('\n\n') || 'No sweeps yet. Start one with: ae-studio sweep');
+        return 0;
+      }
+      case 'projects': {
+        const open = number('open', flags.open);
+        const list =
+          flags.new !== undefined
+            ? await call(handlers, 'projects:create', { name: flags.new })
+            : open !== undefined
+              ? await call(handlers, 'projects:open', { projectId: open })
+              : await call(handlers, 'projects:list');
+        out.result(
+          list,
+          list.projects
+            .map(
+              (p) =>
+                `${p.id === list.current ? '*' : ' '} #${p.id}  ${p.name}  (${p.datasets} datasets, ${p.runs} runs, ${p.sweeps} sweeps)`,
+            )
+            .join('\n'),
+        );
         return 0;
       }
       case 'compare': {

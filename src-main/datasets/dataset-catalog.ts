@@ -3,11 +3,16 @@ import * as datasets from '../store/datasets';
 import * as images from '../store/images';
 import { countRunsOfDataset } from '../store/runs';
 import { UserError } from '../api/errors';
+import { inOpenProject } from '../experiments/projects';
 import type { DatasetSummary, ImagePage, ImagePageQuery, ImageSet, ImagesAtQuery, ImportReport } from '../api/contract';
 import { deleteDataset, openPixelCache } from './dataset-store';
 
+/** The open project's datasets. */
 export function listDatasetSummaries(db: Database): DatasetSummary[] {
-  return datasets.listDatasets(db).map((dataset) => summarize(db, dataset));
+  return datasets
+    .listDatasets(db)
+    .filter(inOpenProject(db))
+    .map((dataset) => summarize(db, dataset));
 }
 
 export function requireDataset(db: Database, id: number): datasets.DatasetRow {

@@ -4,6 +4,7 @@ import * as sweeps from '../store/sweeps';
 import { getDataset } from '../store/datasets';
 import { requireDataset } from '../datasets/dataset-catalog';
 import { UserError } from '../api/errors';
+import { inOpenProject } from './projects';
 import type { StartSweepArgs, SweepAxis, SweepParam, SweepSummary, TrainingConfig } from '../api/contract';
 import { checkTrainingConfig, trainingConfigSchema } from '../training/training-config';
 import type { TrainingSupervisor } from '../training/training-supervisor';
@@ -149,8 +150,12 @@ export function getSweepSummary(db: Database, sweepId: number): SweepSummary {
   };
 }
 
+/** The open project's sweeps, newest first. */
 export function listSweepSummaries(db: Database): SweepSummary[] {
-  return sweeps.listSweeps(db).map((sweep) => getSweepSummary(db, sweep.id));
+  return sweeps
+    .listSweeps(db)
+    .filter(inOpenProject(db))
+    .map((sweep) => getSweepSummary(db, sweep.id));
 }
 
 /**

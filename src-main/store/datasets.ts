@@ -1,4 +1,5 @@
 import { statement, type Database } from './database';
+import { currentProjectSql } from './projects';
 
 export type Split = 'train' | 'test';
 
@@ -12,13 +13,15 @@ export interface DatasetRow {
   channels: 1 | 3;
   classNames: string[];
   pixelFile: string;
+  projectId: number;
   createdAt: string;
 }
 
 /** A datasets row as SQLite returns it: JSON and snake_case columns not yet mapped. */
-type RawDatasetRow = Omit<DatasetRow, 'classNames' | 'pixelFile' | 'createdAt'> & {
+type RawDatasetRow = Omit<DatasetRow, 'classNames' | 'pixelFile' | 'createdAt' | 'projectId'> & {
   class_names: string;
   pixel_file: string;
+  project_id: number;
   created_at: string;
 };
 
@@ -33,15 +36,20 @@ function fromRaw(raw: RawDatasetRow): DatasetRow {
     channels: raw.channels,
     classNames: JSON.parse(raw.class_names) as string[],
     pixelFile: raw.pixel_file,
+    projectId: raw.project_id,
     createdAt: raw.created_at,
   };
 }
 
-export function insertDataset(db: Database, dataset: Omit<DatasetRow, 'id' | 'createdAt' | 'status'>): number {
+export function insertDataset(
+  db: Database,
+  dataset: Omit<DatasetRow, 'id' | 'createdAt' | 'status' | 'projectId'>,
+): number {
   const result = statement(
     db,
-    `INSERT INTO datasets (name, source, status, width, height, channels, class_names, pixel_file, created_at)
-       VALUES (@name, @source, 'importing', @width, @height, @channels, @classNames, @pixelFile, @createdAt)`,
+    `INSERT INTO datasets (name, source, status, width, height, channels, class_names, pixel_file, created_at, project_id)
+       VALUES (@name, @source, 'importing', @width, @height, @channels, @classNames, @pixelFile, @createdAt,
+         ${currentProjectSql})`,
   ).run({ ...dataset, classNames: JSON.stringify(dataset.classNames), createdAt: new Date().toISOString() });
   return Number(result.lastInsertRowid);
 }

@@ -1,4 +1,5 @@
 import { statement, type Database } from './database';
+import { currentProjectSql } from './projects';
 
 import type { RunStatus } from '../api/contract';
 
@@ -23,6 +24,7 @@ export interface RunRow {
   /** The sweep the run belongs to, and the values it was given there (JSON object). */
   sweepId: number | null;
   sweepValues: string | null;
+  projectId: number;
   workerPid: number | null;
   createdAt: string;
   startedAt: string | null;
@@ -31,7 +33,7 @@ export interface RunRow {
 
 const columns = `id, dataset_id AS datasetId, name, status, config, engine, epochs_done AS epochsDone,
   final_train_loss AS finalTrainLoss, final_test_loss AS finalTestLoss, error, note, notes, tags,
-  sweep_id AS sweepId, sweep_values AS sweepValues, worker_pid AS workerPid,
+  sweep_id AS sweepId, sweep_values AS sweepValues, project_id AS projectId, worker_pid AS workerPid,
   created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt`;
 
 export function insertRun(
@@ -40,8 +42,8 @@ export function insertRun(
 ): number {
   const result = statement(
     db,
-    `INSERT INTO runs (dataset_id, name, status, config, sweep_id, sweep_values, created_at)
-     VALUES (?, ?, 'queued', ?, ?, ?, ?)`,
+    `INSERT INTO runs (dataset_id, name, status, config, sweep_id, sweep_values, created_at, project_id)
+     VALUES (?, ?, 'queued', ?, ?, ?, ?, ${currentProjectSql})`,
   ).run(run.datasetId, run.name, run.config, run.sweepId ?? null, run.sweepValues ?? null, new Date().toISOString());
   return Number(result.lastInsertRowid);
 }

@@ -1,4 +1,5 @@
 import { statement, type Database } from './database';
+import { currentProjectSql } from './projects';
 
 export interface SweepRow {
   id: number;
@@ -8,15 +9,18 @@ export interface SweepRow {
   baseConfig: string;
   /** JSON: the parameters varied and their values. */
   axes: string;
+  projectId: number;
   createdAt: string;
 }
 
-const columns = 'id, name, dataset_id AS datasetId, base_config AS baseConfig, axes, created_at AS createdAt';
+const columns =
+  'id, name, dataset_id AS datasetId, base_config AS baseConfig, axes, project_id AS projectId, created_at AS createdAt';
 
-export function insertSweep(db: Database, sweep: Omit<SweepRow, 'id' | 'createdAt'>): number {
+export function insertSweep(db: Database, sweep: Omit<SweepRow, 'id' | 'createdAt' | 'projectId'>): number {
   const result = statement(
     db,
-    'INSERT INTO sweeps (name, dataset_id, base_config, axes, created_at) VALUES (?, ?, ?, ?, ?)',
+    `INSERT INTO sweeps (name, dataset_id, base_config, axes, created_at, project_id)
+     VALUES (?, ?, ?, ?, ?, ${currentProjectSql})`,
   ).run(sweep.name, sweep.datasetId, sweep.baseConfig, sweep.axes, new Date().toISOString());
   return Number(result.lastInsertRowid);
 }

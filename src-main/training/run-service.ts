@@ -7,6 +7,7 @@ import { listArtifacts } from '../store/artifacts';
 import { getDataset } from '../store/datasets';
 import { countImages, getImagesAt } from '../store/images';
 import { UserError } from '../api/errors';
+import { inOpenProject } from '../experiments/projects';
 import type {
   GalleryQuery,
   ModelPlanQuery,
@@ -76,8 +77,12 @@ function requireRun(db: Database, runId: number): runs.RunRow {
   return run;
 }
 
+/** The open project's runs, newest first. */
 export function listRunSummaries(db: Database, supervisor?: TrainingSupervisor): RunSummary[] {
-  return runs.listRuns(db).map((run) => toSummary(db, run, supervisor));
+  return runs
+    .listRuns(db)
+    .filter(inOpenProject(db))
+    .map((run) => toSummary(db, run, supervisor));
 }
 
 export function getRunSummary(db: Database, runId: number, supervisor?: TrainingSupervisor): RunSummary {

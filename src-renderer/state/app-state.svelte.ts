@@ -4,11 +4,13 @@ import type {
   DatasetSummary,
   EngineStatus,
   ImportProgress,
+  ProjectList,
   Result,
   RunSummary,
   TrainingProgress,
 } from '../../src-main/api/contract';
 import { api } from '../lib/api.svelte';
+import { trainDraft } from './train-draft.svelte';
 
 export type Section = 'datasets' | 'train' | 'runs' | 'results' | 'latent';
 
@@ -25,6 +27,8 @@ class AppState {
   info = $state.raw<AppInfo | null>(null);
   engine = $state.raw<EngineStatus | null>(null);
   engineProblem = $state<string | null>(null);
+  /** The projects and the open one; the lists below are the open project's. */
+  projects = $state.raw<ProjectList | null>(null);
   datasets = $state.raw<DatasetSummary[]>([]);
   runs = $state.raw<RunSummary[]>([]);
   /** Latest progress per run id, for runs that reported since the window opened. */
@@ -47,8 +51,14 @@ class AppState {
   async load(): Promise<void> {
     api.on('training:progress', (progress) => this.onProgress(progress));
     api.on('import:progress', (progress) => this.onImportProgress(progress));
-    const [info, datasets, runs] = await Promise.all([api.app.info(), api.datasets.list(), api.runs.list()]);
+    const [info, datasets, runs, projects] = await Promise.all([
+      api.app.info(),
+      api.datasets.list(),
+      api.runs.list(),
+      api.projects.list(),
+    ]);
     this.info = this.unwrap(info) ?? null;
+    this.projects = this.unwrap(projects) ?? null;
     this.datasets = this.unwrap(datasets) ?? [];
     this.runs = this.unwrap(runs) ?? [];
     this.selectedRunId = this.runs[0]?.id ?? null;
@@ -57,6 +67,28 @@ class AppState {
     const engine = await api.engine.status();
     if (engine.ok) this.engine = engine.value;
     else this.engineProblem = engine.error.message;
+  }
+
+  /** Opens a project (or creates and opens one): the lists switch to its datasets and runs. */
+  async switchProject(change: { open: number } | { create: string }): Promise<boolean> {
+    const result =
+      'open' in change
+        ? await api.projects.open({ projectId: change.open })
+        : await api.projects.create({ name: change.create });
+    const projects = this.unwrap(result);
+    if (!projects) return false;
+    this.projects = projects;
+    this.resultsPick = null;
+    // The Train screen picks one of the new project's datasets.
+    trainDraft.datasetId = undefined;
+    await Promise.all([this.refreshDatasets(), this.refreshRuns()]);
+    this.selectedRunId = this.runs[0]?.id ?? null;
+    return true;
+  }
+
+  async renameProject(projectId: number, name: string): Promise<void> {
+    const projects = this.unwrap(await api.projects.rename({ projectId, name }));
+    if (projects) this.projects = projects;
   }
 
   async refreshRuns(): Promise<void> {

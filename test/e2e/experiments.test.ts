@@ -116,6 +116,22 @@ describe('runs, comparisons and sweeps', () => {
     await expect.poll(() => page.getByRole('table', { name: 'Runs of sweep 3' }).locator('tbody tr').count()).toBe(2);
     for (const id of [6, 7]) expect(await app.services.supervisor.waitForRun(id)).toBe('completed');
     await app.screenshot('63-sweep-new');
+  }, 120_000);
+
+  it('keeps datasets and runs in projects: a new one starts empty, the old one is as it was', async () => {
+    const { page } = app;
+    const nav = page.getByRole('navigation', { name: 'Sections' });
+    await nav.getByRole('button', { name: 'New…' }).click();
+    await nav.getByRole('textbox', { name: 'Project name' }).fill('Faces');
+    await nav.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(() => page.getByText('No runs yet.').isVisible()).toBe(true);
+    expect(await nav.getByRole('combobox', { name: 'Project' }).inputValue()).toBe('2');
+    await page.getByRole('button', { name: 'Datasets' }).click();
+    await expect.poll(() => page.getByText(/No datasets yet/).isVisible()).toBe(true);
+    await app.screenshot('64-new-project');
+    await nav.getByRole('combobox', { name: 'Project' }).selectOption({ label: 'My project' });
+    await page.getByRole('button', { name: /^Runs/ }).click();
+    await expect.poll(() => page.getByRole('table', { name: 'Runs' }).locator('tbody tr').count()).toBe(7);
     expect(app.pageErrors).toEqual([]);
   }, 120_000);
 });

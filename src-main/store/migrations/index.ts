@@ -4,6 +4,7 @@ import * as m0002 from './0002-import-reports';
 import * as m0003 from './0003-layer-model-configs';
 import * as m0004 from './0004-latent-maps';
 import * as m0005 from './0005-experiments';
+import * as m0006 from './0006-projects';
 
 /** Schema versions in order; entry i brings the database to user_version i + 1. Never edit a shipped one. */
-export const migrations: ReadonlyArray<{ up(db: Database): void }> = [m0001, m0002, m0003, m0004, m0005];
+export const migrations: ReadonlyArray<{ up(db: Database): void }> = [m0001, m0002, m0003, m0004, m0005, m0006];

@@ -81,6 +81,37 @@ describe('experiments', () => {
     expect(comparison.curves.map((c) => c.epochs.length)).toEqual([2, 2, 2]);
   }, 240_000);
 
+  it('groups datasets, runs and sweeps under projects, and reopens on the last one', async () => {
+    const { api, services, dataDir } = open();
+    const first = createFashionSubset(services.db, dataDir, 64, 16, 'Shared subset');
+    const run = await call(api, 'training:start', { datasetId: first, config: { ...tiny(), epochs: 1 } });
+    expect(await services.supervisor.waitForRun(run.id)).toBe('completed');
+    const initial = await call(api, 'projects:list', undefined);
+    expect(initial.projects).toMatchObject([{ id: 1, name: 'My project', datasets: 1, runs: 1, sweeps: 0 }]);
+
+    const created = await call(api, 'projects:create', { name: 'Faces' });
+    expect(created.current).toBe(created.projects[1].id);
+    expect(await call(api, 'datasets:list', undefined)).toEqual([]);
+    expect(await call(api, 'runs:list', undefined)).toEqual([]);
+    const faces = createFashionSubset(services.db, dataDir, 64, 16, 'Faces subset');
+    expect((await call(api, 'datasets:list', undefined)).map((d) => d.id)).toEqual([faces]);
+    expect((await failure(api, 'projects:create', { name: 'Faces' })).message).toMatch(
+      /already a project named "Faces"/,
+    );
+    expect((await failure(api, 'projects:rename', { projectId: 1, name: 'Faces' })).code).toBe('conflict');
+    await call(api, 'projects:rename', { projectId: created.current, name: 'Faces 2026' });
+
+    // The choice is stored: a new session opens on the same project.
+    await services.close();
+    const again = open(dataDir);
+    const list = await call(again.api, 'projects:list', undefined);
+    expect(list.projects.find((p) => p.id === list.current)?.name).toBe('Faces 2026');
+    expect((await call(again.api, 'datasets:list', undefined)).map((d) => d.name)).toEqual(['Faces subset']);
+    await call(again.api, 'projects:open', { projectId: 1 });
+    expect((await call(again.api, 'runs:list', undefined)).map((r) => r.id)).toEqual([run.id]);
+    expect((await failure(again.api, 'projects:open', { projectId: 42 })).message).toMatch(/no project with id 42/);
+  }, 120_000);
+
   it('refuses a sweep that cannot work, before storing any of it', async () => {
     const { api, services, dataDir } = open();
     const datasetId = createFashionSubset(services.db, dataDir, 64, 16);
