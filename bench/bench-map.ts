@@ -33,6 +33,35 @@ const summary = (values: number[]) => ({
   p95: Math.round(percentile(values, 0.95) * 10) / 10,
 });
 
+/** Runs in the page: each event, then the redraw it triggers (effects run before a zero timeout), then a frame. */
+const pageTimings = `async (node, count) => {
+  const box = node.getBoundingClientRect();
+  const at = { clientX: box.left + box.width / 2, clientY: box.top + box.height / 2 };
+  const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+  const zoom = [];
+  for (let k = 0; k < count; k++) {
+    const t = performance.now();
+    node.dispatchEvent(new WheelEvent('wheel', { ...at, deltaY: k < count / 2 ? -120 : 120, bubbles: true, cancelable: true }));
+    await settle();
+    zoom.push(performance.now() - t);
+    await frame();
+  }
+  const pan = [];
+  node.dispatchEvent(new PointerEvent('pointerdown', { ...at, pointerId: 1, bubbles: true, button: 0 }));
+  for (let k = 0; k < count; k++) {
+    const t = performance.now();
+    node.dispatchEvent(new PointerEvent('pointermove', {
+      clientX: at.clientX + 4 * k, clientY: at.clientY + 2 * k, pointerId: 1, bubbles: true, buttons: 1,
+    }));
+    await settle();
+    pan.push(performance.now() - t);
+    await frame();
+  }
+  node.dispatchEvent(new PointerEvent('pointerup', { ...at, pointerId: 1, bubbles: true }));
+  return { zoom, pan };
+}`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { events: { type: 'string', default: '40' } } });
   const events = Number(values.events);
@@ -74,41 +103,11 @@ async function main(): Promise<void> {
     const openMs = performance.now() - started;
 
     // Each event, then the effects it triggers (the redraw) and a frame: measured inside the page.
-    const timings = await canvas.evaluate(async (node: HTMLCanvasElement, count: number) => {
-      const box = node.getBoundingClientRect();
-      const at = { clientX: box.left + box.width / 2, clientY: box.top + box.height / 2 };
-      const frame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
-      const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-      const zoom: number[] = [];
-      for (let k = 0; k < count; k++) {
-        const t = performance.now();
-        node.dispatchEvent(
-          new WheelEvent('wheel', { ...at, deltaY: k < count / 2 ? -120 : 120, bubbles: true, cancelable: true }),
-        );
-        await settle();
-        zoom.push(performance.now() - t);
-        await frame();
-      }
-      const pan: number[] = [];
-      node.dispatchEvent(new PointerEvent('pointerdown', { ...at, pointerId: 1, bubbles: true, button: 0 }));
-      for (let k = 0; k < count; k++) {
-        const t = performance.now();
-        node.dispatchEvent(
-          new PointerEvent('pointermove', {
-            clientX: at.clientX + 4 * k,
-            clientY: at.clientY + 2 * k,
-            pointerId: 1,
-            bubbles: true,
-            buttons: 1,
-          }),
-        );
-        await settle();
-        pan.push(performance.now() - t);
-        await frame();
-      }
-      node.dispatchEvent(new PointerEvent('pointerup', { ...at, pointerId: 1, bubbles: true }));
-      return { zoom, pan };
-    }, events);
+    // Written as source text: tsx would wrap the page function's inner helpers in its own __name(), which the
+    // page does not have.
+    const timings = (await page.evaluate(
+      `(${pageTimings})(document.querySelector('canvas[aria-label^="Map of 60000"]'), ${events})`,
+    )) as { zoom: number[]; pan: number[] };
 
     // Hover: move over the plot until a tooltip shows, timing each move.
     const box = (await canvas.boundingBox())!;

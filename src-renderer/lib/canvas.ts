@@ -18,8 +18,11 @@ export function prepareCanvas(
   const context = canvas?.getContext('2d');
   if (!canvas || !context) return null;
   const ratio = window.devicePixelRatio || 1;
-  canvas.width = width * ratio;
-  canvas.height = height * ratio;
+  // Resizing reallocates the canvas: only when the size changed (a redraw on every pan step must stay cheap).
+  if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+  }
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
   context.clearRect(0, 0, width, height);
   context.font = '11px system-ui, sans-serif';
@@ -34,4 +37,20 @@ export function prepareCanvas(
       accent: read('--accent', '#2f6fde'),
     },
   };
+}
+
+/** A CSS colour (#rrggbb, or anything a canvas understands) as r, g, b numbers, for writing pixels directly. */
+const rgbCache = new Map<string, [number, number, number]>();
+export function colourRgb(colour: string): [number, number, number] {
+  let value = rgbCache.get(colour);
+  if (!value) {
+    const probe = document.createElement('canvas').getContext('2d')!;
+    probe.fillStyle = colour;
+    const hex = probe.fillStyle as string;
+    value = /^#[0-9a-f]{6}$/i.test(hex)
+      ? [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16)]
+      : [128, 128, 128];
+    rgbCache.set(colour, value);
+  }
+  return value;
 }
