@@ -29,7 +29,14 @@ import type {
 import { seededNormal, seededRandom } from '../app/random';
 import { corruptBatch } from '../training/corruption';
 import { datasetImages, resolveImages, samplePositions, type ImageBatch, type SplitErrorTable } from './eval-images';
-import { disposeRunModel, loadRunModel, type RunModel } from './run-model';
+import {
+  disposeRunModel,
+  encodeAndReconstruct,
+  loadRunModel,
+  meanSquaredErrors,
+  toModelInput,
+  type RunModel,
+} from './run-model';
 import { fitRandomizedPca, pcaReconstruct, type PcaBasis } from './pca-baseline';
 
 /** What the evaluation worker answers: the results views' API methods, and encoding images for other services. */
@@ -59,7 +66,6 @@ export interface EncodedImages {
   items: ImageBatch['items'];
 }
 
-const batchSize = 128;
 /** Models kept loaded: the run being looked at and one more (comparing epochs). */
 const modelsKept = 2;
 /** PCA is fitted on at most this many training images, and on no more than this many pixel values in all. */
@@ -76,24 +82,6 @@ const toBytes = (values: Float32Array) => {
   for (let i = 0; i < values.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, values[i])) * 255);
   return out;
 };
-/** Pixels to 0..1 floats, the model's input scale. (A plain loop: TypedArray.from with a map function is ~30x slower.) */
-function toFloats(pixels: Uint8Array): Float32Array {
-  const out = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] / 255;
-  return out;
-}
-
-function meanSquaredErrors(a: Float32Array, b: Float32Array, n: number): Float32Array {
-  const size = a.length / n;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    for (let j = i * size; j < (i + 1) * size; j++) sum += (a[j] - b[j]) ** 2;
-    out[i] = sum / size;
-  }
-  return out;
-}
-
 interface CodeDistribution {
   mean: Float64Array;
   std: Float64Array;
@@ -179,24 +167,6 @@ export class Evaluator {
     return `${parts.runId}:${parts.epoch}`;
   }
 
-  /** Codes and reconstructions of images in 0..1, batch by batch. */
-  private predict(parts: RunModel, inputs: Float32Array, n: number): { codes: Float32Array; outputs: Float32Array } {
-    const { tf } = this;
-    const size = parts.shape[0] * parts.shape[1] * parts.shape[2];
-    const codes = new Float32Array(n * parts.latentDims);
-    const outputs = new Float32Array(n * size);
-    for (let start = 0; start < n; start += batchSize) {
-      const count = Math.min(batchSize, n - start);
-      tf.tidy(() => {
-        const x = tf.tensor4d(inputs.subarray(start * size, (start + count) * size), [count, ...parts.shape]);
-        const [z, y] = parts.encodeAndReconstruct.predict(x) as tfType.Tensor[];
-        codes.set(z.dataSync(), start * parts.latentDims);
-        outputs.set(y.dataSync(), start * size);
-      });
-    }
-    return { codes, outputs };
-  }
-
   private decodeCodes(parts: RunModel, codes: Float32Array, n: number): Float32Array {
     if (!parts.decoder)
       throw new UserError('unsupported', `Run ${parts.runId} cannot decode codes: ${parts.decodeBlocker}`);
@@ -230,8 +200,8 @@ export class Evaluator {
         try {
           for (let start = 0; start < idx.length; start += 1024) {
             const n = Math.min(1024, idx.length - start);
-            const inputs = toFloats(cache.read(idx.subarray(start, start + n)));
-            errors.set(meanSquaredErrors(inputs, this.predict(parts, inputs, n).outputs, n), start);
+            const inputs = toModelInput(cache.read(idx.subarray(start, start + n)));
+            errors.set(meanSquaredErrors(inputs, encodeAndReconstruct(this.tf, parts, inputs, n).outputs, n), start);
           }
         } finally {
           cache.close();
@@ -248,7 +218,7 @@ export class Evaluator {
     const parts = await this.load(args);
     const batch = await resolveImages(this.sources(parts), args.images);
     const n = batch.items.length;
-    const { codes } = this.predict(parts, toFloats(batch.pixels), n);
+    const { codes } = encodeAndReconstruct(this.tf, parts, toModelInput(batch.pixels), n);
     const d = parts.latentDims;
     return {
       epoch: parts.epoch,
@@ -274,13 +244,13 @@ export class Evaluator {
     const parts = await this.load(query);
     const batch = await resolveImages(this.sources(parts), query.images);
     const n = batch.items.length;
-    const clean = toFloats(batch.pixels);
+    const clean = toModelInput(batch.pixels);
     let inputs = clean;
     if (query.corruption) {
       inputs = clean.slice();
       corruptBatch(inputs, n, parts.shape, query.corruption, seededRandom(query.seed ?? 1));
     }
-    const { outputs } = this.predict(parts, inputs, n);
+    const { outputs } = encodeAndReconstruct(this.tf, parts, inputs, n);
     const mse = meanSquaredErrors(clean, outputs, n);
     return {
       ...this.imageShape(parts),
@@ -359,7 +329,7 @@ export class Evaluator {
     const cache = openPixelCache(this.dataDir, dataset);
     let rows: Float32Array;
     try {
-      rows = toFloats(cache.read(Int32Array.from(picked).sort()));
+      rows = toModelInput(cache.read(Int32Array.from(picked).sort()));
     } finally {
       cache.close();
     }
@@ -375,8 +345,8 @@ export class Evaluator {
     const { basis, fittedOn } = this.pcaBasis(parts.dataset, components);
     const batch = await resolveImages(this.sources(parts), query.images);
     const n = batch.items.length;
-    const inputs = toFloats(batch.pixels);
-    const ae = this.predict(parts, inputs, n).outputs;
+    const inputs = toModelInput(batch.pixels);
+    const ae = encodeAndReconstruct(this.tf, parts, inputs, n).outputs;
     const linear = pcaReconstruct(this.tf, basis, inputs, n);
     const aeMse = meanSquaredErrors(inputs, ae, n);
     const pcaMse = meanSquaredErrors(inputs, linear, n);
@@ -404,7 +374,7 @@ export class Evaluator {
     try {
       for (let start = 0; start < count; start += 1024) {
         const n = Math.min(1024, count - start);
-        const inputs = toFloats(cache.read(table.cacheIndices.subarray(start, start + n)));
+        const inputs = toModelInput(cache.read(table.cacheIndices.subarray(start, start + n)));
         pcaSum += meanSquaredErrors(inputs, pcaReconstruct(this.tf, basis, inputs, n), n).reduce((a, e) => a + e, 0);
       }
     } finally {
@@ -489,7 +459,7 @@ export class Evaluator {
     const { tf } = this;
     const probe = tf.model({ inputs: parts.model.inputs, outputs: layer.output as tfType.SymbolicTensor });
     const values = tf.tidy(() =>
-      (probe.predict(tf.tensor4d(toFloats(batch.pixels), [n, ...parts.shape])) as tfType.Tensor).dataSync(),
+      (probe.predict(tf.tensor4d(toModelInput(batch.pixels), [n, ...parts.shape])) as tfType.Tensor).dataSync(),
     ) as Float32Array;
     let min = Infinity;
     let max = -Infinity;
@@ -525,7 +495,7 @@ export class Evaluator {
     const batch = datasetImages(this.sources(parts), picked);
     const n = picked.length;
     const d = parts.latentDims;
-    const { codes } = this.predict(parts, toFloats(batch.pixels), n);
+    const { codes } = encodeAndReconstruct(this.tf, parts, toModelInput(batch.pixels), n);
     const mean = new Float64Array(d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += codes[i * d + j] / n;
     const std = new Float64Array(d);
@@ -606,7 +576,7 @@ export class Evaluator {
 
   private codeOf(parts: RunModel, cacheIndex: number): Float32Array {
     const batch: ImageBatch = datasetImages(this.sources(parts), [cacheIndex]);
-    return this.predict(parts, toFloats(batch.pixels), 1).codes;
+    return encodeAndReconstruct(this.tf, parts, toModelInput(batch.pixels), 1).codes;
   }
 
   async decode(query: DecodeQuery): Promise<DecodedCodes> {

@@ -8,7 +8,7 @@ import { UserError } from '../api/errors';
 import type { ModelLayerInfo } from '../api/contract';
 import { latentLayerName, latentMeanLayerName, type ImageShape } from '../models/model-plan';
 import { readCheckpointModel } from '../training/checkpoint-files';
-import { chooseCheckpoint } from '../latent/encode';
+export { toModelInput } from '../training/split-pixels';
 
 type LayersModel = tfType.LayersModel;
 type SymbolicTensor = tfType.SymbolicTensor;
@@ -59,6 +59,59 @@ function decoderOf(tf: typeof tfType, model: LayersModel, codeShape: number[]): 
 }
 
 const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** The checkpoint to use: the one asked for, else the run's latest. */
+export function chooseCheckpoint(db: Database, runId: number, epoch?: number): checkpoints.CheckpointRow {
+  const all = checkpoints.listCheckpoints(db, runId);
+  if (all.length === 0) {
+    throw new UserError('not_found', `Run ${runId} has no checkpoint yet; its first one is saved after epoch 1.`);
+  }
+  if (epoch === undefined) return all[all.length - 1];
+  const found = all.find((c) => c.epoch === epoch);
+  if (!found) {
+    throw new UserError(
+      'not_found',
+      `Run ${runId} has no checkpoint for epoch ${epoch} (it has epochs ${all.map((c) => c.epoch).join(', ')}).`,
+    );
+  }
+  return found;
+}
+
+/** Each image's mean squared error against its reconstruction: the MSE loss, image by image. */
+export function meanSquaredErrors(a: Float32Array, b: Float32Array, n: number): Float32Array {
+  const size = a.length / n;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let j = i * size; j < (i + 1) * size; j++) sum += (a[j] - b[j]) ** 2;
+    out[i] = sum / size;
+  }
+  return out;
+}
+
+const batchSize = 128;
+
+/** Codes (a VAE's means) and reconstructions of n images in 0..1 (HWC back to back), batch by batch. */
+export function encodeAndReconstruct(
+  tf: typeof tfType,
+  parts: RunModel,
+  inputs: Float32Array,
+  n: number,
+): { codes: Float32Array; outputs: Float32Array } {
+  const size = product(parts.shape);
+  const codes = new Float32Array(n * parts.latentDims);
+  const outputs = new Float32Array(n * size);
+  for (let start = 0; start < n; start += batchSize) {
+    const count = Math.min(batchSize, n - start);
+    tf.tidy(() => {
+      const x = tf.tensor4d(inputs.subarray(start * size, (start + count) * size), [count, ...parts.shape]);
+      const [z, y] = parts.encodeAndReconstruct.predict(x) as tfType.Tensor[];
+      codes.set(z.dataSync(), start * parts.latentDims);
+      outputs.set(y.dataSync(), start * size);
+    });
+  }
+  return { codes, outputs };
+}
 
 export async function loadRunModel(
   tf: typeof tfType,

@@ -3,15 +3,20 @@ import { join, relative } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import type { Database } from '../store/database';
 import * as runs from '../store/runs';
-import * as checkpoints from '../store/checkpoints';
 import * as latent from '../store/latent';
 import { getDataset } from '../store/datasets';
 import { splitIndex } from '../store/images';
 import { openPixelCache } from '../datasets/dataset-store';
 import { dataLayout } from '../app/paths';
 import { UserError } from '../api/errors';
-import { latentLayerName, latentMeanLayerName } from '../models/model-plan';
-import { readCheckpointModel } from '../training/checkpoint-files';
+import {
+  chooseCheckpoint,
+  disposeRunModel,
+  encodeAndReconstruct,
+  loadRunModel,
+  meanSquaredErrors,
+  toModelInput,
+} from '../evaluation/run-model';
 import { writeEmbeddingFiles } from './latent-files';
 
 const encodeBatch = 256;
@@ -26,23 +31,6 @@ export interface EncodeContext {
 
 export function throwIfCancelled(signal: AbortSignal): void {
   if (signal.aborted) throw new UserError('cancelled', 'Cancelled; nothing was saved.');
-}
-
-/** The checkpoint to encode with: the one asked for, else the run's latest. */
-export function chooseCheckpoint(db: Database, runId: number, epoch?: number): checkpoints.CheckpointRow {
-  const all = checkpoints.listCheckpoints(db, runId);
-  if (all.length === 0) {
-    throw new UserError('not_found', `Run ${runId} has no checkpoint yet; its first one is saved after epoch 1.`);
-  }
-  if (epoch === undefined) return all[all.length - 1];
-  const found = all.find((c) => c.epoch === epoch);
-  if (!found) {
-    throw new UserError(
-      'not_found',
-      `Run ${runId} has no checkpoint for epoch ${epoch} (it has epochs ${all.map((c) => c.epoch).join(', ')}).`,
-    );
-  }
-  return found;
 }
 
 /**
@@ -72,44 +60,27 @@ export async function ensureEmbedding(
   if (count === 0) throw new UserError('not_found', `The dataset "${dataset.name}" has no ${split} images.`);
 
   const started = performance.now();
-  const model = await readCheckpointModel(tf, join(dataDir, checkpoint.path));
-  const names = model.layers.map((layer) => layer.name);
-  const codeLayer = names.includes(latentMeanLayerName) ? latentMeanLayerName : latentLayerName;
-  // One pass gives each image's code and its reconstruction (for the map's colouring by error).
-  const both = tf.model({
-    inputs: model.inputs,
-    outputs: [model.getLayer(codeLayer).output as tfType.SymbolicTensor, model.outputs[0]],
-  });
-  const dims = (both.outputs[0].shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
+  const model = await loadRunModel(tf, db, dataDir, runId, checkpoint.epoch);
+  const dims = model.latentDims;
   const codes = new Float32Array(count * dims);
   const errors = new Float32Array(count);
-  const shape = [dataset.height, dataset.width, dataset.channels] as const;
-  const imageBytes = shape[0] * shape[1] * shape[2];
   const cache = openPixelCache(dataDir, dataset);
   try {
-    const pixels = new Uint8Array(encodeBatch * imageBytes);
-    const input = new Float32Array(pixels.length);
     for (let start = 0; start < count; start += encodeBatch) {
       throwIfCancelled(ctx.signal);
       const n = Math.min(encodeBatch, count - start);
-      cache.read(cacheIndices.subarray(start, start + n), pixels);
-      // The same scaling as training: pixel / 255.
-      for (let i = 0; i < n * imageBytes; i++) input[i] = pixels[i] / 255;
-      const [code, error] = tf.tidy((): tfType.Tensor[] => {
-        const x = tf.tensor4d(input.subarray(0, n * imageBytes), [n, ...shape]);
-        const [z, y] = both.predict(x) as tfType.Tensor[];
-        return [z.reshape([n, dims]), tf.mean(tf.squaredDifference(x, y), [1, 2, 3])];
-      });
-      codes.set(await code.data<'float32'>(), start * dims);
-      errors.set(await error.data<'float32'>(), start);
-      tf.dispose([code, error]);
+      // One pass gives each image's code and its reconstruction error (for the map's colouring by error).
+      const input = toModelInput(cache.read(cacheIndices.subarray(start, start + n)));
+      const out = encodeAndReconstruct(tf, model, input, n);
+      codes.set(out.codes, start * dims);
+      errors.set(meanSquaredErrors(input, out.outputs, n), start);
       ctx.onProgress(start + n, count);
       // Let a cancel request in between batches.
       await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
     cache.close();
-    model.dispose();
+    disposeRunModel(model);
   }
   throwIfCancelled(ctx.signal);
   const dir = join(dataLayout(dataDir).runDir(runId), 'latent');

@@ -3,7 +3,7 @@ import type { LatentJobArgs, LatentProgress } from '../api/contract';
 import { UserError } from '../api/errors';
 import * as runs from '../store/runs';
 import type { SpawnWorker, WorkerHandle } from '../training/training-supervisor';
-import { chooseCheckpoint } from './encode';
+import { chooseCheckpoint } from '../evaluation/run-model';
 
 const progressIntervalMs = 150;
 /** How long a cancelled job may take to notice before its process is killed. */

@@ -1,5 +1,15 @@
 import type { PixelCache } from '../datasets/pixel-cache';
 
+/**
+ * Pixels to the model's input scale, 0..1, as training sees them (SplitPixels.fill does the same while gathering a
+ * batch). A plain loop: TypedArray.from with a map function is ~30x slower.
+ */
+export function toModelInput(pixels: Uint8Array): Float32Array {
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] / 255;
+  return out;
+}
+
 /** Splits up to this size are read into memory once (as uint8); larger ones are read batch by batch. */
 export const preloadLimitBytes = 512 * 1024 * 1024;
 

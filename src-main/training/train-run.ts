@@ -9,7 +9,7 @@ import * as artifacts from '../store/artifacts';
 import { getDataset, type DatasetRow } from '../store/datasets';
 import { splitIndex } from '../store/images';
 import { openPixelCache } from '../datasets/dataset-store';
-import { SplitPixels } from './split-pixels';
+import { SplitPixels, toModelInput } from './split-pixels';
 import { dataLayout } from '../app/paths';
 import { writeFileAtomic } from '../app/files';
 import type { EngineStatus } from '../engine/select-engine';
@@ -405,10 +405,7 @@ function writeGallery(
   const n = Math.min(galleryImages, testIdx.length);
   if (n === 0) return;
   const { reconstructed, errors } = tf.tidy(() => {
-    const x = tf.tensor4d(
-      Float32Array.from(testPixels.firstImages(n), (v) => v / 255),
-      [n, ...shape],
-    );
+    const x = tf.tensor4d(toModelInput(testPixels.firstImages(n)), [n, ...shape]);
     const out = model.predict(x);
     const y = Array.isArray(out) ? out[0] : out;
     return {
