@@ -92,7 +92,3 @@ function fit(context: CanvasRenderingContext2D, text: string, width: number): st
   while (cut.length > 1 && context.measureText(`${cut}…`).width > width) cut = cut.slice(0, -1);
   return `${cut}…`;
 }
-
-export function canvasToPng(canvas: HTMLCanvasElement): Promise<Blob | null> {
-  return new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
-}
