@@ -17,10 +17,11 @@ import type { NativeTsne } from '../latent/tsne';
 /**
  * The "native" engine: the WebAssembly backend with its matrix products and convolutions (forward and both
  * gradients) replaced by BLAS-backed native kernels (src-main/engine/native/ae_kernels.c), along with the ops that
- * profiling showed wasm doing slowly (Adam, bias sums and adds, batch norm's tile and mean, Identity copies).
+ * profiling showed wasm doing slowly (Adam, bias sums and adds, same-shape arithmetic, batch norm and its tile and mean,
+ * the gradients of max pooling and nearest upsampling, Identity copies).
  * Everything else stays on WebAssembly, and tensors stay in the wasm heap, which the native code reads and writes in
- * place. Cases the native kernels do not cover (NCHW, broadcasting biases,
- * PReLU) fall through to the original wasm kernel.
+ * place. Cases the native kernels do not cover (NCHW, general broadcasting, PReLU) fall through to the original wasm
+ * kernel.
  */
 
 /** The compiled addon's functions (see ae_kernels.c for each one's contract). */
@@ -33,6 +34,19 @@ export interface NativeAddon {
   biasOp(x: Float32Array, bias: Float32Array, out: Float32Array, params: Int32Array): void;
   sumAxes(x: Float32Array, out: Float32Array, params: Int32Array): void;
   tile(x: Float32Array, out: Float32Array, params: Int32Array): void;
+  elementwise(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
+  batchNorm(
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array | null,
+    scale: Float32Array | null,
+    out: Float32Array,
+    params: Int32Array,
+    epsilon: number,
+  ): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
+  resizeNearestGrad(dy: Float32Array, dx: Float32Array, params: Int32Array, rows: Int32Array, cols: Int32Array): void;
   adam(...arrays: [...Float32Array[], Float64Array]): void;
   blasInfo(): string;
   /** Barnes-Hut t-SNE on a worker thread (tsne.c; wrapped by src-main/latent/tsne.ts). */
@@ -281,7 +295,7 @@ function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFu
       bias.shape[bias.shape.length - 1] === n &&
       size(bias.shape) === n &&
       size(x.shape) > n;
-    if (!isBias || isEmpty(x)) return fallback(name)(args) as TensorInfo;
+    if (!isBias || isEmpty(x)) return elementwise(args, name);
     const out = backend.makeOutput(x.shape, 'float32');
     native.biasOp(
       backend.typedArrayFromHeap(x),
@@ -290,6 +304,132 @@ function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFu
       Int32Array.from([size(x.shape) / n, n, name === 'Multiply' ? 1 : 0]),
     );
     return out;
+  }
+
+  /** Two float tensors of one shape added, subtracted or multiplied; anything broadcast is left to wasm. */
+  function elementwise(args: KernelArgs, name: 'Add' | 'Sub' | 'Multiply'): TensorInfo {
+    const backend = args.backend as unknown as WasmBackend;
+    const { a, b } = args.inputs as Record<string, TensorInfo>;
+    const sameShape = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+    if (!sameShape || a.dtype !== 'float32' || b.dtype !== 'float32' || isEmpty(a)) {
+      return fallback(name)(args) as TensorInfo;
+    }
+    const out = backend.makeOutput(a.shape, 'float32');
+    const op = { Add: 0, Sub: 1, Multiply: 2 }[name];
+    native.elementwise(
+      backend.typedArrayFromHeap(a),
+      backend.typedArrayFromHeap(b),
+      backend.typedArrayFromHeap(out),
+      Int32Array.from([size(a.shape), op]),
+    );
+    return out;
+  }
+
+  /** tf.batchNorm with one statistic per channel (last axis), as batch normalisation layers call it. */
+  function batchNorm(args: KernelArgs): TensorInfo {
+    const backend = args.backend as unknown as WasmBackend;
+    const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined>;
+    const { varianceEpsilon } = args.attrs as unknown as { varianceEpsilon: number };
+    const channels = x!.shape[x!.shape.length - 1];
+    const perChannel = [mean, variance, offset, scale].every(
+      (t) => !t || (t.dtype === 'float32' && size(t.shape) === channels && t.shape[t.shape.length - 1] === channels),
+    );
+    if (x!.dtype !== 'float32' || x!.shape.length < 2 || !perChannel || isEmpty(x!)) {
+      return fallback('FusedBatchNorm')(args) as TensorInfo;
+    }
+    const out = backend.makeOutput(x!.shape, 'float32');
+    const heap = (t: TensorInfo | undefined) => (t ? backend.typedArrayFromHeap(t) : null);
+    native.batchNorm(
+      heap(x)!,
+      heap(mean)!,
+      heap(variance)!,
+      heap(offset),
+      heap(scale),
+      backend.typedArrayFromHeap(out),
+      Int32Array.from([size(x!.shape) / channels, channels]),
+      varianceEpsilon,
+    );
+    return out;
+  }
+
+  /** The gradient of max pooling (NHWC): each dy value goes to its window's first maximum. */
+  function maxPoolGrad(args: KernelArgs): TensorInfo {
+    const backend = args.backend as unknown as WasmBackend;
+    const { dy, input } = args.inputs as Record<string, TensorInfo>;
+    const a = args.attrs as unknown as {
+      filterSize: [number, number] | number;
+      strides: [number, number] | number;
+      pad: Padding;
+      dimRoundingMode: Rounding;
+    };
+    if (input.dtype !== 'float32' || input.shape.length !== 4 || isEmpty(input, dy)) {
+      return fallback('MaxPoolGrad')(args) as TensorInfo;
+    }
+    const info = backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      a.filterSize,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
+    const dx = backend.makeOutput(input.shape, 'float32');
+    native.maxPoolGrad(
+      backend.typedArrayFromHeap(input),
+      backend.typedArrayFromHeap(dy),
+      backend.typedArrayFromHeap(dx),
+      Int32Array.from([
+        info.batchSize,
+        info.inHeight,
+        info.inWidth,
+        info.inChannels,
+        info.outHeight,
+        info.outWidth,
+        info.filterHeight,
+        info.filterWidth,
+        info.strideHeight,
+        info.strideWidth,
+        info.padInfo.top,
+        info.padInfo.left,
+      ]),
+    );
+    return dx;
+  }
+
+  /**
+   * The gradient of a nearest-neighbour resize (UpSampling2D): each output pixel's dy is added to the input pixel it
+   * was copied from. The source maps follow the forward kernel's arithmetic exactly, so every flag combination agrees.
+   */
+  function resizeNearestGrad(args: KernelArgs): TensorInfo {
+    const backend = args.backend as unknown as WasmBackend;
+    const { images, dy } = args.inputs as Record<string, TensorInfo>;
+    const { alignCorners, halfPixelCenters } = args.attrs as unknown as {
+      alignCorners: boolean;
+      halfPixelCenters: boolean;
+    };
+    if (images.shape.length !== 4 || dy.dtype !== 'float32' || isEmpty(images, dy)) {
+      return fallback('ResizeNearestNeighborGrad')(args) as TensorInfo;
+    }
+    const [batch, inHeight, inWidth, channels] = images.shape;
+    const [outHeight, outWidth] = dy.shape.slice(1, 3);
+    const sources = (inSize: number, outSize: number) => {
+      const aligned = alignCorners && outSize > 1;
+      const ratio = (aligned ? inSize - 1 : inSize) / (aligned ? outSize - 1 : outSize);
+      return Int32Array.from({ length: outSize }, (_, i) => {
+        const fraction = halfPixelCenters ? ratio * (i + 0.5) : ratio * i;
+        const nearest = Math.min(inSize - 1, alignCorners ? Math.round(fraction) : Math.floor(fraction));
+        return halfPixelCenters ? Math.max(0, nearest) : nearest;
+      });
+    };
+    const dx = backend.makeOutput(images.shape, 'float32');
+    native.resizeNearestGrad(
+      backend.typedArrayFromHeap(dy),
+      backend.typedArrayFromHeap(dx),
+      Int32Array.from([batch, inHeight, inWidth, channels, outHeight, outWidth]),
+      sources(inHeight, outHeight),
+      sources(inWidth, outWidth),
+    );
+    return dx;
   }
 
   /** tf.tile; batch norm's gradient tiles its per-channel statistics over every pixel, which wasm does slowly. */
@@ -338,6 +478,10 @@ function nativeKernels(native: NativeAddon, fallback: (name: string) => KernelFu
     Mean: (args) => sum(args, 'Mean'),
     Add: (args) => biasOp(args, 'Add'),
     Multiply: (args) => biasOp(args, 'Multiply'),
+    Sub: (args) => elementwise(args, 'Sub'),
+    FusedBatchNorm: batchNorm,
+    MaxPoolGrad: maxPoolGrad,
+    ResizeNearestNeighborGrad: resizeNearestGrad,
     Tile: tile,
     Identity: (args) => share(args, 'Identity'),
     Cast: (args) => share(args, 'Cast'),

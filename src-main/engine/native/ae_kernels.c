@@ -2,8 +2,8 @@
  * Native CPU kernels for the hot operations of autoencoder training: matrix products and 2-D convolutions with their
  * two gradients, each a BLAS sgemm (OpenBLAS, vectorised for the machine it runs on and threaded) around an
  * im2col / col2im in NHWC layout — the same scheme PyTorch's CPU convolution uses when it has no oneDNN — plus the
- * few memory-bound ops the WebAssembly backend does slowly: the Adam step, sums over axes, last-axis bias add/scale
- * and tile.
+ * few memory-bound ops the WebAssembly backend does slowly: the Adam step, sums over axes, last-axis bias add/scale,
+ * same-shape add/subtract/multiply, tile, batch norm, and the gradients of max pooling and nearest upsampling.
  *
  * The functions write into Float32Arrays that view the WebAssembly backend's heap, so tfjs keeps owning every tensor
  * and no data is copied between JS and native memory. Every other op stays on the WebAssembly backend. Loaded by
@@ -410,6 +410,193 @@ static napi_value bias_op(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static VECTORISED void elementwise_op(size_t n, const float *restrict a, const float *restrict b, float *restrict out,
+                                      int op) {
+  if (op == 0)
+    for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+  else if (op == 1)
+    for (size_t i = 0; i < n; i++) out[i] = a[i] - b[i];
+  else
+    for (size_t i = 0; i < n; i++) out[i] = a[i] * b[i];
+}
+
+/* elementwise(a, b, out, [n, op]): out = a + b (op 0), a - b (1) or a * b (2), for two tensors of one shape. */
+static napi_value elementwise(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  float *a, *b, *out;
+  size_t na, nb, nout;
+  int32_t p[2];
+  if (!get_floats(env, argv[0], &a, &na) || !get_floats(env, argv[1], &b, &nb) ||
+      !get_floats(env, argv[2], &out, &nout) || !get_ints(env, argv[3], p, 2))
+    return NULL;
+  const size_t n = (size_t)p[0];
+  if (p[1] < 0 || p[1] > 2) {
+    napi_throw_range_error(env, NULL, "elementwise: op must be 0 (add), 1 (subtract) or 2 (multiply)");
+    return NULL;
+  }
+  if (!check_sizes(env, na, n, "elementwise: a too small") || !check_sizes(env, nb, n, "elementwise: b too small") ||
+      !check_sizes(env, nout, n, "elementwise: out too small"))
+    return NULL;
+  elementwise_op(n, a, b, out, p[1]);
+  return NULL;
+}
+
+/*
+ * batchNorm(x, mean, variance, offset|null, scale|null, out, [rows, channels], epsilon): per channel c,
+ * out = (x - mean[c]) * scale[c] / sqrt(variance[c] + epsilon) + offset[c], folded into one multiply-add a pixel.
+ */
+static napi_value batch_norm(napi_env env, napi_callback_info info) {
+  ARGS(8);
+  float *x, *mean, *variance, *offset = NULL, *scale = NULL, *out;
+  size_t nx, nmean, nvar, noffset = 0, nscale = 0, nout;
+  napi_valuetype kind;
+  int32_t p[2];
+  double epsilon;
+  if (!get_floats(env, argv[0], &x, &nx) || !get_floats(env, argv[1], &mean, &nmean) ||
+      !get_floats(env, argv[2], &variance, &nvar))
+    return NULL;
+  napi_typeof(env, argv[3], &kind);
+  if (kind != napi_null && !get_floats(env, argv[3], &offset, &noffset)) return NULL;
+  napi_typeof(env, argv[4], &kind);
+  if (kind != napi_null && !get_floats(env, argv[4], &scale, &nscale)) return NULL;
+  if (!get_floats(env, argv[5], &out, &nout) || !get_ints(env, argv[6], p, 2)) return NULL;
+  if (napi_get_value_double(env, argv[7], &epsilon) != napi_ok) {
+    napi_throw_type_error(env, NULL, "batchNorm: expected epsilon as a number");
+    return NULL;
+  }
+  const size_t rows = (size_t)p[0], c = (size_t)p[1];
+  if (!check_sizes(env, nx, rows * c, "batchNorm: x too small") ||
+      !check_sizes(env, nout, rows * c, "batchNorm: out too small") ||
+      !check_sizes(env, nmean, c, "batchNorm: mean too small") ||
+      !check_sizes(env, nvar, c, "batchNorm: variance too small") ||
+      (offset && !check_sizes(env, noffset, c, "batchNorm: offset too small")) ||
+      (scale && !check_sizes(env, nscale, c, "batchNorm: scale too small")))
+    return NULL;
+  float *factor = (float *)malloc(2 * c * sizeof(float));
+  if (!factor) {
+    napi_throw_error(env, NULL, "batchNorm: out of memory");
+    return NULL;
+  }
+  float *shift = factor + c;
+  for (size_t j = 0; j < c; j++) {
+    const double a = (scale ? scale[j] : 1.0) / sqrt((double)variance[j] + epsilon);
+    factor[j] = (float)a;
+    shift[j] = (float)((offset ? offset[j] : 0.0) - mean[j] * a);
+  }
+  for (size_t r = 0; r < rows; r++) {
+    const float *src = x + r * c;
+    float *dst = out + r * c;
+    for (size_t j = 0; j < c; j++) dst[j] = src[j] * factor[j] + shift[j];
+  }
+  free(factor);
+  return NULL;
+}
+
+/*
+ * maxPoolGrad(x, dy, dx, [batch, in_h, in_w, channels, out_h, out_w, k_h, k_w, stride_h, stride_w, pad_top,
+ * pad_left]): each dy value goes to the first largest x in its pooling window (tfjs's and TensorFlow's rule).
+ */
+static napi_value max_pool_grad(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  float *x, *dy, *dx;
+  size_t nx, ndy, ndx;
+  int32_t p[12];
+  if (!get_floats(env, argv[0], &x, &nx) || !get_floats(env, argv[1], &dy, &ndy) ||
+      !get_floats(env, argv[2], &dx, &ndx) || !get_ints(env, argv[3], p, 12))
+    return NULL;
+  const int batch = p[0], in_h = p[1], in_w = p[2], c = p[3], out_h = p[4], out_w = p[5], k_h = p[6], k_w = p[7],
+            stride_h = p[8], stride_w = p[9], pad_top = p[10], pad_left = p[11];
+  const size_t in_size = (size_t)batch * in_h * in_w * c;
+  if (!check_sizes(env, nx, in_size, "maxPoolGrad: x too small") ||
+      !check_sizes(env, ndx, in_size, "maxPoolGrad: dx too small") ||
+      !check_sizes(env, ndy, (size_t)batch * out_h * out_w * c, "maxPoolGrad: dy too small"))
+    return NULL;
+  float *best = (float *)malloc((size_t)c * sizeof(float));
+  size_t *where = (size_t *)malloc((size_t)c * sizeof(size_t));
+  if (!best || !where) {
+    free(best);
+    free(where);
+    napi_throw_error(env, NULL, "maxPoolGrad: out of memory");
+    return NULL;
+  }
+  memset(dx, 0, in_size * sizeof(float));
+  for (int b = 0; b < batch; b++) {
+    const size_t image = (size_t)b * in_h * in_w;
+    for (int oy = 0; oy < out_h; oy++) {
+      for (int ox = 0; ox < out_w; ox++) {
+        for (int j = 0; j < c; j++) {
+          best[j] = -INFINITY;
+          where[j] = SIZE_MAX;
+        }
+        for (int ky = 0; ky < k_h; ky++) {
+          const int iy = oy * stride_h - pad_top + ky;
+          if (iy < 0 || iy >= in_h) continue;
+          for (int kx = 0; kx < k_w; kx++) {
+            const int ix = ox * stride_w - pad_left + kx;
+            if (ix < 0 || ix >= in_w) continue;
+            const size_t base = (image + (size_t)iy * in_w + ix) * c;
+            const float *row = x + base;
+            for (int j = 0; j < c; j++)
+              if (row[j] > best[j]) {
+                best[j] = row[j];
+                where[j] = base + j;
+              }
+          }
+        }
+        const float *grad = dy + (((size_t)b * out_h + oy) * out_w + ox) * c;
+        for (int j = 0; j < c; j++)
+          if (where[j] != SIZE_MAX) dx[where[j]] += grad[j];
+      }
+    }
+  }
+  free(best);
+  free(where);
+  return NULL;
+}
+
+/*
+ * resizeNearestGrad(dy, dx, [batch, in_h, in_w, channels, out_h, out_w], sourceRows, sourceCols): the gradient of a
+ * nearest-neighbour resize, each output pixel's dy added to the input pixel it was copied from (the maps say which).
+ */
+static napi_value resize_nearest_grad(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  float *dy, *dx;
+  size_t ndy, ndx;
+  int32_t p[6];
+  if (!get_floats(env, argv[0], &dy, &ndy) || !get_floats(env, argv[1], &dx, &ndx) || !get_ints(env, argv[2], p, 6))
+    return NULL;
+  const int batch = p[0], in_h = p[1], in_w = p[2], c = p[3], out_h = p[4], out_w = p[5];
+  int32_t *rows = (int32_t *)malloc(((size_t)out_h + out_w) * sizeof(int32_t));
+  if (!rows) {
+    napi_throw_error(env, NULL, "resizeNearestGrad: out of memory");
+    return NULL;
+  }
+  int32_t *cols = rows + out_h;
+  if (!get_ints(env, argv[3], rows, (size_t)out_h) || !get_ints(env, argv[4], cols, (size_t)out_w)) {
+    free(rows);
+    return NULL;
+  }
+  int ok = check_sizes(env, ndx, (size_t)batch * in_h * in_w * c, "resizeNearestGrad: dx too small") &&
+           check_sizes(env, ndy, (size_t)batch * out_h * out_w * c, "resizeNearestGrad: dy too small");
+  for (int i = 0; ok && i < out_h + out_w; i++)
+    if (rows[i] < 0 || rows[i] >= (i < out_h ? in_h : in_w)) {
+      napi_throw_range_error(env, NULL, "resizeNearestGrad: a source pixel is outside the input");
+      ok = 0;
+    }
+  if (ok) {
+    memset(dx, 0, (size_t)batch * in_h * in_w * c * sizeof(float));
+    for (int b = 0; b < batch; b++)
+      for (int oy = 0; oy < out_h; oy++)
+        for (int ox = 0; ox < out_w; ox++) {
+          const float *grad = dy + (((size_t)b * out_h + oy) * out_w + ox) * c;
+          float *dst = dx + (((size_t)b * in_h + rows[oy]) * in_w + cols[ox]) * c;
+          for (int j = 0; j < c; j++) dst[j] += grad[j];
+        }
+  }
+  free(rows);
+  return NULL;
+}
+
 /* Copies x (shape dims[d..]) tiled reps[d..] times into out, one dimension at a time; rows are memcpy'd. */
 static float *tile_dim(const float *x, float *out, const int32_t *dims, const int32_t *reps, int d, int rank,
                        const size_t *in_stride) {
@@ -515,6 +702,10 @@ static napi_value init(napi_env env, napi_value exports) {
       {"biasOp", NULL, bias_op, NULL, NULL, NULL, napi_default, NULL},
       {"sumAxes", NULL, sum_axes, NULL, NULL, NULL, napi_default, NULL},
       {"tile", NULL, tile, NULL, NULL, NULL, napi_default, NULL},
+      {"elementwise", NULL, elementwise, NULL, NULL, NULL, napi_default, NULL},
+      {"batchNorm", NULL, batch_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"resizeNearestGrad", NULL, resize_nearest_grad, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, adam, NULL, NULL, NULL, napi_default, NULL},
       {"blasInfo", NULL, blas_info, NULL, NULL, NULL, napi_default, NULL},
   };

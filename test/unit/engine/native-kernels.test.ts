@@ -269,6 +269,117 @@ describe('native reductions, bias additions and copies', () => {
   });
 });
 
+describe('native pooling and upsampling gradients, batch norm and same-shape arithmetic', () => {
+  it.each([
+    { shape: [2, 6, 6, 3], size: 2, stride: 2, pad: 'valid' as const },
+    { shape: [3, 7, 5, 4], size: 2, stride: 2, pad: 'same' as const },
+    { shape: [2, 9, 9, 2], size: 3, stride: 2, pad: 'valid' as const },
+    { shape: [1, 8, 6, 5], size: 3, stride: 1, pad: 'same' as const },
+    { shape: [2, 5, 5, 1], size: 2, stride: 3, pad: 1 },
+  ])(
+    'max pooling $size x $size, stride $stride, pad $pad: forward and gradient match on $shape',
+    async ({ shape, size, stride, pad }) => {
+      const x = randomData(sizeOf(shape), rng(sizeOf(shape) + size));
+      await expectSameOnBoth(() => {
+        const xt = tf.tensor4d(x, shape as [number, number, number, number]);
+        const f = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, stride, pad);
+        const y = f(xt);
+        const r = tf.tensor(randomData(y.size, rng(5)), y.shape);
+        return [y, tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a), r)))(xt)];
+      }, 1e-6);
+    },
+  );
+
+  it("max pooling sends a tied window's gradient to its first maximum only, as the cpu backend does", async () => {
+    // Whole 2x2 windows of equal values: the gradient lands on the top-left pixel of each.
+    await expectSameOnBoth(() => {
+      const x = tf.ones([1, 4, 4, 2]);
+      return [tf.grad((a: tf.Tensor) => tf.sum(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid')))(x)];
+    }, 1e-12);
+  });
+
+  /**
+   * The cpu backend's own ResizeNearestNeighborGrad mixes up images beyond the first in a batch (tfjs 4.22), so the
+   * reference gradient comes from an equivalent gather, whose index maps are read off the cpu forward resize itself.
+   */
+  it.each([
+    { shape: [2, 3, 4, 3], size: [6, 8], alignCorners: false, halfPixelCenters: false },
+    { shape: [2, 4, 4, 2], size: [12, 12], alignCorners: false, halfPixelCenters: false },
+    { shape: [1, 5, 3, 2], size: [7, 4], alignCorners: true, halfPixelCenters: false },
+    { shape: [1, 4, 6, 3], size: [9, 5], alignCorners: false, halfPixelCenters: true },
+    { shape: [2, 6, 6, 1], size: [3, 4], alignCorners: false, halfPixelCenters: false },
+  ])(
+    'nearest resize of $shape to $size (alignCorners $alignCorners, halfPixelCenters $halfPixelCenters): forward and gradient match',
+    async ({ shape, size, alignCorners, halfPixelCenters }) => {
+      const x = randomData(sizeOf(shape), rng(sizeOf(shape) * 3));
+      const [height, width] = [shape[1], shape[2]];
+      const resize = (a: tf.Tensor, to: number[]) =>
+        tf.image.resizeNearestNeighbor(a as tf.Tensor4D, to as [number, number], alignCorners, halfPixelCenters);
+      await expectSameOnBoth(() => {
+        const xt = tf.tensor4d(x, shape as [number, number, number, number]);
+        const y = resize(xt, size);
+        const r = tf.tensor(randomData(y.size, rng(3)), y.shape);
+        if (tf.getBackend() === 'wasm') return [y, tf.grad((a: tf.Tensor) => tf.sum(tf.mul(resize(a, size), r)))(xt)];
+        const rows = resize(tf.range(0, height).reshape([1, height, 1, 1]), [size[0], 1])
+          .flatten()
+          .toInt();
+        const cols = resize(tf.range(0, width).reshape([1, 1, width, 1]), [1, size[1]])
+          .flatten()
+          .toInt();
+        const gathered = (a: tf.Tensor) => tf.gather(tf.gather(a, rows, 1), cols, 2);
+        return [y, tf.grad((a: tf.Tensor) => tf.sum(tf.mul(gathered(a), r)))(xt)];
+      }, 1e-6);
+    },
+  );
+
+  it.each([
+    { shape: [4, 3, 3, 5], withOffset: true, withScale: true },
+    { shape: [6, 7], withOffset: false, withScale: true },
+    { shape: [2, 2, 2, 3], withOffset: true, withScale: false },
+    { shape: [3, 4], withOffset: false, withScale: false },
+  ])(
+    'batch norm of $shape (offset $withOffset, scale $withScale) matches, and its gradients with both',
+    async ({ shape, withOffset, withScale }) => {
+      const channels = shape[shape.length - 1];
+      const data = rng(sizeOf(shape) + channels);
+      const x = randomData(sizeOf(shape), data);
+      const [mean, offset, scale] = [0, 1, 2].map(() => randomData(channels, data));
+      const variance = Float32Array.from(randomData(channels, data), (v) => v + 0.6);
+      await expectSameOnBoth(() => {
+        const [xt, mt, vt, ot, st] = [x, mean, variance, offset, scale].map((v, i) =>
+          i === 0 ? tf.tensor(v, shape) : tf.tensor1d(v),
+        );
+        const y = tf.batchNorm(xt, mt, vt, withOffset ? ot : undefined, withScale ? st : undefined, 1e-3);
+        // tfjs cannot differentiate batch norm without both offset and scale (on any backend); layers pass both.
+        if (!withOffset || !withScale) return [y];
+        const r = tf.tensor(randomData(y.size, rng(11)), y.shape);
+        const f = (a: tf.Tensor, o: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(tf.batchNorm(a, mt, vt, o, s, 1e-3), r));
+        return [y, ...tf.grads(f)([xt, ot, st])];
+      }, 1e-5);
+    },
+  );
+
+  it.each([{ shape: [4, 5, 6, 3] }, { shape: [7] }, { shape: [2, 1, 3] }])(
+    'add, subtract and multiply of two $shape tensors match',
+    async ({ shape }) => {
+      const data = rng(sizeOf(shape) * 13);
+      const [a, b] = [randomData(sizeOf(shape), data), randomData(sizeOf(shape), data)];
+      await expectSameOnBoth(() => {
+        const [at, bt] = [tf.tensor(a, shape), tf.tensor(b, shape)];
+        return [tf.add(at, bt), tf.sub(at, bt), tf.mul(at, bt), tf.sub(bt, at)];
+      }, 1e-7);
+    },
+  );
+
+  it('leaves integer arithmetic and broadcasting subtraction to wasm, with the same results', async () => {
+    await expectSameOnBoth(() => {
+      const ints = tf.sub(tf.tensor1d([5, 7, 9], 'int32'), tf.tensor1d([1, 2, 3], 'int32'));
+      const broadcast = tf.sub(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]), tf.tensor1d([1, 1, 2]));
+      return [tf.cast(ints, 'float32'), broadcast];
+    }, 1e-12);
+  });
+});
+
 describe('native Adam', () => {
   /** A few Adam steps on a small quadratic problem; returns the variables after each step. */
   async function adamSteps(backend: 'cpu' | 'wasm', fused: boolean): Promise<number[][]> {
@@ -384,6 +495,23 @@ describe('the native addon refuses bad arguments instead of touching memory it d
     expect(() => addon.matmul(x, w, out, Int32Array.from([2, 3, 1, 1, 1, 0, 0]))).toThrow(/do not broadcast/);
     expect(() => addon.tile(x, out, Int32Array.from([9]))).toThrow(/rank must be 1 to 8/);
     expect(() => addon.adam(x, x, x, x, x, x, new Float32Array(15), new Float64Array(6))).toThrow(/differ in size/);
+    expect(() => addon.elementwise(x, w, out, Int32Array.from([16, 3]))).toThrow(/op must be/);
+    expect(() => addon.elementwise(x, w, out, Int32Array.from([17, 0]))).toThrow(/a too small/);
+    const pool = Int32Array.from([1, 4, 4, 2, 2, 2, 2, 2, 2, 2, 0, 0]);
+    expect(() => addon.maxPoolGrad(x, w, out, pool)).toThrow(/x too small/);
+    const resize = Int32Array.from([1, 2, 2, 1, 4, 4]);
+    expect(() =>
+      addon.resizeNearestGrad(w, out, resize, Int32Array.from([0, 0, 1, 2]), Int32Array.from([0, 0, 1, 1])),
+    ).toThrow(/outside the input/);
+    expect(() =>
+      addon.resizeNearestGrad(w, out, resize, Int32Array.from([0, 0]), Int32Array.from([0, 0, 1, 1])),
+    ).toThrow(/Int32Array of parameters/);
+    expect(() => addon.batchNorm(x, w, w, null, null, out, Int32Array.from([4, 4]), 'small' as never)).toThrow(
+      /epsilon as a number/,
+    );
+    expect(() => addon.batchNorm(x, w, w, null, new Float32Array(2), out, Int32Array.from([4, 4]), 1e-3)).toThrow(
+      /scale too small/,
+    );
     // The output of a refused call is left as it was.
     expect(out.every((v) => v === 0)).toBe(true);
   });
