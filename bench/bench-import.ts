@@ -1,8 +1,10 @@
 /**
  * Import benchmark: `npm run bench:import`. Measures
  *  1. Fashion-MNIST from its IDX .gz files (70,000 images), against only parsing the files (the floor);
- *  2. folders of ~200x200 JPEGs resized to 64x64 RGB, against decoding the same files one at a time (what a
+ *  2. folders of ~200x200 JPEGs resized to 64x64 RGB, against decoding the same files one at a time with sharp (what a
  *     plain loop over the folder does), at two folder sizes to show that peak memory does not grow with the folder.
+ *     The import decodes JPEGs with libjpeg-turbo when its addon is built (`npm run build:native`), else with mozjpeg
+ *     compiled to WebAssembly; the header says which.
  * Each measurement runs in a fresh process, so peak memory belongs to it alone.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { openDatabase } from '../src-main/store/database';
-import { dataLayout } from '../src-main/app/paths';
+import { dataLayout, nativeAddonPath } from '../src-main/app/paths';
 import { importBuiltin } from '../src-main/datasets/builtin-import';
 import { importImageFolder } from '../src-main/datasets/folder-import';
 import { decodeImageFile } from '../src-main/datasets/image-decode';
@@ -135,8 +137,12 @@ async function main(): Promise<void> {
     throw new Error("Install Debian's dataset-fashion-mnist first.");
   const small = await jpegFolder(2500);
   const large = await jpegFolder(10000);
+  const decoder = existsSync(nativeAddonPath('datasets/native/ae_images'))
+    ? 'libjpeg-turbo (native addon)'
+    : 'mozjpeg (WebAssembly; the native addon is not built)';
   console.log(
-    `Import benchmark — ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, sharp ${sharp.versions.sharp}\n`,
+    `Import benchmark — ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, sharp ${sharp.versions.sharp}, ` +
+      `JPEG decoder: ${decoder}\n`,
   );
   console.log('| what | images | time | images/s | peak memory | speed-up |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');

@@ -1,7 +1,10 @@
 /**
- * Builds the native CPU kernels (src-main/engine/native) with node-gyp. Runs after `npm ci`/`npm install`; also
- * `npm run build:native`. The kernels are optional: without a C compiler or OpenBLAS the build says what is missing
- * and the app trains on WebAssembly instead, so an install never fails because of them (unless --strict is given).
+ * Builds the two native addons with node-gyp. Runs after `npm ci`/`npm install`; also `npm run build:native`:
+ *  - src-main/engine/native: the CPU training kernels (needs OpenBLAS); without them training uses WebAssembly;
+ *  - src-main/datasets/native: the JPEG decoder for imports (needs libjpeg-turbo); without it imports use mozjpeg
+ *    compiled to WebAssembly, about half as fast.
+ * Both are optional: without a C compiler or a library the build says what is missing and what the app does instead,
+ * so an install never fails because of them (unless --strict is given, as CI does).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,37 +14,67 @@ import { fileURLToPath } from 'node:url';
 
 const strict = process.argv.includes('--strict');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const nativeDir = join(root, 'src-main', 'engine', 'native');
 
-function giveUp(reason) {
-  const advice =
-    'Training will use the slower WebAssembly engine. To build the native kernels, install a C compiler and ' +
-    'OpenBLAS (Debian/Ubuntu: sudo apt install build-essential libopenblas-dev; macOS: brew install openblas), ' +
-    'then run: npm run build:native';
-  console.warn(`\n[autoencoder-studio] Native CPU kernels not built: ${reason}\n${advice}\n`);
-  process.exit(strict ? 1 : 0);
-}
+const addons = [
+  {
+    name: 'Native CPU kernels',
+    dir: join(root, 'src-main', 'engine', 'native'),
+    built: 'ae_kernels.node',
+    library: { pattern: /cblas\.h|-lopenblas|openblas/i, name: 'OpenBLAS' },
+    instead: 'Training will use the slower WebAssembly engine.',
+    install:
+      'a C compiler and OpenBLAS (Debian/Ubuntu: sudo apt install build-essential libopenblas-dev; macOS: brew install openblas)',
+  },
+  {
+    name: 'Native JPEG decoder',
+    dir: join(root, 'src-main', 'datasets', 'native'),
+    built: 'ae_images.node',
+    library: { pattern: /jpeglib\.h|-ljpeg/i, name: 'libjpeg-turbo' },
+    instead: 'Importing JPEG folders will use the slower WebAssembly decoder.',
+    install:
+      'a C compiler and libjpeg-turbo (Debian/Ubuntu: sudo apt install build-essential libjpeg-dev; macOS: brew install jpeg-turbo)',
+  },
+];
 
 let nodeGyp;
 try {
   nodeGyp = createRequire(import.meta.url).resolve('node-gyp/bin/node-gyp.js');
 } catch {
-  giveUp('node-gyp is not installed (it is a devDependency: run npm ci)');
+  nodeGyp = undefined;
 }
 
-const args = [nodeGyp, 'rebuild', '--directory', nativeDir];
-// Prefer installed Node headers (Debian's nodejs package) over a download when npm has not been told where they are.
-if (!process.env.npm_config_nodedir && existsSync('/usr/include/node/node_api.h')) args.push('--nodedir=/usr');
-
-const result = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-if (result.status !== 0) {
+/** Builds one addon; returns undefined on success, else why not. */
+function build(addon) {
+  if (!nodeGyp) return 'node-gyp is not installed (it is a devDependency: run npm ci)';
+  const args = [nodeGyp, 'rebuild', '--directory', addon.dir];
+  // Prefer installed Node headers (Debian's nodejs package) over a download when npm has not been told where they are.
+  if (!process.env.npm_config_nodedir && existsSync('/usr/include/node/node_api.h')) args.push('--nodedir=/usr');
+  const result = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (result.status === 0) return undefined;
   const output = `${result.stdout}\n${result.stderr}`;
-  const missingBlas = /cblas\.h|-lopenblas|openblas/i.test(output) && /No such file|cannot find/i.test(output);
+  if (addon.library.pattern.test(output) && /No such file|cannot find/i.test(output)) {
+    return `${addon.library.name} was not found`;
+  }
   const lastError = output
     .split('\n')
     .filter((line) => /error/i.test(line))
     .slice(-3)
     .join('\n');
-  giveUp(missingBlas ? 'OpenBLAS was not found' : `the compiler failed:\n${lastError || output.slice(-800)}`);
+  return `the compiler failed:\n${lastError || output.slice(-800)}`;
 }
-console.log('[autoencoder-studio] Native CPU kernels built (src-main/engine/native/build/Release/ae_kernels.node).');
+
+let failed = false;
+for (const addon of addons) {
+  const reason = build(addon);
+  const where = join(addon.dir, 'build', 'Release', addon.built);
+  if (!reason) {
+    console.log(`[autoencoder-studio] ${addon.name} built (${where.slice(root.length + 1)}).`);
+    continue;
+  }
+  failed = true;
+  console.warn(
+    `\n[autoencoder-studio] ${addon.name} not built: ${reason}\n${addon.instead} To build it, install ` +
+      `${addon.install}, then run: npm run build:native\n`,
+  );
+}
+process.exit(failed && strict ? 1 : 0);

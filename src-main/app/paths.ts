@@ -42,6 +42,12 @@ export function appRoot(): string {
   throw new Error(`Cannot find the app's root folder above ${fileURLToPath(import.meta.url)}`);
 }
 
+/** A native addon built by scripts/build-native.mjs: the engine's kernels or the datasets' JPEG decoder. */
+export const nativeAddonPath = (addon: 'engine/native/ae_kernels' | 'datasets/native/ae_images'): string => {
+  const [area, folder, file] = addon.split('/');
+  return join(appRoot(), 'src-main', area, folder, 'build', 'Release', `${file}.node`);
+};
+
 /** Bundled resources (the sample dataset); a packaged app points AE_STUDIO_RESOURCES at its resources path. */
 export function resourcesDir(): string {
   return process.env.AE_STUDIO_RESOURCES ?? join(appRoot(), 'resources');

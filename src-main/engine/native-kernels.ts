@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   backend_util,
   getKernel,
@@ -11,7 +10,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
-import { appRoot } from '../app/paths';
+import { nativeAddonPath } from '../app/paths';
 import type { NativeTsne } from '../latent/tsne';
 
 /**
@@ -77,12 +76,9 @@ const activationCodes: Partial<Record<Activation, number>> = {
 /** The fused Adam step's kernel name; native-adam.ts uses it when the current backend has it. */
 export const nativeAdamKernel = 'NativeAdam';
 
-export const nativeAddonPath = (): string =>
-  join(appRoot(), 'src-main', 'engine', 'native', 'build', 'Release', 'ae_kernels.node');
-
 /** Loads the addon; throws an Error whose message says, in words, why the native engine is unavailable. */
 export function loadNativeAddon(): NativeAddon {
-  const path = nativeAddonPath();
+  const path = nativeAddonPath('engine/native/ae_kernels');
   if (!existsSync(path)) {
     throw new Error('native kernels are not built (needs a C compiler and OpenBLAS; run `npm run build:native`)');
   }
