@@ -152,10 +152,13 @@ async function measureInBrowser(handlers: ReturnType<typeof createApiHandlers>) 
     await page.getByRole('combobox', { name: 'Images' }).selectOption({ label: 'Test images' });
     await page.getByRole('combobox', { name: 'Which' }).selectOption({ label: 'Random' });
     const shown = (count: number) =>
+      // A source string: the page, not this Node program, has a document.
       page.waitForFunction(
-        (n) => document.querySelectorAll('[role="img"][aria-label^="Epoch 1:"]').length === n,
-        count,
-        { timeout: 60_000 },
+        `document.querySelectorAll('[role="img"][aria-label^="Epoch 1:"]').length === ${count}`,
+        null,
+        {
+          timeout: 60_000,
+        },
       );
     await shown(10);
     const times: number[] = [];
