@@ -11,11 +11,9 @@
  *   npm run bench:gallery                 # all three
  *   npm run bench:gallery -- --no-browser --no-reference
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openServices } from '../src-main/app/services';
 import { createApiHandlers } from '../src-main/api/handlers';
@@ -28,12 +26,12 @@ import { resampleToSquare } from '../src-main/datasets/resample';
 import { trainingDefaults } from '../src-main/training/training-config';
 import { startBrowserServer } from '../src-main/server/browser-server';
 import { rendererBuildDir } from '../src-main/app/paths';
+import { hasTorch, runTorchScript } from './torch';
 
 const size = 64;
 const trainImages = 1000;
 const testImages = 200;
 const repeats = 5;
-const torchPython = '/usr/bin/python3';
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Issue 5's reference conv AE for 64x64x3 images; bench/torch_gallery.py builds the same one. */
@@ -124,14 +122,7 @@ async function main(): Promise<void> {
     }
 
     if (!values['no-reference']) {
-      if (spawnSync(torchPython, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) {
-        const script = join(fileURLToPath(new URL('.', import.meta.url)), 'torch_gallery.py');
-        report.pytorchForward100Ms = JSON.parse(
-          execFileSync(torchPython, [script, '--repeats', String(repeats)], { encoding: 'utf8' }),
-        ) as unknown;
-      } else {
-        process.stderr.write('python3-torch is not installed: no PyTorch reference this time.\n');
-      }
+      if (hasTorch()) [report.pytorchForward100Ms] = runTorchScript('torch_gallery.py', ['--repeats', String(repeats)]);
     }
     process.stdout.write(`${JSON.stringify({ images: 100, size: `${size}x${size}x3`, ...report }, null, 2)}\n`);
   } finally {

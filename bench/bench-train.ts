@@ -9,7 +9,7 @@
  *
  * Each measurement runs in a fresh process, so its peak resident memory is its own.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,9 +26,9 @@ import { trainRun } from '../src-main/training/train-run';
 import { trainingDefaults } from '../src-main/training/training-config';
 import type { TrainingConfig } from '../src-main/api/contract';
 import { referenceConv } from './reference-models';
+import { hasTorch, runTorchScript } from './torch';
 
 const fashionDir = '/usr/share/datasets/fashion-mnist';
-const torchPython = '/usr/bin/python3';
 
 /** Issue 5's two models, written in the app's model language; bench/torch_reference.py builds the same ones. */
 const models: Record<string, TrainingConfig['model']> = {
@@ -109,21 +109,15 @@ function runChild(dataDir: string, model: string, engine: string | undefined, ba
   return JSON.parse(out) as Result;
 }
 
-function hasTorch(): boolean {
-  return spawnSync(torchPython, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-}
-
 function runTorch(modelList: string[], batch: number, limit: number, threads: number): Result[] {
-  const script = join(fileURLToPath(new URL('.', import.meta.url)), 'torch_reference.py');
-  const args = [script, '--data', fashionDir, '--models', modelList.join(','), '--batch', String(batch)];
-  const out = execFileSync(torchPython, [...args, '--limit', String(limit), '--threads', String(threads)], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return out
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Result);
+  const args = ['--data', fashionDir, '--models', modelList.join(','), '--batch', String(batch)];
+  return runTorchScript<Result>('torch_reference.py', [
+    ...args,
+    '--limit',
+    String(limit),
+    '--threads',
+    String(threads),
+  ]);
 }
 
 async function main(): Promise<void> {
@@ -167,7 +161,6 @@ async function main(): Promise<void> {
     }
     const threads = values['torch-threads'].split(',').map(Number);
     const torch = hasTorch();
-    if (!torch) process.stderr.write('python3-torch is not installed: no PyTorch reference this time.\n');
     const reference = torch ? threads.flatMap((t) => runTorch(modelList, batch, limit, t)) : [];
     const ratios = ours.map((r) => {
       const best = reference.filter((p) => p.model === r.model).sort((a, b) => b.imagesPerSec - a.imagesPerSec)[0];

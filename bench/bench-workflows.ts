@@ -11,16 +11,16 @@
  * epochs there is reported again rather than retrained, and an unfinished one (killed, or the machine restarted) is
  * resumed from its last checkpoint: seed 001's CAE costs about half an hour an epoch on a 2-core CPU.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { RunDetail, RunSummary } from '../src-main/api/contract';
+import { hasTorch, runTorchScript } from './torch';
 
 const fashionDir = '/usr/share/datasets/fashion-mnist';
-const torchPython = '/usr/bin/python3';
 const bin = fileURLToPath(new URL('../bin/ae-studio.mjs', import.meta.url));
 
 interface Workflow {
@@ -109,19 +109,7 @@ interface TorchEpoch {
 }
 
 function torchReference(epochs: number): TorchEpoch[] {
-  if (spawnSync(torchPython, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) {
-    process.stderr.write('python3-torch is not installed: no PyTorch reference this time.\n');
-    return [];
-  }
-  const script = fileURLToPath(new URL('./torch_workflows.py', import.meta.url));
-  const out = execFileSync(torchPython, [script, '--data', fashionDir, '--epochs', String(epochs)], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return out
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as TorchEpoch);
+  return hasTorch() ? runTorchScript('torch_workflows.py', ['--data', fashionDir, '--epochs', String(epochs)]) : [];
 }
 
 const loss = (v: number | null | undefined) => (v === null || v === undefined ? '' : v.toFixed(4));

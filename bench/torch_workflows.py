@@ -8,22 +8,14 @@ Prints one JSON object per epoch on stdout: epoch, train loss (mean over the epo
 """
 
 import argparse
-import gzip
 import json
-import struct
 import time
 
 import numpy as np
 import torch
 from torch import nn
 
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = struct.unpack(">" + "I" * dims, data[4 : 4 + 4 * dims])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+from torch_reference import read_idx
 
 
 def dense_002():
