@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { openDatabase } from '../src-main/store/database';
-import { dataLayout, nativeAddonPath } from '../src-main/app/paths';
+import { dataLayout } from '../src-main/app/paths';
+import { loadNativeJpeg } from '../src-main/datasets/native-jpeg';
 import { importBuiltin } from '../src-main/datasets/builtin-import';
 import { importImageFolder } from '../src-main/datasets/folder-import';
 import { decodeImageFile } from '../src-main/datasets/image-decode';
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
     throw new Error("Install Debian's dataset-fashion-mnist first.");
   const small = await jpegFolder(2500);
   const large = await jpegFolder(10000);
-  const decoder = existsSync(nativeAddonPath('datasets/native/ae_images'))
+  const decoder = loadNativeJpeg()
     ? 'libjpeg-turbo (native addon)'
     : 'mozjpeg (WebAssembly; the native addon is not built)';
   console.log(

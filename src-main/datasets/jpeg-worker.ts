@@ -6,34 +6,20 @@
  * sharp (image-decode.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import decode, { init } from '@jsquash/jpeg/decode.js';
 import { createHash } from 'node:crypto';
-import { nativeAddonPath } from '../app/paths';
+import { loadNativeJpeg } from './native-jpeg';
 import { resampleToSquare } from './resample';
 import { isPlainSmallJpeg, maxFileBytes, readImageHeader } from './image-header';
 import type { JpegDecoder, JpegJob, JpegResult } from './jpeg-pool';
 
 const requireHere = createRequire(import.meta.url);
 
-interface NativeJpeg {
-  /** RGB pixels at the smallest scale M/8 (M = 1..8) no smaller than minSize on either side. */
-  decodeJpeg(bytes: Uint8Array, minSize: number): { pixels: Uint8Array; width: number; height: number };
-}
-
-/** The libjpeg-turbo addon, when it was built (`npm run build:native`) and not declined by the pool. */
-function loadNativeJpeg(): NativeJpeg | undefined {
-  if ((workerData as { decoder?: JpegDecoder } | undefined)?.decoder === 'wasm') return undefined;
-  const path = nativeAddonPath('datasets/native/ae_images');
-  if (!existsSync(path)) return undefined;
-  try {
-    return requireHere(path) as NativeJpeg;
-  } catch {
-    return undefined;
-  }
-}
-const nativeJpeg = loadNativeJpeg();
+/** Undefined where the addon is not built, or where the pool asked for the WebAssembly decoder. */
+const nativeJpeg =
+  (workerData as { decoder?: JpegDecoder } | undefined)?.decoder === 'wasm' ? undefined : loadNativeJpeg();
 
 /** The WebAssembly decoder, started only where the native one is missing. */
 const wasmReady =

@@ -1,9 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImageBytes, decodeImageFile, type DecodeOptions } from '../../../src-main/datasets/image-decode';
 import { JpegPool } from '../../../src-main/datasets/jpeg-pool';
+import { loadNativeJpeg } from '../../../src-main/datasets/native-jpeg';
 import { loadFashionSample } from '../../helpers/fashion-subset';
 import { useTempDirs } from '../../helpers/temp-dir';
 
@@ -72,5 +73,39 @@ describe.each(['native', 'wasm'] as const)('decoding JPEGs in worker threads (%s
         1.3 * meanDifference(libvips.pixels, truth.pixels) + 0.5,
       );
     }
+  });
+});
+
+describe('the native JPEG decoder', () => {
+  // CI builds the addon (npm run build:native --strict), so it is always here to test.
+  const addon = loadNativeJpeg()!;
+  const tempDir = useTempDirs();
+
+  it('decodes at the smallest eighth that still covers the size asked for, else at full size', async () => {
+    const bytes = readFileSync((await photoJpeg(tempDir(), 0)).path);
+    const at = (minSize: number) => {
+      const { width, height, fullWidth, fullHeight, pixels } = addon.decodeJpeg(bytes, minSize);
+      expect([fullWidth, fullHeight, pixels.length]).toEqual([168, 112, width * height * 3]);
+      return [width, height];
+    };
+    // 168x112: 3/8 is 63x42 (covers 32), 5/8 is 105x70 (covers 64); nothing smaller than full size covers 120.
+    expect(at(32)).toEqual([63, 42]);
+    expect(at(64)).toEqual([105, 70]);
+    expect(at(120)).toEqual([168, 112]);
+    expect(at(1)).toEqual([21, 14]);
+  });
+
+  it("refuses damaged files and bad arguments with libjpeg's reason, including what libjpeg would patch over", async () => {
+    const bytes = readFileSync((await photoJpeg(tempDir(), 0)).path);
+    expect(() => addon.decodeJpeg(bytes.subarray(0, 600), 32)).toThrow(/premature end/i);
+    expect(() => addon.decodeJpeg(Buffer.from('GIF89a, not a JPEG at all'), 32)).toThrow(/not a JPEG file/i);
+    // Scan data overwritten with a marker-free pattern: libjpeg only warns ("Corrupt JPEG data") and fills in.
+    const corrupt = Buffer.from(bytes);
+    corrupt.fill(0x11, corrupt.length - 400, corrupt.length - 2);
+    expect(() => addon.decodeJpeg(corrupt, 32)).toThrow(/corrupt|huffman|data/i);
+    expect(() => addon.decodeJpeg(new Uint16Array(8) as never, 32)).toThrow(/expected a Uint8Array/);
+    expect(() => addon.decodeJpeg(bytes, 0)).toThrow(/positive integer/);
+    expect(() => addon.decodeJpeg(bytes, 'large' as never)).toThrow(/positive integer/);
+    expect(() => (addon.decodeJpeg as (b: Uint8Array) => unknown)(bytes)).toThrow(/minimum size/);
   });
 });
