@@ -12,3 +12,8 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/** Stops long work the user cancelled; `what` names it ("The import was cancelled"). Callers store nothing after. */
+export function throwIfCancelled(signal: AbortSignal, what = 'Cancelled'): void {
+  if (signal.aborted) throw new UserError('cancelled', `${what}; nothing was saved.`);
+}

@@ -8,7 +8,7 @@ import { DatasetWriter, type NewImageRow } from './dataset-store';
 import { fashionMnistClasses } from './sample-dataset';
 import { cifar10Classes, locateCifar, readCifarSplit } from './cifar';
 import { downloadBuiltin } from './downloads';
-import { chooseDatasetName, throwIfCancelled, type ImportContext } from './import-context';
+import { chooseDatasetName, throwIfImportCancelled, type ImportContext } from './import-context';
 
 interface BuiltinSpec {
   title: string;
@@ -155,7 +155,7 @@ export async function importBuiltin(
   }
   ctx.onProgress({ phase: 'scanning', done: 0, total: 0, skipped: 0 });
   const set = spec.format === 'idx' ? readIdxSet(dir, spec) : readCifarSet(dir);
-  throwIfCancelled(ctx.signal);
+  throwIfImportCancelled(ctx.signal);
 
   const total = set.splits.reduce((sum, s) => sum + s.labels.length, 0);
   const writer = new DatasetWriter(ctx.db, ctx.dataDir, {
@@ -173,7 +173,7 @@ export async function importBuiltin(
       writer.add(pixels, rows);
       done += rows.length;
       ctx.onProgress({ phase: 'decoding', done, total, skipped: 0 });
-      throwIfCancelled(ctx.signal);
+      throwIfImportCancelled(ctx.signal);
     }
     ctx.onProgress({ phase: 'saving', done: total, total, skipped: 0 });
     const report: ImportReport = {

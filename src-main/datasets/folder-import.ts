@@ -7,7 +7,7 @@ import { scanImageFolder } from './folder-scan';
 import { decodeImageFile, SkipImage, type DecodeOptions, type DecodedImage } from './image-decode';
 import { stratifiedSplit } from './split';
 import { JpegPool } from './jpeg-pool';
-import { chooseDatasetName, throwIfCancelled, type ImportContext } from './import-context';
+import { chooseDatasetName, throwIfImportCancelled, type ImportContext } from './import-context';
 
 export const folderImportDefaults = {
   size: 64,
@@ -50,7 +50,7 @@ export async function importImageFolder(
   const seed = args.seed ?? folderImportDefaults.seed;
   ctx.onProgress({ phase: 'scanning', done: 0, total: 0, skipped: 0 });
   const scan = await scanImageFolder(root, args.exclude ?? []);
-  throwIfCancelled(ctx.signal);
+  throwIfImportCancelled(ctx.signal);
 
   const testSplit =
     args.testSplit ?? (scan.layout === 'train-test-folders' ? 'folders' : folderImportDefaults.testFraction);
@@ -83,7 +83,7 @@ export async function importImageFolder(
       while (next < total && next < i + parallel)
         inFlight.push(decodeOrSkip(scan.files[next++].absolutePath, options, jpegPool));
       const result = await inFlight.shift()!;
-      throwIfCancelled(ctx.signal);
+      throwIfImportCancelled(ctx.signal);
       const file = scan.files[i];
       if (!result.ok) {
         skipped.push({ path: file.path, reason: result.reason });

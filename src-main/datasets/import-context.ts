@@ -1,6 +1,6 @@
 import type { Database } from '../store/database';
 import type { ImportProgress } from '../api/contract';
-import { UserError } from '../api/errors';
+import { throwIfCancelled, UserError } from '../api/errors';
 import { isNameTaken } from '../store/datasets';
 
 /** What an import needs from its caller: the store, a way to cancel, and somewhere to report progress. */
@@ -11,9 +11,7 @@ export interface ImportContext {
   onProgress(update: Pick<ImportProgress, 'phase' | 'done' | 'total' | 'skipped'>): void;
 }
 
-export function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new UserError('cancelled', 'The import was cancelled; nothing was saved.');
-}
+export const throwIfImportCancelled = (signal: AbortSignal) => throwIfCancelled(signal, 'The import was cancelled');
 
 /** The name the user chose (which must be free), or a free one made from a default: "faces", "faces (2)"… */
 export function chooseDatasetName(db: Database, chosen: string | undefined, fallback: string): string {

@@ -8,7 +8,7 @@ import { getDataset } from '../store/datasets';
 import { splitIndex } from '../store/images';
 import { openPixelCache } from '../datasets/dataset-store';
 import { dataLayout } from '../app/paths';
-import { UserError } from '../api/errors';
+import { throwIfCancelled, UserError } from '../api/errors';
 import {
   chooseCheckpoint,
   disposeRunModel,
@@ -27,10 +27,6 @@ export interface EncodeContext {
   dataDir: string;
   signal: AbortSignal;
   onProgress(done: number, total: number): void;
-}
-
-export function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new UserError('cancelled', 'Cancelled; nothing was saved.');
 }
 
 /**

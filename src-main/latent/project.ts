@@ -11,7 +11,7 @@ import { loadNativeAddon } from '../engine/native-kernels';
 import { fitPca, pcaTransform } from './pca';
 import { readEmbeddingCodes, writeProjectionFile } from './latent-files';
 import { runTsne, tsneProblem, type TsneProgress } from './tsne';
-import { throwIfCancelled } from './encode';
+import { throwIfCancelled } from '../api/errors';
 
 /** UMAP's usual defaults (umap-learn's and umap-js's). */
 export const defaultUmapSettings: UmapSettings = { method: 'umap', nNeighbors: 15, minDist: 0.1, epochs: 0, seed: 0 };
