@@ -274,7 +274,7 @@ export function readPickle(bytes: Uint8Array, file: string): PickleValue {
           // Python 3 pickles bytes from Python 2 as _codecs.encode(text, 'latin1').
           const [data] = args;
           if (typeof data !== 'string') bad(file, 'its encoded bytes are malformed');
-          stack.push(Uint8Array.from(data, (ch) => ch.charCodeAt(0)));
+          stack.push(latin1Bytes(file, data));
         } else bad(file, `it calls "${callable.name}" directly`);
         break;
       }
@@ -286,7 +286,7 @@ export function readPickle(bytes: Uint8Array, file: string): PickleValue {
           if (!Array.isArray(state) || state.length < 5) bad(file, 'a numpy array has malformed state');
           const [, shape, dtype, , raw] = state;
           if (!Array.isArray(shape) || !(dtype instanceof NumpyDtype)) bad(file, 'a numpy array has malformed state');
-          const data = typeof raw === 'string' ? Uint8Array.from(raw, (ch) => ch.charCodeAt(0)) : raw;
+          const data = typeof raw === 'string' ? latin1Bytes(file, raw) : raw;
           if (!(data instanceof Uint8Array)) bad(file, 'a numpy array has no raw data');
           target.built = new NumpyArray(shape.map(Number), dtype.code, data);
         } else if (!(target instanceof NumpyDtype)) {
@@ -298,6 +298,15 @@ export function readPickle(bytes: Uint8Array, file: string): PickleValue {
         bad(file, `it uses pickle opcode 0x${op.toString(16)}, which plain data never needs`);
     }
   }
+}
+
+/**
+ * Latin-1 text back to its bytes (Python 3 pickles of Python 2 bytes). Buffer does it natively (75 ms for a CIFAR batch's 30 MB, where a
+ * per-character callback took 10 s); a character over 0xFF cannot be latin-1 and would otherwise be truncated.
+ */
+function latin1Bytes(file: string, text: string): Uint8Array {
+  if (/[\u0100-\uffff]/.test(text)) bad(file, 'its encoded bytes are not latin-1');
+  return Buffer.from(text, 'latin1');
 }
 
 /** Python 2 byte strings arrive as latin-1 text: each character is one byte. */

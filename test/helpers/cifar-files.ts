@@ -72,3 +72,52 @@ export function writeCifar(dir: string, format: 'python' | 'binary', train: numb
   const testLabels = Array.from({ length: test }, (_, i) => (i * 3) % 10);
   writeFileSync(join(folder, `test_batch${ext}`), write(testLabels, planarImages(test)));
 }
+
+/** BINUNICODE: UTF-8 text with a 4-byte length. */
+function unicode(s: string): Buffer {
+  const body = Buffer.from(s, 'utf8');
+  const head = Buffer.alloc(5);
+  head[0] = 0x58;
+  head.writeUInt32LE(body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** Python 2 bytes as Python 3 pickles them (protocol 2): _codecs.encode(latin-1 text, 'latin1'), memo 1 = encode. */
+const bytes3 = (data: Uint8Array) =>
+  Buffer.concat([
+    Buffer.from([0x68, 0x01]),
+    unicode(Buffer.from(data).toString('latin1')),
+    Buffer.from([0x68, 0x02, 0x86, 0x52]),
+  ]);
+
+/**
+ * The same batch after a Python 3 user loaded it (`encoding='bytes'`) and pickled it again with protocol 2, as
+ * `pickletools.dis` shows: byte keys and the array's raw data become `_codecs.encode(text, 'latin1')` calls.
+ */
+export function cifarPython3Batch(labels: number[], planar: Uint8Array): Buffer {
+  return Buffer.concat([
+    Buffer.from([0x80, 0x02, 0x7d, 0x28]), // PROTO 2, EMPTY_DICT, MARK
+    Buffer.from('c_codecs\nencode\nq\x01', 'latin1'),
+    unicode('data'),
+    unicode('latin1'),
+    Buffer.from([0x71, 0x02, 0x86, 0x52]), // BINPUT 2, TUPLE2, REDUCE: b'data'
+    Buffer.from('cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n', 'latin1'),
+    Buffer.from([0x4b, 0x00, 0x85]), // (0,)
+    bytes3(Buffer.from('b')),
+    Buffer.from([0x87, 0x52, 0x28, 0x4b, 0x01]), // TUPLE3 REDUCE MARK 1
+    int(labels.length),
+    Buffer.from([0x4d, 0x00, 0x0c, 0x86]), // 3072, TUPLE2
+    Buffer.from('cnumpy\ndtype\n', 'latin1'),
+    unicode('u1'),
+    Buffer.from([0x89, 0x88, 0x87, 0x52, 0x28, 0x4b, 0x03]), // False, True, TUPLE3, REDUCE, MARK 3
+    unicode('|'),
+    Buffer.from([0x4e, 0x4e, 0x4e, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4b, 0x00, 0x74, 0x62]),
+    Buffer.from([0x89]), // NEWFALSE (not Fortran order)
+    bytes3(planar),
+    Buffer.from([0x74, 0x62]), // TUPLE (state), BUILD
+    bytes3(Buffer.from('labels')),
+    Buffer.from([0x5d, 0x28]), // EMPTY_LIST MARK
+    ...labels.map(int),
+    Buffer.from([0x65, 0x75, 0x2e]), // APPENDS SETITEMS STOP
+  ]);
+}

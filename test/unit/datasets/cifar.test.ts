@@ -7,7 +7,7 @@ import { readPickle } from '../../../src-main/datasets/safe-pickle';
 import { listDatasets } from '../../../src-main/store/datasets';
 import { splitIndex } from '../../../src-main/store/images';
 import { openPixelCache } from '../../../src-main/datasets/dataset-store';
-import { cifarPythonBatch, planarImages, writeCifar } from '../../helpers/cifar-files';
+import { cifarPython3Batch, cifarPythonBatch, planarImages, writeCifar } from '../../helpers/cifar-files';
 import { useTempDirs } from '../../helpers/temp-dir';
 
 describe('CIFAR-10 files', () => {
@@ -54,6 +54,28 @@ describe('CIFAR-10 files', () => {
     const batch = parseCifarPython(cifarPythonBatch([7, 2], planarImages(2)), 'data_batch_1');
     expect([...batch.labels]).toEqual([7, 2]);
     expect(batch.pixels.length).toBe(2 * 3072);
+  });
+
+  it('reads a batch pickled again by Python 3, its bytes as latin-1 text, to the same pixels', () => {
+    const planar = planarImages(3);
+    planar.fill(0xff, 100, 200); // bytes over 0x7f are two UTF-8 bytes in the pickle, one pixel after decoding
+    const batch = parseCifarPython(cifarPython3Batch([4, 0, 9], planar), 'data_batch_1');
+    expect([...batch.labels]).toEqual([4, 0, 9]);
+    expect(batch.pixels.length).toBe(3 * 3072);
+    const original = parseCifarPython(cifarPythonBatch([4, 0, 9], planar), 'data_batch_1');
+    expect(Buffer.from(batch.pixels).equals(Buffer.from(original.pixels))).toBe(true);
+  });
+
+  it('refuses "latin-1" array bytes with a character no byte can hold', () => {
+    // _codecs.encode('aĀ', 'latin1'), which Python itself would refuse to run.
+    const text = Buffer.from('aĀ', 'utf8');
+    const pickle = Buffer.concat([
+      Buffer.from('\x80\x02c_codecs\nencode\nX', 'latin1'),
+      Buffer.from([text.length, 0, 0, 0]),
+      text,
+      Buffer.from('X\x06\x00\x00\x00latin1\x86R.', 'latin1'),
+    ]);
+    expect(() => readPickle(pickle, 'data_batch_1')).toThrow(/data_batch_1 .*not latin-1/);
   });
 
   it.each([
