@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 export const appName = 'Autoencoder Studio';
@@ -43,10 +44,24 @@ export function appRoot(): string {
 }
 
 /** A native addon built by scripts/build-native.mjs: the engine's kernels or the datasets' JPEG decoder. */
-export const nativeAddonPath = (addon: 'engine/native/ae_kernels' | 'datasets/native/ae_images'): string => {
+const nativeAddonPath = (addon: 'engine/native/ae_kernels' | 'datasets/native/ae_images'): string => {
   const [area, folder, file] = addon.split('/');
   return join(appRoot(), 'src-main', area, folder, 'build', 'Release', `${file}.node`);
 };
+
+/**
+ * Loads a native addon, or throws an Error that says in words why it is unavailable: `notBuilt` when it was never
+ * built, else "<name> failed to load: <the loader's first line>".
+ */
+export function requireNativeAddon<T>(addon: Parameters<typeof nativeAddonPath>[0], name: string, notBuilt: string): T {
+  const path = nativeAddonPath(addon);
+  if (!existsSync(path)) throw new Error(notBuilt);
+  try {
+    return createRequire(import.meta.url)(path) as T;
+  } catch (err) {
+    throw new Error(`${name} failed to load: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+}
 
 /** Bundled resources (the sample dataset); a packaged app points AE_STUDIO_RESOURCES at its resources path. */
 export function resourcesDir(): string {

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { nativeAddonPath } from '../app/paths';
+import { requireNativeAddon } from '../app/paths';
 
 /** The libjpeg-turbo addon (src-main/datasets/native/jpeg_decode.c); jpeg-worker.ts decodes with it. */
 export interface NativeJpeg {
@@ -16,10 +14,12 @@ export interface NativeJpeg {
 
 /** The addon, or undefined where it was not built (`npm run build:native`) or cannot load. */
 export function loadNativeJpeg(): NativeJpeg | undefined {
-  const path = nativeAddonPath('datasets/native/ae_images');
-  if (!existsSync(path)) return undefined;
   try {
-    return createRequire(import.meta.url)(path) as NativeJpeg;
+    return requireNativeAddon<NativeJpeg>(
+      'datasets/native/ae_images',
+      'the native JPEG decoder',
+      'the native JPEG decoder is not built (needs libjpeg-turbo; run `npm run build:native`)',
+    );
   } catch {
     return undefined;
   }

@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import {
   backend_util,
   getKernel,
@@ -10,7 +8,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
-import { nativeAddonPath } from '../app/paths';
+import { requireNativeAddon } from '../app/paths';
 import type { NativeTsne } from '../latent/tsne';
 
 /**
@@ -78,15 +76,11 @@ export const nativeAdamKernel = 'NativeAdam';
 
 /** Loads the addon; throws an Error whose message says, in words, why the native engine is unavailable. */
 export function loadNativeAddon(): NativeAddon {
-  const path = nativeAddonPath('engine/native/ae_kernels');
-  if (!existsSync(path)) {
-    throw new Error('native kernels are not built (needs a C compiler and OpenBLAS; run `npm run build:native`)');
-  }
-  try {
-    return createRequire(import.meta.url)(path) as NativeAddon;
-  } catch (err) {
-    throw new Error(`native kernels failed to load: ${(err as Error).message.split('\n')[0]}`, { cause: err });
-  }
+  return requireNativeAddon<NativeAddon>(
+    'engine/native/ae_kernels',
+    'native kernels',
+    'native kernels are not built (needs a C compiler and OpenBLAS; run `npm run build:native`)',
+  );
 }
 
 type KernelArgs = Parameters<KernelFunc>[0];
