@@ -143,7 +143,9 @@ describe('results views', () => {
       .toBe(16);
     const path = page.getByRole('region', { name: 'From A to B' });
     await expect.poll(() => path.getByRole('img', { name: /^Decoded: / }).count(), { timeout: 20_000 }).toBe(8);
-    expect(await page.getByRole('region', { name: 'Noise around A' }).getByRole('img').count()).toBe(8);
+    // A separate request, answered after the interpolation's: wait for it too.
+    const noisy = page.getByRole('region', { name: 'Noise around A' });
+    await expect.poll(() => noisy.getByRole('img').count(), { timeout: 20_000 }).toBe(8);
     const sliders = page.getByRole('region', { name: 'One number at a time' });
     await expect.poll(() => sliders.getByRole('slider').count(), { timeout: 20_000 }).toBe(16);
     await app.screenshot('54-results-playground');
