@@ -6,10 +6,10 @@ export default defineConfig({
   main: {
     build: {
       rolldownOptions: {
-        // The training worker is its own entry: Electron starts it in a utilityProcess.
+        // The worker process is its own entry: Electron starts it in a utilityProcess.
         input: {
           index: resolve('src-main/electron/main.ts'),
-          'training-worker': resolve('src-main/training/training-worker.ts'),
+          worker: resolve('src-main/worker/worker-main.ts'),
           // Worker threads that decode JPEGs during imports.
           'jpeg-worker': resolve('src-main/datasets/jpeg-worker.ts'),
         },

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { loadNativeAddon } from '../src-main/engine/native-kernels';
+import { loadNativeAddon } from '../src-main/engine/native-addon';
 import { fitPca, pcaTransform } from '../src-main/latent/pca';
 import { defaultTsneSettings, runTsne } from '../src-main/latent/tsne';
 import { nearest } from '../src-main/latent/similarity';

@@ -23,7 +23,7 @@ import { splitIndex } from '../src-main/store/images';
 import * as runs from '../src-main/store/runs';
 import { selectEngine, engineEnv } from '../src-main/engine/select-engine';
 import { trainRun } from '../src-main/training/train-run';
-import { trainingDefaults } from '../src-main/training/training-config';
+import { trainingDefaults } from '../src-main/models/training-config';
 import type { TrainingConfig } from '../src-main/api/contract';
 import { referenceConv } from './reference-models';
 import { hasTorch, runTorchScript } from './torch';

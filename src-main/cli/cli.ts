@@ -24,10 +24,10 @@ import type {
   SweepParam,
   SweepSummary,
 } from '../api/contract';
-import { createApiHandlers, type ApiHandlers } from '../api/handlers';
-import { openServices, type Services } from '../app/services';
+import { createApiHandlers, type ApiHandlers } from '../host/handlers';
+import { openServices, type Services } from '../host/services';
 import { appName, rendererBuildDir, resolveDataDir } from '../app/paths';
-import { spawnNodeWorker } from '../training/node-worker';
+import { spawnNodeWorker } from '../worker/node-worker';
 import { startBrowserServer } from '../server/browser-server';
 import { UserError } from '../api/errors';
 import { configFromFlags, parseNoise } from './train-options';

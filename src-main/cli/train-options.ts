@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
-import type { CorruptionType, Preset, TrainingConfig } from '../api/contract';
+import {
+  corruptionKinds,
+  corruptionTypes,
+  type CorruptionType,
+  type Preset,
+  type TrainingConfig,
+} from '../api/contract';
 import { UserError } from '../api/errors';
-import { corruptionTypes } from '../training/training-config';
-import { corruptionDefaults } from '../training/corruption';
 
 /** What `ae-studio train` accepts besides the dataset. */
 export interface TrainFlags {
@@ -47,7 +51,7 @@ export function parseNoise(value: string): TrainingConfig['corruption'] {
       `--noise must be one of ${corruptionTypes.join(', ')} or none, optionally with :level (e.g. gaussian:0.5).`,
     );
   }
-  const parsed = level === undefined ? corruptionDefaults[type as CorruptionType] : Number(level);
+  const parsed = level === undefined ? corruptionKinds[type as CorruptionType].defaultLevel : Number(level);
   if (!Number.isFinite(parsed)) throw new UserError('invalid_argument', `The noise level "${level}" is not a number.`);
   return { type: type as CorruptionType, level: parsed };
 }

@@ -3,7 +3,7 @@ import * as datasets from '../store/datasets';
 import * as images from '../store/images';
 import { countRunsOfDataset } from '../store/runs';
 import { UserError } from '../api/errors';
-import { inOpenProject } from '../experiments/projects';
+import { inOpenProject } from '../store/projects';
 import type { DatasetSummary, ImagePage, ImagePageQuery, ImageSet, ImagesAtQuery, ImportReport } from '../api/contract';
 import { deleteDataset, openPixelCache } from './dataset-store';
 

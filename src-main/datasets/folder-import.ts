@@ -4,7 +4,8 @@ import type { FolderImportArgs, ImportReport, SkippedFile } from '../api/contrac
 import { UserError } from '../api/errors';
 import { DatasetWriter } from './dataset-store';
 import { scanImageFolder } from './folder-scan';
-import { decodeImageFile, SkipImage, type DecodeOptions, type DecodedImage } from './image-decode';
+import { decodeImageFile, SkipImage } from './image-decode';
+import type { DecodedImage, DecodeOptions } from './decode-types';
 import { stratifiedSplit } from './split';
 import { JpegPool } from './jpeg-pool';
 import { chooseDatasetName, throwIfImportCancelled, type ImportContext } from './import-context';

@@ -4,24 +4,7 @@ import sharp from 'sharp';
 import { largePhotoPixels, maxFileBytes, readImageHeader, type ImageHeader } from './image-header';
 import { resampleToSquare } from './resample';
 import type { JpegPool } from './jpeg-pool';
-
-export type Fit = 'cover' | 'contain' | 'stretch';
-
-export interface DecodeOptions {
-  size: number;
-  channels: 1 | 3;
-  fit: Fit;
-  /** Fills transparent pixels and 'contain' borders, e.g. '#ffffff'. */
-  background: string;
-}
-
-export interface DecodedImage {
-  pixels: Uint8Array;
-  /** The original size as the picture is shown (after EXIF rotation). */
-  width: number;
-  height: number;
-  contentHash: string;
-}
+import type { DecodedImage, DecodeOptions } from './decode-types';
 
 /** The formats users' photo folders hold; anything else (SVG, PDF, RAW…) is refused rather than rendered. */
 const acceptedFormats = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { DecodedImage, DecodeOptions } from './image-decode';
+import type { DecodedImage, DecodeOptions } from './decode-types';
 
 export interface JpegJob {
   id: number;

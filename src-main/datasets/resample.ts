@@ -1,4 +1,4 @@
-import type { Fit } from './image-decode';
+import type { ImageFit } from '../api/contract';
 
 let scratch = new Float32Array(0);
 
@@ -64,7 +64,7 @@ export function resampleToSquare(
   height: number,
   channels: number,
   size: number,
-  fit: Fit,
+  fit: ImageFit,
   background: string,
   /** Bytes per source pixel when it differs from `channels`: 4 reads RGB out of RGBA without a copy. */
   sourceStride: number = channels,

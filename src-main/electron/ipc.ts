@@ -1,6 +1,6 @@
 import { ipcMain, type BrowserWindow, type WebFrameMain } from 'electron';
 import { eventChannels, methodChannels, type Result } from '../api/contract';
-import type { ApiHandlers } from '../api/handlers';
+import type { ApiHandlers } from '../host/handlers';
 
 /** Only our own renderer, loaded from the app's files or the dev server, may call the API. */
 function isTrustedFrame(frame: WebFrameMain | null, rendererUrl: string): boolean {

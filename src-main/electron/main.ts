@@ -4,9 +4,9 @@
  */
 import { app, BrowserWindow, dialog } from 'electron';
 import { parseArgs } from 'node:util';
-import { openServices, type Services } from '../app/services';
+import { openServices, type Services } from '../host/services';
 import { appName, dataDirEnv } from '../app/paths';
-import { createApiHandlers } from '../api/handlers';
+import { createApiHandlers } from '../host/handlers';
 import { registerIpc } from './ipc';
 import { createMainWindow, rendererUrl } from './window';
 import { spawnUtilityWorker } from './utility-worker';

@@ -1,11 +1,14 @@
 import { utilityProcess } from 'electron';
 import { fileURLToPath } from 'node:url';
-import type { WorkerHandle } from '../training/training-supervisor';
-import type { FromWorker } from '../training/worker-protocol';
+import type { ProcessHandle } from '../app/process-handle';
+import type { FromWorker, ToWorker } from '../worker/protocol';
 
-/** Starts the bundled training worker (out/main/training-worker.js) as an Electron utility process. */
-export function spawnUtilityWorker(): WorkerHandle {
-  const entry = fileURLToPath(new URL('./training-worker.js', import.meta.url));
+/** Starts the bundled worker (out/main/worker.js: training, latent maps, results) as an Electron utility process. */
+export function spawnUtilityWorker<
+  In extends ToWorker = ToWorker,
+  Out extends FromWorker = FromWorker,
+>(): ProcessHandle<In, Out> {
+  const entry = fileURLToPath(new URL('./worker.js', import.meta.url));
   const child = utilityProcess.fork(entry, [], {
     serviceName: 'Autoencoder Studio training',
     stdio: 'inherit',
@@ -22,7 +25,7 @@ export function spawnUtilityWorker(): WorkerHandle {
     send: (message) => {
       if (!exited) child.postMessage(message);
     },
-    onMessage: (listener) => child.on('message', (message: unknown) => listener(message as FromWorker)),
+    onMessage: (listener) => child.on('message', (message: unknown) => listener(message as Out)),
     // utilityProcess reports only an exit code; a crash shows as a non-zero code.
     onExit: (listener) => child.on('exit', (code) => listener(code, null)),
     kill: () => {

@@ -8,8 +8,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
-import { requireNativeAddon } from '../app/paths';
-import type { NativeTsne } from '../latent/tsne';
+import type { NativeAddon } from './native-addon';
 
 /**
  * The "native" engine: the WebAssembly backend with its matrix products and convolutions (forward and both
@@ -20,35 +19,6 @@ import type { NativeTsne } from '../latent/tsne';
  * place. Cases the native kernels do not cover (NCHW, general broadcasting, PReLU) fall through to the original wasm
  * kernel.
  */
-
-/** The compiled addon's functions (see ae_kernels.c for each one's contract). */
-export interface NativeAddon {
-  conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: Int32Array): void;
-  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
-  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
-  matmul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
-  biasActivation(out: Float32Array, bias: Float32Array | null, params: Int32Array, alpha: number): void;
-  biasOp(x: Float32Array, bias: Float32Array, out: Float32Array, params: Int32Array): void;
-  sumAxes(x: Float32Array, out: Float32Array, params: Int32Array): void;
-  tile(x: Float32Array, out: Float32Array, params: Int32Array): void;
-  elementwise(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
-  batchNorm(
-    x: Float32Array,
-    mean: Float32Array,
-    variance: Float32Array,
-    offset: Float32Array | null,
-    scale: Float32Array | null,
-    out: Float32Array,
-    params: Int32Array,
-    epsilon: number,
-  ): void;
-  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
-  resizeNearestGrad(dy: Float32Array, dx: Float32Array, params: Int32Array, rows: Int32Array, cols: Int32Array): void;
-  adam(...arrays: [...Float32Array[], Float64Array]): void;
-  blasInfo(): string;
-  /** Barnes-Hut t-SNE on a worker thread (tsne.c; wrapped by src-main/latent/tsne.ts). */
-  tsne: NativeTsne;
-}
 
 /** The parts of tfjs-backend-wasm's BackendWasm the kernels use. */
 interface WasmBackend {
@@ -73,15 +43,6 @@ const activationCodes: Partial<Record<Activation, number>> = {
 
 /** The fused Adam step's kernel name; native-adam.ts uses it when the current backend has it. */
 export const nativeAdamKernel = 'NativeAdam';
-
-/** Loads the addon; throws an Error whose message says, in words, why the native engine is unavailable. */
-export function loadNativeAddon(): NativeAddon {
-  return requireNativeAddon<NativeAddon>(
-    'engine/native/ae_kernels',
-    'native kernels',
-    'native kernels are not built (needs a C compiler and OpenBLAS; run `npm run build:native`)',
-  );
-}
 
 type KernelArgs = Parameters<KernelFunc>[0];
 

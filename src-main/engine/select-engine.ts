@@ -85,7 +85,8 @@ async function startWasm(beforeInit: () => Promise<void> = async () => {}): Prom
 async function tryNativeKernels(): Promise<Attempt> {
   let blas = '';
   try {
-    const { loadNativeAddon, registerNativeKernels } = await import('./native-kernels');
+    const { loadNativeAddon } = await import('./native-addon');
+    const { registerNativeKernels } = await import('./native-kernels');
     const addon = loadNativeAddon();
     await startWasm(async () => {
       blas = registerNativeKernels(addon);

@@ -1,13 +1,19 @@
 import type { ApiError } from '../api/contract';
 import { UserError } from '../api/errors';
-import type { SpawnWorker, WorkerHandle } from '../training/training-supervisor';
+import type { ProcessHandle } from '../app/process-handle';
 import type { EvaluationChannel, EvaluationMethods, EvaluationRequest } from './evaluator';
+
+/** What main asks the results worker: one request, answered by an `evaluate-done` with the same id. */
+export type EvaluationAsk = { type: 'evaluate'; id: number; dataDir: string; request: EvaluationRequest };
+export type EvaluationAnswer = { type: 'evaluate-done'; id: number; result: unknown; error: ApiError | null };
+
+type EvaluationWorker = ProcessHandle<EvaluationAsk, EvaluationAnswer>;
 
 /** A worker left idle this long is stopped; the next request starts a fresh one (the models load again). */
 const idleMs = 5 * 60_000;
 
 interface Pending {
-  worker: WorkerHandle;
+  worker: EvaluationWorker;
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
@@ -18,14 +24,14 @@ interface Pending {
  * worker fails only the requests it held; the next request starts a new one.
  */
 export class EvaluationClient {
-  private worker: WorkerHandle | null = null;
+  private worker: EvaluationWorker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly dataDir: string,
-    private readonly spawn: SpawnWorker,
+    private readonly spawn: () => EvaluationWorker,
   ) {}
 
   request<C extends EvaluationChannel>(
@@ -41,7 +47,7 @@ export class EvaluationClient {
     });
   }
 
-  private ensureWorker(): WorkerHandle {
+  private ensureWorker(): EvaluationWorker {
     if (this.worker) return this.worker;
     const worker = this.spawn();
     this.worker = worker;

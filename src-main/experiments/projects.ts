@@ -35,9 +35,3 @@ export function renameProject(db: Database, projectId: number, name: string): Pr
   projects.renameProject(db, projectId, name);
   return listProjects(db);
 }
-
-/** Whether a row belongs to the open project (lists show only those). */
-export function inOpenProject(db: Database): (row: { projectId: number }) => boolean {
-  const current = projects.currentProjectId(db);
-  return (row) => row.projectId === current;
-}

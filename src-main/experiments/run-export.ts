@@ -22,7 +22,7 @@ import { dataLayout } from '../app/paths';
 import { temporarySibling } from '../app/files';
 import { UserError } from '../api/errors';
 import type { RunExport, RunExportArgs, RunSummary } from '../api/contract';
-import { trainingConfigSchema } from '../training/training-config';
+import { trainingConfigSchema } from '../models/training-config';
 import { getRunSummary } from '../training/run-service';
 import type { TrainingSupervisor } from '../training/training-supervisor';
 import { toCsv } from '../app/csv';

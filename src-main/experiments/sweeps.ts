@@ -4,9 +4,9 @@ import * as sweeps from '../store/sweeps';
 import { getDataset } from '../store/datasets';
 import { requireDataset } from '../datasets/dataset-catalog';
 import { UserError } from '../api/errors';
-import { inOpenProject } from './projects';
+import { inOpenProject } from '../store/projects';
 import type { StartSweepArgs, SweepAxis, SweepParam, SweepSummary, TrainingConfig } from '../api/contract';
-import { checkTrainingConfig, trainingConfigSchema } from '../training/training-config';
+import { checkTrainingConfig, trainingConfigSchema } from '../models/training-config';
 import type { TrainingSupervisor } from '../training/training-supervisor';
 import type { ImageShape } from '../models/model-plan';
 

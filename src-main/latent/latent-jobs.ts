@@ -1,9 +1,20 @@
 import type { Database } from '../store/database';
-import type { LatentJobArgs, LatentProgress } from '../api/contract';
+import type { ApiError, LatentJobArgs, LatentProgress } from '../api/contract';
 import { UserError } from '../api/errors';
 import * as runs from '../store/runs';
-import type { SpawnWorker, WorkerHandle } from '../training/training-supervisor';
+import type { ProcessHandle } from '../app/process-handle';
+import type { LatentJobResult, LatentStep } from './latent-job';
 import { chooseCheckpoint } from '../evaluation/run-model';
+
+/** What main tells a latent worker: encode (and lay out) a run's codes, or stop. */
+export type LatentRequest = { type: 'latent'; dataDir: string; args: LatentJobArgs } | { type: 'stop' };
+
+/** What a latent worker reports: each step's progress, then the stored codes and map, or the error. */
+export type LatentReport =
+  | { type: 'latent-progress'; step: LatentStep }
+  | { type: 'latent-done'; result: LatentJobResult | null; error: ApiError | null };
+
+type LatentWorker = ProcessHandle<LatentRequest, LatentReport>;
 
 const progressIntervalMs = 150;
 /** How long a cancelled job may take to notice before its process is killed. */
@@ -23,7 +34,7 @@ function describe(args: LatentJobArgs): string {
  */
 export class LatentJobs {
   private nextId = 1;
-  private readonly running = new Map<number, { worker: WorkerHandle; killTimer?: NodeJS.Timeout }>();
+  private readonly running = new Map<number, { worker: LatentWorker; killTimer?: NodeJS.Timeout }>();
   private readonly finished = new Map<number, LatentProgress>();
   private readonly listeners = new Set<(progress: LatentProgress) => void>();
   private readonly waiters = new Map<number, Array<(progress: LatentProgress) => void>>();
@@ -31,7 +42,7 @@ export class LatentJobs {
   constructor(
     private readonly db: Database,
     private readonly dataDir: string,
-    private readonly spawn: SpawnWorker,
+    private readonly spawn: () => LatentWorker,
   ) {}
 
   start(args: LatentJobArgs): number {

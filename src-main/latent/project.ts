@@ -7,7 +7,7 @@ import { UserError } from '../api/errors';
 import { UMAP } from 'umap-js';
 import type { ProjectionSettings, UmapSettings } from '../api/contract';
 import { seededRandom } from '../app/random';
-import { loadNativeAddon } from '../engine/native-kernels';
+import { loadNativeAddon } from '../engine/native-addon';
 import { fitPca, pcaTransform } from './pca';
 import { readEmbeddingCodes, writeProjectionFile } from './latent-files';
 import { runTsne, tsneProblem, type TsneProgress } from './tsne';

@@ -1,14 +1,7 @@
 import { seededRandom } from '../app/random';
 import type { TsneSettings } from '../api/contract';
 import { fitPca, pcaTransform } from './pca';
-
-/** The native Barnes-Hut t-SNE (src-main/engine/native/tsne.c). */
-export type NativeTsne = (
-  x: Float32Array,
-  y: Float64Array,
-  params: Float64Array,
-  control: Int32Array,
-) => Promise<boolean>;
+import type { NativeTsne } from '../engine/native-addon';
 
 /** t-SNE's settings plus the Barnes-Hut accuracy: cells that look smaller than theta act as one point (0.5). */
 export interface TsneParams extends Omit<TsneSettings, 'method'> {

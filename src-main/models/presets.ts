@@ -1,5 +1,5 @@
 import type { LayerSpec, ModelConfig, Preset, TrainingConfig } from '../api/contract';
-import { trainingDefaults } from '../training/training-config';
+import { trainingDefaults } from './training-config';
 import type { ImageShape } from './model-plan';
 
 /**

@@ -5,7 +5,7 @@ import { extname, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { eventChannels, type Result } from '../api/contract';
-import type { ApiHandlers } from '../api/handlers';
+import type { ApiHandlers } from '../host/handlers';
 
 /** The renderer's Content-Security-Policy; the Electron window sends the same one. */
 export const contentSecurityPolicy = [

@@ -57,3 +57,9 @@ export function currentProjectId(db: Database): number {
 export function setCurrentProject(db: Database, id: number): void {
   setSetting(db, currentKey, String(id));
 }
+
+/** Whether a row belongs to the open project (lists show only those). */
+export function inOpenProject(db: Database): (row: { projectId: number }) => boolean {
+  const current = currentProjectId(db);
+  return (row) => row.projectId === current;
+}

@@ -2,19 +2,6 @@ import type { Corruption, CorruptionType } from '../api/contract';
 import type { ImageShape } from '../models/model-plan';
 
 /**
- * Every corruption with a moderate level, used when one is picked without a level (the app's form, the CLI's
- * --noise). Plain data, so the renderer can import it.
- */
-export const corruptionDefaults: Readonly<Record<CorruptionType, number>> = {
-  gaussian: 0.3,
-  saltPepper: 0.1,
-  occlusion: 0.3,
-  gaussianOcclusion: 0.3,
-  blur: 1,
-  warp: 3,
-};
-
-/**
  * Input corruptions for denoising autoencoders (seeds 000–003), applied in place to a batch of float images in 0..1
  * (NHWC, back to back). `random` is seeded per batch, so a resumed run corrupts exactly as an unbroken one would.
  */

@@ -7,7 +7,7 @@ import { listArtifacts } from '../store/artifacts';
 import { getDataset } from '../store/datasets';
 import { countImages, getImagesAt } from '../store/images';
 import { UserError } from '../api/errors';
-import { inOpenProject } from '../experiments/projects';
+import { inOpenProject } from '../store/projects';
 import type {
   GalleryQuery,
   ModelPlanQuery,
@@ -23,7 +23,7 @@ import { openPixelCache } from '../datasets/dataset-store';
 import { requireDataset } from '../datasets/dataset-catalog';
 import { listPresets } from '../models/presets';
 import type { ImageShape } from '../models/model-plan';
-import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from './training-config';
+import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
 import type { TrainingSupervisor } from './training-supervisor';
 
 /** Most points a loss chart gets; longer runs are averaged into buckets. */

@@ -17,11 +17,11 @@ import { nativeAdam } from '../engine/native-adam';
 import { buildModel } from '../models/build-model';
 import { latentLogVarLayerName, latentMeanLayerName, type ImageShape } from '../models/model-plan';
 import { setRandomStep, nextStepSeed } from '../models/step-random';
-import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from './training-config';
+import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
 import { corruptBatch } from './corruption';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-files';
 import { epochOrder, seededRandom } from '../app/random';
-import type { TrainingProgress } from './worker-protocol';
+import type { TrainingProgress } from '../api/contract';
 
 /** How many test images each epoch's reconstruction gallery shows. */
 export const galleryImages = 10;

@@ -1,19 +1,24 @@
 import type { Database } from '../store/database';
 import * as runs from '../store/runs';
-import type { EngineStatus } from '../engine/select-engine';
+import type { EngineStatus, RunStatus, TrainingProgress } from '../api/contract';
 import { isProcessAlive } from '../app/files';
-import type { FromWorker, ToWorker, TrainingProgress } from './worker-protocol';
+import type { ProcessHandle } from '../app/process-handle';
 
-/** One training process, however it was started (Node child process or Electron utilityProcess). */
-export interface WorkerHandle {
-  readonly pid: number | undefined;
-  send(message: ToWorker): void;
-  onMessage(listener: (message: FromWorker) => void): void;
-  onExit(listener: (code: number | null, signal: string | null) => void): void;
-  kill(): void;
-}
+/** What main tells a training worker: train a run, pause, resume or stop it, or only report its engine. */
+export type TrainingRequest =
+  | { type: 'train'; runId: number; dataDir: string }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  | { type: 'probe' };
 
-export type SpawnWorker = () => WorkerHandle;
+/** What a training worker reports: the engine it loaded, each batch's progress, and how the run ended. */
+export type TrainingReport =
+  | { type: 'engine'; status: EngineStatus }
+  | { type: 'progress'; progress: TrainingProgress }
+  | { type: 'done'; runId: number; status: RunStatus; error: string | null };
+
+type TrainingWorker = ProcessHandle<TrainingRequest, TrainingReport>;
 
 /** How long a stop request may take before the worker is killed; it checks between batches. */
 const stopGraceMs = 15_000;
@@ -39,7 +44,7 @@ export function reconcileStaleRuns(db: Database): void {
 export class TrainingSupervisor {
   private readonly queue: number[] = [];
   private paused = false;
-  private active: { runId: number; worker: WorkerHandle; killTimer?: NodeJS.Timeout } | undefined;
+  private active: { runId: number; worker: TrainingWorker; killTimer?: NodeJS.Timeout } | undefined;
   private readonly listeners = new Set<(progress: TrainingProgress) => void>();
   private readonly waiters = new Map<number, Array<(status: runs.RunStatus) => void>>();
   private engineStatus: Promise<EngineStatus> | undefined;
@@ -48,7 +53,7 @@ export class TrainingSupervisor {
   constructor(
     private readonly db: Database,
     private readonly dataDir: string,
-    private readonly spawn: SpawnWorker,
+    private readonly spawn: () => TrainingWorker,
   ) {}
 
   /** The engine a training process gets on this machine, probed once in a short-lived worker. */
@@ -174,7 +179,7 @@ export class TrainingSupervisor {
     worker.send({ type: 'train', runId, dataDir: this.dataDir });
   }
 
-  private handle(message: FromWorker): void {
+  private handle(message: TrainingReport): void {
     if (message.type === 'engine') this.engineStatus ??= Promise.resolve(message.status);
     else if (message.type === 'progress') this.emit(message.progress);
     else if (message.type === 'done') this.emitStatus(message.runId, message.status, message.error);

@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { openServices, type Services } from '../../src-main/app/services';
-import { createApiHandlers } from '../../src-main/api/handlers';
+import { openServices, type Services } from '../../src-main/host/services';
+import { createApiHandlers } from '../../src-main/host/handlers';
 import { startBrowserServer, type BrowserServer } from '../../src-main/server/browser-server';
 import { rendererBuildDir } from '../../src-main/app/paths';
-import { spawnNodeWorker } from '../../src-main/training/node-worker';
+import { spawnNodeWorker } from '../../src-main/worker/node-worker';
 
 export const screenshotDir = join(process.cwd(), 'test-results', 'screenshots');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

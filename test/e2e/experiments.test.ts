@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowserApp, type BrowserApp } from './browser-app';
 import { presetConfig } from '../../src-main/models/presets';
-import { createApiHandlers } from '../../src-main/api/handlers';
+import { createApiHandlers } from '../../src-main/host/handlers';
 
 /**
  * Runs as experiments in Chromium: a real sweep of three tiny runs, the runs table (search, sort, labels), comparing

@@ -16,7 +16,7 @@ describe('latent map', () => {
     const { services } = app;
     const [dataset] = (await app.services.db.prepare('SELECT id FROM datasets').all()) as Array<{ id: number }>;
     const preset = listPresets([28, 28, 1]).find((p) => p.id === 'small-dense')!;
-    const invoke = (await import('../../src-main/api/handlers')).createApiHandlers(services, {
+    const invoke = (await import('../../src-main/host/handlers')).createApiHandlers(services, {
       name: 'e2e',
       version: 'e2e',
       transport: 'browser',

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowserApp, type BrowserApp } from './browser-app';
 import { listPresets } from '../../src-main/models/presets';
-import { createApiHandlers } from '../../src-main/api/handlers';
+import { createApiHandlers } from '../../src-main/host/handlers';
 
 /**
  * The Results section on a real trained run in Chromium: each tab renders from the run's checkpoints through the
@@ -114,7 +114,7 @@ describe('results views', () => {
     await page.getByRole('tab', { name: 'Denoising' }).click();
     const figure = page.getByRole('region', { name: 'Clean, corrupted, output' });
     await expect.poll(() => figure.getByRole('img', { name: /^Corrupted: / }).count(), { timeout: 20_000 }).toBe(10);
-    await page.getByRole('combobox', { name: 'Corruption' }).selectOption({ label: 'Occlusion' });
+    await page.getByRole('combobox', { name: 'Corruption' }).selectOption({ label: 'Occlusion (square)' });
     await expect.poll(() => figure.textContent()).toMatch(/Input MSE/);
     await app.screenshot('52-results-denoising');
   }, 60_000);

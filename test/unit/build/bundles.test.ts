@@ -12,7 +12,7 @@ const out = join(appRoot(), 'out', 'main');
 
 describe('built Electron bundles', () => {
   it('exist after the build (npm test runs `electron-vite build` first)', () => {
-    for (const file of ['index.js', 'training-worker.js', 'jpeg-worker.js'])
+    for (const file of ['index.js', 'worker.js', 'jpeg-worker.js'])
       expect(existsSync(join(out, file)), file).toBe(true);
     expect(existsSync(join(appRoot(), 'out', 'preload', 'index.cjs'))).toBe(true);
     expect(readFileSync(join(appRoot(), 'out', 'renderer', 'index.html'), 'utf8')).toContain('Content-Security-Policy');
@@ -40,7 +40,7 @@ describe('built Electron bundles', () => {
 
   it('the training worker bundle loads and refuses to run on its own', async () => {
     const stderr = await new Promise<string>((resolve) =>
-      execFile(process.execPath, [join(out, 'training-worker.js')], (_error, _stdout, err) => resolve(err)),
+      execFile(process.execPath, [join(out, 'worker.js')], (_error, _stdout, err) => resolve(err)),
     );
     expect(stderr).toContain('The training worker must be started by Autoencoder Studio.');
   });

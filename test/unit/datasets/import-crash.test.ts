@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { openDatabase } from '../../../src-main/store/database';
-import { openServices } from '../../../src-main/app/services';
+import { openServices } from '../../../src-main/host/services';
 import { dataLayout } from '../../../src-main/app/paths';
-import { spawnNodeWorker } from '../../../src-main/training/node-worker';
+import { spawnNodeWorker } from '../../../src-main/worker/node-worker';
 import { writeTree } from '../../helpers/image-folder';
 import { useTempDirs } from '../../helpers/temp-dir';
 

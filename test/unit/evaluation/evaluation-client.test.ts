@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EvaluationClient } from '../../../src-main/evaluation/evaluation-client';
-import { spawnNodeWorker } from '../../../src-main/training/node-worker';
-import type { WorkerHandle } from '../../../src-main/training/training-supervisor';
+import { spawnNodeWorker } from '../../../src-main/worker/node-worker';
+import type { FromWorker, ToWorker } from '../../../src-main/worker/protocol';
 import { openDatabase } from '../../../src-main/store/database';
 import { dataLayout } from '../../../src-main/app/paths';
 import { useTempDirs } from '../../helpers/temp-dir';
@@ -13,9 +13,9 @@ describe('evaluation client', () => {
   it('fails the requests of a worker that died and starts a new one for the next', async () => {
     const dataDir = tempDir();
     openDatabase(dataLayout(dataDir).database).close();
-    const workers: WorkerHandle[] = [];
-    const client = new EvaluationClient(dataDir, () => {
-      const worker = spawnNodeWorker();
+    const workers: Array<{ kill(): void }> = [];
+    const client = new EvaluationClient(dataDir, <In extends ToWorker, Out extends FromWorker>() => {
+      const worker = spawnNodeWorker<In, Out>();
       workers.push(worker);
       return worker;
     });

@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openServices, type Services } from '../../../src-main/app/services';
-import { createApiHandlers, type ApiHandlers } from '../../../src-main/api/handlers';
+import { openServices, type Services } from '../../../src-main/host/services';
+import { createApiHandlers, type ApiHandlers } from '../../../src-main/host/handlers';
 import type { ApiMethods, MethodChannel, Result, TrainingConfig } from '../../../src-main/api/contract';
-import { spawnNodeWorker } from '../../../src-main/training/node-worker';
+import { spawnNodeWorker } from '../../../src-main/worker/node-worker';
 import { presetConfig } from '../../../src-main/models/presets';
 import { dataLayout } from '../../../src-main/app/paths';
 import { createFashionSubset } from '../../helpers/fashion-subset';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fitPca, pcaInverse, pcaTransform } from '../../../src-main/latent/pca';
 import { runTsne, type TsneParams } from '../../../src-main/latent/tsne';
 import { nearest } from '../../../src-main/latent/similarity';
-import { loadNativeAddon } from '../../../src-main/engine/native-kernels';
+import { loadNativeAddon } from '../../../src-main/engine/native-addon';
 import { seededRandom } from '../../../src-main/app/random';
 
 const tsne = loadNativeAddon().tsne;

@@ -3,10 +3,10 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { openServices, type Services } from '../../../src-main/app/services';
-import { createApiHandlers } from '../../../src-main/api/handlers';
+import { openServices, type Services } from '../../../src-main/host/services';
+import { createApiHandlers } from '../../../src-main/host/handlers';
 import { startBrowserServer, type BrowserServer } from '../../../src-main/server/browser-server';
-import { spawnNodeWorker } from '../../../src-main/training/node-worker';
+import { spawnNodeWorker } from '../../../src-main/worker/node-worker';
 import { useTempDirs } from '../../helpers/temp-dir';
 
 function get(

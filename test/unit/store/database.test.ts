@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { migrate, openDatabase, schemaVersion } from '../../../src-main/store/database';
-import { trainingConfigSchema } from '../../../src-main/training/training-config';
+import { trainingConfigSchema } from '../../../src-main/models/training-config';
 import { planModel } from '../../../src-main/models/model-plan';
 import { migrations } from '../../../src-main/store/migrations';
 import { insertRun, getRun, finishRun, interruptRun, markRunStarted, requeueRun } from '../../../src-main/store/runs';

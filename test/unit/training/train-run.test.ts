@@ -6,7 +6,7 @@ import { openDatabase, type Database } from '../../../src-main/store/database';
 import { dataLayout } from '../../../src-main/app/paths';
 import { selectEngine, type EngineStatus } from '../../../src-main/engine/select-engine';
 import { trainRun } from '../../../src-main/training/train-run';
-import type { TrainingConfig } from '../../../src-main/training/training-config';
+import type { TrainingConfig } from '../../../src-main/models/training-config';
 import { listPresets, presetConfig } from '../../../src-main/models/presets';
 import { getRun, insertRun, requeueRun } from '../../../src-main/store/runs';
 import { listMetrics } from '../../../src-main/store/metrics';

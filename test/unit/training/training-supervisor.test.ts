@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { openServices } from '../../../src-main/app/services';
-import { spawnNodeWorker } from '../../../src-main/training/node-worker';
+import { openServices } from '../../../src-main/host/services';
+import { spawnNodeWorker } from '../../../src-main/worker/node-worker';
 import { getRun, insertRun } from '../../../src-main/store/runs';
 import { openDatabase } from '../../../src-main/store/database';
 import { dataLayout } from '../../../src-main/app/paths';
 import { listMetrics } from '../../../src-main/store/metrics';
 import { presetConfig } from '../../../src-main/models/presets';
 import { resumeTraining } from '../../../src-main/training/run-service';
-import type { WorkerHandle } from '../../../src-main/training/training-supervisor';
+import type { FromWorker, ToWorker } from '../../../src-main/worker/protocol';
 import type { TrainingProgress } from '../../../src-main/api/contract';
 import { createFashionSubset } from '../../helpers/fashion-subset';
 import { useTempDirs } from '../../helpers/temp-dir';
@@ -26,12 +26,12 @@ describe('training in a separate process', () => {
 
   it('survives the worker being killed: the run becomes interrupted, then resumes from its checkpoint', async () => {
     const dataDir = tempDir();
-    const workers: WorkerHandle[] = [];
+    const workers: Array<{ readonly pid: number | undefined }> = [];
     const services = openServices({
       dataDir,
       sampleDataset: false,
-      spawnWorker: () => {
-        const worker = spawnNodeWorker();
+      spawnWorker: <In extends ToWorker, Out extends FromWorker>() => {
+        const worker = spawnNodeWorker<In, Out>();
         workers.push(worker);
         return worker;
       },
@@ -74,7 +74,9 @@ describe('training in a separate process', () => {
     const dataDir = tempDir();
     const services = openServices({ dataDir, sampleDataset: false, spawnWorker: spawnNodeWorker });
     const datasetId = createFashionSubset(services.db, dataDir, 512, 64);
-    const runId = insertRun(services.db, { datasetId, name: 'stopped', config: JSON.stringify(config) });
+    // Small batches make epoch 2 long enough (~60 batches) that the stop arrives while it is under way.
+    const smallBatches = { ...config, batchSize: 8 };
+    const runId = insertRun(services.db, { datasetId, name: 'stopped', config: JSON.stringify(smallBatches) });
     services.supervisor.onProgress((p) => {
       if (p.epoch === 2 && p.phase === 'training') services.supervisor.stop(runId);
     });

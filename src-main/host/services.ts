@@ -1,14 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { openDatabase, type Database } from '../store/database';
-import { dataLayout } from './paths';
-import { removeStaleTemporaries } from './files';
+import { dataLayout } from '../app/paths';
+import { removeStaleTemporaries } from '../app/files';
 import { removeUnfinishedDatasets } from '../datasets/dataset-store';
 import { ensureSampleDataset } from '../datasets/sample-dataset';
 import { ImportJobs } from '../datasets/import-jobs';
 import { LatentJobs } from '../latent/latent-jobs';
 import { EvaluationClient } from '../evaluation/evaluation-client';
 import { resumeUnfinished } from '../experiments/sweeps';
-import { reconcileStaleRuns, TrainingSupervisor, type SpawnWorker } from '../training/training-supervisor';
+import { reconcileStaleRuns, TrainingSupervisor } from '../training/training-supervisor';
+import type { SpawnWorker } from '../worker/protocol';
 
 /** Everything the API works on, opened once per app launch (desktop, browser mode, CLI or test). */
 export interface Services {

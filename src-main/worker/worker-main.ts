@@ -7,12 +7,12 @@
 import { openDatabase } from '../store/database';
 import { dataLayout } from '../app/paths';
 import { selectEngine } from '../engine/select-engine';
-import { trainRun } from './train-run';
+import { trainRun } from '../training/train-run';
 import { runLatentJob } from '../latent/latent-job';
 import { UserError } from '../api/errors';
 import type { ApiError, LatentJobArgs } from '../api/contract';
 import { Evaluator, type EvaluationRequest } from '../evaluation/evaluator';
-import type { FromWorker, ToWorker } from './worker-protocol';
+import type { FromWorker, ToWorker } from './protocol';
 
 interface ParentPort {
   send(message: FromWorker): void;

@@ -1,13 +1,10 @@
 import { z } from 'zod';
-import type { Corruption, CorruptionType, TrainingConfig } from '../api/contract';
-import { corruptionDefaults } from './corruption';
-import { modelConfigSchema } from '../models/model-config';
-import { planModel, type ImageShape, type ModelPlan } from '../models/model-plan';
+import { corruptionTypes, type Corruption, type TrainingConfig } from '../api/contract';
+import { modelConfigSchema } from './model-config';
+import { planModel, type ImageShape, type ModelPlan } from './model-plan';
 import { UserError } from '../api/errors';
 
 export type { Corruption, TrainingConfig };
-
-export const corruptionTypes = Object.keys(corruptionDefaults) as [CorruptionType, ...CorruptionType[]];
 
 export const corruptionSchema = z
   .strictObject({

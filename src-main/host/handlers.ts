@@ -1,9 +1,9 @@
 import { ZodError } from 'zod';
-import type { ApiEvents, ApiMethods, AppInfo, EventChannel, MethodChannel, Result } from './contract';
-import { methodChannels } from './contract';
+import type { ApiEvents, ApiMethods, AppInfo, EventChannel, MethodChannel, Result } from '../api/contract';
+import { methodChannels } from '../api/contract';
 import { argumentSchemas, describeIssue } from './schemas';
-import { UserError } from './errors';
-import type { Services } from '../app/services';
+import { UserError } from '../api/errors';
+import type { Services } from './services';
 import {
   deleteDatasetById,
   getImportReport,

@@ -1,10 +1,11 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, afterEach } from 'vitest';
-import { openServices, type Services } from '../../../src-main/app/services';
-import { createApiHandlers, type ApiHandlers } from '../../../src-main/api/handlers';
+import { openServices, type Services } from '../../../src-main/host/services';
+import { createApiHandlers, type ApiHandlers } from '../../../src-main/host/handlers';
 import { methodChannels, type Result } from '../../../src-main/api/contract';
-import type { WorkerHandle } from '../../../src-main/training/training-supervisor';
+import type { ProcessHandle } from '../../../src-main/app/process-handle';
+import type { FromWorker, ToWorker } from '../../../src-main/worker/protocol';
 import { useTempDirs } from '../../helpers/temp-dir';
 import { makeImage, writeTree } from '../../helpers/image-folder';
 import { dataLayout } from '../../../src-main/app/paths';
@@ -22,7 +23,7 @@ function snapshot(services: Services): Record<string, number> {
 }
 
 /** A worker that never trains (these tests are about the API, not training); it exits when asked to stop. */
-function idleWorker(): WorkerHandle {
+function idleWorker<In extends ToWorker, Out extends FromWorker>(): ProcessHandle<In, Out> {
   const exitListeners: Array<(code: number | null, signal: string | null) => void> = [];
   const exit = () => exitListeners.splice(0).forEach((listener) => listener(0, null));
   return {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ApiMethods, MethodChannel, SimilarityQuery } from './contract';
-import { corruptionSchema, seedSchema, trainingConfigSchema } from '../training/training-config';
+import type { ApiMethods, MethodChannel, SimilarityQuery } from '../api/contract';
+import { corruptionSchema, seedSchema, trainingConfigSchema } from '../models/training-config';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const none = z.undefined();

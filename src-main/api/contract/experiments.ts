@@ -1,0 +1,111 @@
+/** Experiments: run labels, comparison, sweeps, run export and import, projects. */
+import type { TrainingConfig } from './models';
+import type { EpochMetric, RunRef, RunStatus, RunSummary } from './runs';
+
+export interface RunLabels {
+  runId: number;
+  name?: string;
+  notes?: string;
+  tags?: string[];
+}
+
+/** Several runs side by side: their curves, and only the settings that differ. */
+export interface RunComparison {
+  runs: RunSummary[];
+  curves: Array<{ runId: number; epochs: EpochMetric[]; batchLoss: Array<{ step: number; loss: number }> }>;
+  /** One row per setting that is not the same in every run, with each run's value as text. */
+  differences: Array<{ setting: string; values: string[] }>;
+  /** Whether the runs share a dataset (then their reconstructions of the same images can be compared). */
+  sameDataset: boolean;
+}
+
+/** What a sweep can vary: the code size, batch size, learning rate, epochs, noise level (denoising) or seed. */
+export type SweepParam = 'latent' | 'batch' | 'lr' | 'epochs' | 'noise' | 'seed';
+
+export interface SweepAxis {
+  param: SweepParam;
+  values: number[];
+}
+
+export interface StartSweepArgs {
+  datasetId: number;
+  config: TrainingConfig;
+  /** One or two parameters; every combination of their values is one run. */
+  axes: SweepAxis[];
+  name?: string;
+}
+
+export interface SweepSummary {
+  id: number;
+  name: string;
+  datasetId: number;
+  datasetName: string;
+  axes: SweepAxis[];
+  /** running: some runs are queued or training; completed: all completed; incomplete: some stopped or failed. */
+  status: 'running' | 'completed' | 'incomplete';
+  runs: Array<{
+    runId: number;
+    values: Record<string, number>;
+    status: RunStatus;
+    epochsDone: number;
+    epochs: number;
+    finalTestLoss: number | null;
+    finalTrainLoss: number | null;
+  }>;
+  createdAt: string;
+}
+
+export interface RunExportArgs {
+  runId: number;
+  /** A folder to create the export in (it gets a sub-folder named after the run). */
+  dir: string;
+}
+
+export interface RunExport {
+  path: string;
+  files: string[];
+}
+
+export interface ProjectSummary {
+  id: number;
+  name: string;
+  datasets: number;
+  runs: number;
+  sweeps: number;
+  createdAt: string;
+}
+
+/** The projects and the open one: lists of datasets, runs and sweeps show the open project's. */
+export interface ProjectList {
+  current: number;
+  projects: ProjectSummary[];
+}
+
+export interface ExperimentsMethods {
+  'runs:update': { args: RunLabels; result: RunSummary };
+  'runs:delete': { args: RunRef; result: null };
+  'runs:compare': { args: { runIds: number[] }; result: RunComparison };
+  'runs:export': { args: RunExportArgs; result: RunExport };
+  'runs:import': { args: { dir: string }; result: RunSummary };
+  'sweeps:start': { args: StartSweepArgs; result: SweepSummary };
+  'sweeps:list': { args: void; result: SweepSummary[] };
+  'projects:list': { args: void; result: ProjectList };
+  'projects:create': { args: { name: string }; result: ProjectList };
+  'projects:open': { args: { projectId: number }; result: ProjectList };
+  'projects:rename': { args: { projectId: number; name: string }; result: ProjectList };
+}
+
+/** Every channel above, once: `satisfies` fails the build when one is missing or unknown. */
+export const experimentsChannels = {
+  'runs:update': true,
+  'runs:delete': true,
+  'runs:compare': true,
+  'runs:export': true,
+  'runs:import': true,
+  'sweeps:start': true,
+  'sweeps:list': true,
+  'projects:list': true,
+  'projects:create': true,
+  'projects:open': true,
+  'projects:rename': true,
+} as const satisfies Record<keyof ExperimentsMethods, true>;

@@ -1,0 +1,149 @@
+/** Models: layer lists, training settings, presets and summaries. */
+
+export type Activation = 'relu' | 'leakyRelu' | 'elu' | 'selu' | 'tanh' | 'sigmoid' | 'linear';
+
+export type Padding = 'same' | 'valid';
+
+/**
+ * One layer of an encoder or decoder. Layers without their own activation use the model's. Shapes are worked out by
+ * the app: a flatten is added before a dense layer that follows feature maps, and a projection + reshape before a
+ * spatial layer that follows a vector (to the encoder's last feature-map shape, unless a reshape says otherwise).
+ */
+export type LayerSpec =
+  | { type: 'dense'; units: number; activation?: Activation }
+  | { type: 'conv'; filters: number; kernel: number; stride: number; padding: Padding; activation?: Activation }
+  /** Transposed convolution. */
+  | { type: 'deconv'; filters: number; kernel: number; stride: number; padding: Padding; activation?: Activation }
+  | { type: 'maxPool'; size: number }
+  | { type: 'avgPool'; size: number }
+  | { type: 'upsample'; size: number }
+  /** Max-unpooling with the indices of the matching encoder max-pool (paired from the innermost outwards). */
+  | { type: 'unpool' }
+  | { type: 'batchNorm' }
+  | { type: 'dropout'; rate: number }
+  | { type: 'reshape'; height: number; width: number; channels: number }
+  | { type: 'flatten' };
+
+export type LayerType = LayerSpec['type'];
+
+export interface ModelConfig {
+  /** 'variational' makes the code a sampled Gaussian (mean and log-variance) and adds a KL term to the loss. */
+  variant: 'standard' | 'variational';
+  encoder: LayerSpec[];
+  /** Size of the dense bottleneck; null keeps the encoder's own output as the code (conv models with unpooling). */
+  latent: number | null;
+  latentActivation: Activation;
+  decoder: LayerSpec[];
+  /** For every layer that does not name its own. */
+  activation: Activation;
+  outputActivation: 'sigmoid' | 'linear' | 'relu' | 'tanh';
+}
+
+export type CorruptionType = 'gaussian' | 'saltPepper' | 'occlusion' | 'gaussianOcclusion' | 'blur' | 'warp';
+
+/**
+ * Every corruption, as the app and the CLI describe it: its name, what its level measures, the moderate level used
+ * when one is picked without a level (the Train form, the CLI's --noise, the Denoising tab), and the range the
+ * Denoising tab's slider covers. Plain data, so the renderer shares it.
+ */
+export const corruptionKinds = {
+  gaussian: { name: 'Gaussian noise', unit: 'σ', defaultLevel: 0.3, max: 1, step: 0.05 },
+  saltPepper: { name: 'Salt and pepper', unit: 'share of pixels', defaultLevel: 0.1, max: 0.5, step: 0.02 },
+  occlusion: { name: 'Occlusion (square)', unit: 'square side, fraction', defaultLevel: 0.3, max: 0.8, step: 0.05 },
+  gaussianOcclusion: { name: 'Gaussian + occlusion', unit: 'σ', defaultLevel: 0.3, max: 1, step: 0.05 },
+  blur: { name: 'Gaussian blur', unit: 'σ in pixels', defaultLevel: 1, max: 4, step: 0.25 },
+  warp: { name: 'Sine-wave warp', unit: 'amplitude in pixels', defaultLevel: 3, max: 8, step: 0.5 },
+} as const satisfies Record<
+  CorruptionType,
+  { name: string; unit: string; defaultLevel: number; max: number; step: number }
+>;
+
+export const corruptionTypes = Object.keys(corruptionKinds) as [CorruptionType, ...CorruptionType[]];
+
+/** Denoising: inputs are corrupted on the fly, batch by batch, and the target stays the clean image. */
+export interface Corruption {
+  type: CorruptionType;
+  /**
+   * Strength: gaussian σ (pixel values are 0..1); salt-and-pepper probability per pixel; occlusion: side of the
+   * square as a fraction of the image; blur σ in pixels; warp amplitude in pixels. gaussianOcclusion uses it as σ with
+   * a quarter-size square.
+   */
+  level: number;
+}
+
+export interface TrainingConfig {
+  model: ModelConfig;
+  /** The image shape the model was made for; filled in when a run is created and checked against the dataset. */
+  input?: { height: number; width: number; channels: number };
+  /** The preset this config started from, for display. */
+  preset?: string;
+  loss: 'mse' | 'bce';
+  optimizer: 'adam' | 'rmsprop' | 'sgd';
+  learningRate: number;
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  corruption: Corruption | null;
+  /** Sparse AE: weight × mean over images of Σ|activation| of the named layers (default: the latent code). */
+  sparsity: { weight: number; layers: string[] } | null;
+  /** Weight β of the KL term of a variational AE. */
+  klWeight: number;
+  /** Stop when the test loss (train loss without a test split) has not improved by minDelta for `patience` epochs. */
+  earlyStopping: { patience: number; minDelta: number } | null;
+}
+
+export interface Preset {
+  id: string;
+  name: string;
+  description: string;
+  /** Where it comes from, e.g. "Workflow 002 (MNIST)". */
+  origin: string;
+  config: TrainingConfig;
+}
+
+export interface PresetQuery {
+  /** Adapt the presets to this dataset's image size (default 28x28 grayscale). */
+  datasetId?: number;
+}
+
+/** One row of the Keras-style model summary. */
+export interface LayerSummary {
+  name: string;
+  /** Keras-like class name: Conv2D, Dense, MaxUnpooling2D … */
+  kind: string;
+  section: 'input' | 'encoder' | 'latent' | 'decoder' | 'output';
+  /** Without the batch dimension. */
+  outputShape: number[];
+  params: number;
+  trainableParams: number;
+  /** Added by the app to make shapes fit (flatten, projection, crop), not written in the config. */
+  automatic: boolean;
+}
+
+export interface ModelSummary {
+  layers: LayerSummary[];
+  totalParams: number;
+  trainableParams: number;
+  nonTrainableParams: number;
+  /** Size of the code each image is compressed to. */
+  latentSize: number;
+}
+
+export interface ModelPlanQuery {
+  config: TrainingConfig;
+  datasetId: number;
+}
+
+/** The summary, or why the config cannot be built for this dataset (in words that say what to change). */
+export type ModelPlanResult = { ok: true; summary: ModelSummary } | { ok: false; problem: string };
+
+export interface ModelsMethods {
+  'presets:list': { args: PresetQuery; result: Preset[] };
+  'models:plan': { args: ModelPlanQuery; result: ModelPlanResult };
+}
+
+/** Every channel above, once: `satisfies` fails the build when one is missing or unknown. */
+export const modelsChannels = {
+  'presets:list': true,
+  'models:plan': true,
+} as const satisfies Record<keyof ModelsMethods, true>;

@@ -1,0 +1,205 @@
+/** Results views: reconstructions, PCA baseline, filters, activations, decoding. */
+import type { Split } from './datasets';
+import type { Corruption } from './models';
+import type { CheckpointImages } from './runs';
+
+/** A stored run at one of its checkpoints (the latest when `epoch` is left out). */
+export interface CheckpointRef {
+  runId: number;
+  epoch?: number;
+}
+
+/** Which images a results view feeds through the model. */
+export type EvalImages =
+  /** From the run's dataset: the first, a seeded random pick, or those it reconstructs worst or best. */
+  | { from: 'split'; split: Split; order: 'first' | 'random' | 'worst' | 'best'; count: number; seed?: number }
+  /** Chosen images of the run's dataset, by pixel-cache position. */
+  | { from: 'images'; cacheIndices: number[] }
+  /** Uniform noise images: off-distribution inputs. */
+  | { from: 'noise'; count: number; seed: number }
+  /** Another imported dataset's images, resized and converted to the run's image shape. */
+  | { from: 'dataset'; datasetId: number; split: Split; count: number; seed: number }
+  /** An image file on this computer (CLI, desktop app). */
+  | { from: 'file'; path: string }
+  /** An image file's bytes (dropped into the window), base64. */
+  | { from: 'upload'; name: string; data: string };
+
+export interface ReconstructQuery extends CheckpointRef {
+  images: EvalImages;
+  /** Corrupt the inputs first (the denoising view); the error is measured against the clean image. */
+  corruption?: Corruption | null;
+  /** Seeds the corruption, so the same view shows the same noise. */
+  seed?: number;
+}
+
+export interface EvalItem {
+  /** null for noise and dropped files, which have no class. */
+  label: number | null;
+  labelName: string;
+  fileName: string;
+  split: Split | null;
+  /** Position in the run's dataset's pixel cache, when the image is one of its images. */
+  cacheIndex: number | null;
+  /** Mean squared error of the reconstruction against the clean image, pixels in 0..1. */
+  mse: number;
+}
+
+/** Images as base64 uint8 HWC, back to back, in `items` order. */
+export interface Reconstructions extends CheckpointImages {
+  items: EvalItem[];
+  originals: string;
+  /** The corrupted inputs, when a corruption was asked for. */
+  inputs: string | null;
+  reconstructions: string;
+  meanMse: number;
+  elapsedMs: number;
+}
+
+export interface SplitErrorsQuery extends CheckpointRef {
+  split: Split;
+}
+
+/** Every image of a split reconstructed: the mean error overall and per class, and its distribution. */
+export interface SplitErrors {
+  runId: number;
+  epoch: number;
+  split: Split;
+  count: number;
+  meanMse: number;
+  perClass: Array<{ label: number; name: string; count: number; meanMse: number }>;
+  /** 20 equal bins from 0 to `histogramMax`. */
+  histogram: number[];
+  histogramMax: number;
+  elapsedMs: number;
+}
+
+export interface PcaQuery extends CheckpointRef {
+  /** Components (default: the run's latent size). */
+  components?: number;
+  images: EvalImages;
+}
+
+/** The AE against PCA with the same number of numbers per image (seed 002). */
+export interface PcaComparison extends CheckpointImages {
+  components: number;
+  /** Training images PCA was fitted on (a seeded sample of large sets). */
+  fittedOn: number;
+  /** Share of the training images' variance the components keep. */
+  explainedVariance: number;
+  items: Array<EvalItem & { pcaMse: number }>;
+  originals: string;
+  reconstructions: string;
+  pcaReconstructions: string;
+  /** Over the whole test split. */
+  test: { count: number; aeMse: number; pcaMse: number };
+  elapsedMs: number;
+}
+
+export interface ModelLayerInfo {
+  name: string;
+  kind: string;
+  /** Output shape without the batch dimension. */
+  shape: number[];
+}
+
+/** What a checkpoint's model offers the results views. */
+export interface ModelInfo extends CheckpointImages {
+  latentDims: number;
+  variational: boolean;
+  /** Why codes cannot be decoded on their own (a decoder that unpools with the encoder's positions), or null. */
+  decodeBlocker: string | null;
+  layers: ModelLayerInfo[];
+}
+
+/** The first layer's weights as images (seed 002): a dense layer's rows, or a conv layer's kernels. */
+export interface Filters {
+  runId: number;
+  epoch: number;
+  layer: string;
+  kind: 'dense' | 'conv';
+  count: number;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  /** base64 uint8, each filter scaled from its own min (0) to max (255). */
+  pixels: string;
+  /** Each filter's weight range before scaling. */
+  ranges: Array<[number, number]>;
+}
+
+export interface ActivationsQuery extends CheckpointRef {
+  layer: string;
+  /** Images of the run's dataset (at most 8). */
+  cacheIndices: number[];
+}
+
+/** A layer's output for each image: feature maps (conv) or a vector (dense), scaled to 0..255 over the whole set. */
+export interface Activations {
+  runId: number;
+  epoch: number;
+  layer: string;
+  /** Output shape without the batch dimension ([h, w, c] or [units]). */
+  shape: number[];
+  images: number;
+  /** base64 uint8, images × product(shape), in the layer's order. */
+  values: string;
+  /** The range mapped to 0..255. */
+  min: number;
+  max: number;
+  /** Share of exact zeros (dead or sparse units). */
+  zeroShare: number;
+}
+
+/** The latent playground's ways to make codes, all decoded by the run's decoder. */
+export type CodeRecipe =
+  /** From N(0, 1) for a VAE (its prior); otherwise from a Gaussian fitted to the training images' codes. */
+  | { kind: 'random'; count: number; seed: number }
+  /** An image's code plus Gaussian noise of `scale` times each dimension's spread, `count` times (seed 002). */
+  | { kind: 'perturb'; cacheIndex: number; scale: number; count: number; seed: number }
+  /** From one image's code to another's in `steps` equal steps (ends included). */
+  | { kind: 'interpolate'; from: number; to: number; steps: number }
+  /** Codes given outright (the dimension sliders). */
+  | { kind: 'codes'; codes: number[][] };
+
+export interface DecodeQuery extends CheckpointRef {
+  recipe: CodeRecipe;
+}
+
+export interface DecodedCodes {
+  runId: number;
+  epoch: number;
+  dims: number;
+  /** base64 float32, count × dims. */
+  codes: string;
+  count: number;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  /** base64 uint8 HWC, back to back. */
+  images: string;
+  /** Each dimension's mean and spread over the training codes (the sliders' centre and range). */
+  codeMean: number[];
+  codeStd: number[];
+  elapsedMs: number;
+}
+
+export interface ResultsMethods {
+  'results:model': { args: CheckpointRef; result: ModelInfo };
+  'results:reconstruct': { args: ReconstructQuery; result: Reconstructions };
+  'results:errors': { args: SplitErrorsQuery; result: SplitErrors };
+  'results:pca': { args: PcaQuery; result: PcaComparison };
+  'results:filters': { args: CheckpointRef; result: Filters };
+  'results:activations': { args: ActivationsQuery; result: Activations };
+  'results:decode': { args: DecodeQuery; result: DecodedCodes };
+}
+
+/** Every channel above, once: `satisfies` fails the build when one is missing or unknown. */
+export const resultsChannels = {
+  'results:model': true,
+  'results:reconstruct': true,
+  'results:errors': true,
+  'results:pca': true,
+  'results:filters': true,
+  'results:activations': true,
+  'results:decode': true,
+} as const satisfies Record<keyof ResultsMethods, true>;

@@ -1,0 +1,137 @@
+/** Training runs: starting, pausing, progress, galleries. */
+import type { TrainingConfig } from './models';
+
+export interface StartTrainingArgs {
+  datasetId: number;
+  config: TrainingConfig;
+  name?: string;
+}
+
+export type RunStatus = 'queued' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'interrupted';
+
+export interface RunSummary {
+  id: number;
+  name: string;
+  datasetId: number;
+  datasetName: string;
+  status: RunStatus;
+  engine: string | null;
+  epochsDone: number;
+  epochs: number;
+  finalTrainLoss: number | null;
+  finalTestLoss: number | null;
+  error: string | null;
+  /** How the run ended, when there is something to say (e.g. it stopped early). */
+  note: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** The user's own notes and tags. */
+  notes: string;
+  tags: string[];
+  /** The sweep the run belongs to and the values it was given there. */
+  sweepId: number | null;
+  sweepValues: Record<string, number> | null;
+  /** Key settings, for the runs table: the preset's name (or "Custom"), code size, batch size, learning rate. */
+  model: string;
+  latent: number | null;
+  batchSize: number;
+  learningRate: number;
+  /** Lowest test loss of any epoch so far, and the training time over all epochs (pauses not counted). */
+  bestTestLoss: number | null;
+  trainingMs: number | null;
+}
+
+export interface EpochMetric {
+  epoch: number;
+  trainLoss: number | null;
+  testLoss: number | null;
+  imagesPerSec: number | null;
+  elapsedMs: number;
+}
+
+export interface RunDetail {
+  run: RunSummary;
+  config: TrainingConfig;
+  epochMetrics: EpochMetric[];
+  /** Per-batch training loss, thinned to at most a few thousand points for charting. */
+  batchLoss: Array<{ step: number; loss: number }>;
+  batchesPerEpoch: number;
+}
+
+export interface RunRef {
+  runId: number;
+}
+
+export interface GalleryQuery {
+  runId: number;
+  /** Defaults to the latest epoch with reconstructions. */
+  epoch?: number;
+}
+
+/** Images made by a run at one checkpoint, and the other checkpoints it could show instead. */
+export interface CheckpointImages {
+  runId: number;
+  epoch: number;
+  /** The epochs that can be shown, ascending: the epoch slider's stops. */
+  epochs: number[];
+  width: number;
+  height: number;
+  channels: 1 | 3;
+}
+
+export interface ReconstructionGallery extends CheckpointImages {
+  items: Array<{ label: number; labelName: string; fileName: string; mse: number }>;
+  /** base64 uint8 HWC, back to back, in `items` order. */
+  originals: string;
+  reconstructions: string;
+}
+
+export interface TrainingProgress {
+  runId: number;
+  status: RunStatus;
+  phase: 'starting' | 'training' | 'evaluating' | 'finished';
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  /** Mean training loss of the current epoch so far. */
+  trainLoss: number | null;
+  /** Test loss of the last finished epoch. */
+  testLoss: number | null;
+  imagesPerSec: number | null;
+  elapsedMs: number;
+  etaMs: number | null;
+  engine: string | null;
+  error: string | null;
+}
+
+export interface RunsMethods {
+  'training:start': { args: StartTrainingArgs; result: RunSummary };
+  'training:pause': { args: RunRef; result: RunSummary };
+  'training:stop': { args: RunRef; result: RunSummary };
+  'training:resume': { args: RunRef; result: RunSummary };
+  'runs:list': { args: void; result: RunSummary[] };
+  'runs:get': { args: RunRef; result: RunDetail };
+  'runs:reconstructions': { args: GalleryQuery; result: ReconstructionGallery };
+}
+
+/** Every channel above, once: `satisfies` fails the build when one is missing or unknown. */
+export const runsChannels = {
+  'training:start': true,
+  'training:pause': true,
+  'training:stop': true,
+  'training:resume': true,
+  'runs:list': true,
+  'runs:get': true,
+  'runs:reconstructions': true,
+} as const satisfies Record<keyof RunsMethods, true>;
+
+/** Events pushed from main to the renderer. */
+export interface RunsEvents {
+  'training:progress': TrainingProgress;
+}
+
+export const runsEventChannels = {
+  'training:progress': true,
+} as const satisfies Record<keyof RunsEvents, true>;
