@@ -41,7 +41,7 @@ const usage = `Usage: ae-studio <command> [options]
 
 Commands:
   serve                 Run the app in your browser (browser mode); prints the URL to open
-  engine                Show the compute engine training uses here, and why not a faster one
+  engine                Show the compute engine training uses here (the GPU by name), and why not a faster one
   datasets              List datasets
   dataset <id>          Show one dataset; --report adds its import report (skipped files with reasons)
   import <folder>       Import a folder of images sorted into class sub-folders (optionally under train/, test/):
@@ -63,7 +63,8 @@ Commands:
                           --name <text>
   runs                  List runs
   run <run-id>          Show one run: config, status and per-epoch losses
-  resume <run-id>       Continue a stopped or interrupted run from its last checkpoint
+  resume <run-id>       Continue a stopped or interrupted run from its last checkpoint; --cpu trains it on the CPU
+                          even where the GPU engine loads (e.g. after a GPU fault)
   embed <run-id>        Encode a split with the run's encoder and store the codes: --split <train|test|all>
                           (default test) --epoch <n> (default: the latest checkpoint)
   project <run-id>      Lay the codes out in 2-D and store the map: --method <tsne|umap|pca> (default tsne), --split,
@@ -125,6 +126,7 @@ const options = {
   background: { type: 'string' },
   from: { type: 'string' },
   report: { type: 'boolean', default: false },
+  cpu: { type: 'boolean', default: false },
   split: { type: 'string' },
   epoch: { type: 'string' },
   method: { type: 'string' },
@@ -617,7 +619,7 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
         const runId = number('run-id', positionals[0]);
         if (runId === undefined)
           throw new UserError('invalid_argument', 'Say which run to resume: ae-studio resume <run-id>');
-        await call(handlers, 'training:resume', { runId });
+        await call(handlers, 'training:resume', { runId, ...(flags.cpu ? { onCpu: true } : {}) });
         const run = await follow(services, handlers, out, runId);
         out.result(run, formatRun(run));
         return run.status === 'completed' ? 0 : 1;

@@ -1,9 +1,8 @@
 import { createRequire } from 'node:module';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { EngineName, EngineStatus } from '../api/contract';
+import { engineLabels, type EngineName, type EngineStatus } from '../api/contract';
+import { missingSharedLibraries } from './shared-libraries';
+import { startWebgpu, type GpuWatch } from './webgpu-engine';
 
 export type { EngineName, EngineStatus };
 
@@ -12,17 +11,21 @@ export type { EngineName, EngineStatus };
  * tell the user what a faster engine would need.
  */
 
-export const engineNames: readonly EngineName[] = ['tfjs-node-gpu', 'tfjs-node', 'native', 'wasm', 'cpu'];
+export const engineNames: readonly EngineName[] = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'native', 'wasm', 'cpu'];
 
 export interface Engine {
   tf: typeof tf;
   status: EngineStatus;
+  /** On the GPU engine: its faults since it started, and its buffer limit. */
+  gpu?: GpuWatch;
 }
 
 export const engineEnv = 'AE_STUDIO_ENGINE';
 const requireHere = createRequire(import.meta.url);
 
-type Attempt = { ok: true; label: string; detail: string } | { ok: false; reason: string };
+type Attempt =
+  | { ok: true; label: string; detail: string; adapter?: EngineStatus['adapter']; gpu?: GpuWatch }
+  | { ok: false; reason: string };
 
 function isInstalled(pkg: string): boolean {
   try {
@@ -33,25 +36,12 @@ function isInstalled(pkg: string): boolean {
   }
 }
 
-/** tfjs-node-gpu falls back to the CPU silently when these exact CUDA libraries are missing, so look first. */
-function missingCudaLibraries(): string[] {
-  if (process.platform !== 'linux') return [];
-  let linkerCache: string;
-  try {
-    linkerCache = execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  } catch {
-    linkerCache = '';
-  }
-  const extraDirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
-  const found = (lib: string) => linkerCache.includes(lib) || extraDirs.some((dir) => existsSync(join(dir, lib)));
-  return ['libcudart.so.11.0', 'libcudnn.so.8'].filter((lib) => !found(lib));
-}
-
 async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<Attempt> {
   if (!isInstalled(pkg))
     return { ok: false, reason: `${pkg} is not installed (optional; see the README's "GPU training")` };
   if (pkg === '@tensorflow/tfjs-node-gpu') {
-    const missing = missingCudaLibraries();
+    // tfjs-node-gpu falls back to the CPU silently when these exact CUDA libraries are missing, so look first.
+    const missing = missingSharedLibraries(['libcudart.so.11.0', 'libcudnn.so.8']);
     if (missing.length > 0) {
       return { ok: false, reason: `CUDA 11.2 / cuDNN 8.1 libraries not found (${missing.join(', ')})` };
     }
@@ -62,7 +52,7 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
     await tf.ready();
     return {
       ok: true,
-      label: pkg === '@tensorflow/tfjs-node-gpu' ? 'TensorFlow GPU' : 'TensorFlow CPU',
+      label: engineLabels[pkg === '@tensorflow/tfjs-node-gpu' ? 'tfjs-node-gpu' : 'tfjs-node'],
       detail: 'native libtensorflow',
     };
   } catch (err) {
@@ -91,7 +81,7 @@ async function tryNativeKernels(): Promise<Attempt> {
     await startWasm(async () => {
       blas = registerNativeKernels(addon);
     });
-    return { ok: true, label: 'Native CPU', detail: `${blas.split(' ').slice(0, 2).join(' ')} + WebAssembly` };
+    return { ok: true, label: engineLabels.native, detail: `${blas.split(' ').slice(0, 2).join(' ')} + WebAssembly` };
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
   }
@@ -100,7 +90,7 @@ async function tryNativeKernels(): Promise<Attempt> {
 async function tryWasm(): Promise<Attempt> {
   try {
     const { simd } = await startWasm();
-    return { ok: true, label: 'WebAssembly', detail: `XNNPACK${simd ? ' + SIMD' : ''}, 1 thread` };
+    return { ok: true, label: engineLabels.wasm, detail: `XNNPACK${simd ? ' + SIMD' : ''}, 1 thread` };
   } catch (err) {
     return { ok: false, reason: `the WebAssembly backend failed to load: ${(err as Error).message}` };
   }
@@ -109,11 +99,15 @@ async function tryWasm(): Promise<Attempt> {
 async function tryCpu(): Promise<Attempt> {
   await tf.setBackend('cpu');
   await tf.ready();
-  return { ok: true, label: 'JavaScript CPU', detail: 'pure JavaScript, very slow for convolutions' };
+  return { ok: true, label: engineLabels.cpu, detail: 'pure JavaScript, very slow for convolutions' };
 }
 
 const attempts: Record<EngineName, () => Promise<Attempt>> = {
   'tfjs-node-gpu': () => tryNative('@tensorflow/tfjs-node-gpu'),
+  webgpu: async () => {
+    const attempt = await startWebgpu(tf);
+    return attempt.ok ? { ...attempt, gpu: attempt.watch } : attempt;
+  },
   'tfjs-node': () => tryNative('@tensorflow/tfjs-node'),
   native: tryNativeKernels,
   wasm: tryWasm,
@@ -126,20 +120,33 @@ let selected: Promise<Engine> | undefined;
  * Loads the fastest engine available in this process (once; tfjs-node allows one per process). Setting
  * AE_STUDIO_ENGINE to an engine name starts the search there, e.g. to compare engines or to avoid a broken GPU.
  */
-export function selectEngine(): Promise<Engine> {
+export function selectEngine(request?: { startAt: EngineName; why: string }): Promise<Engine> {
   selected ??= (async () => {
     const forced = process.env[engineEnv] as EngineName | undefined;
     if (forced && !engineNames.includes(forced)) {
       throw new Error(`${engineEnv}=${forced} is not an engine; use one of ${engineNames.join(', ')}`);
     }
     const unavailable: EngineStatus['unavailable'] = [];
-    const start = forced ? engineNames.indexOf(forced) : 0;
+    // The lower of the two starting points wins: a CPU request is honoured even where the environment forces a GPU.
+    const fromEnv = forced ? engineNames.indexOf(forced) : 0;
+    const fromRequest = request ? engineNames.indexOf(request.startAt) : 0;
+    const start = Math.max(fromEnv, fromRequest);
+    const why = fromRequest > fromEnv ? request!.why : `${engineEnv}=${forced}`;
     for (const name of engineNames.slice(0, start)) {
-      unavailable.push({ name, reason: `skipped because ${engineEnv}=${forced}` });
+      unavailable.push({ name, reason: `skipped because ${why}` });
     }
     for (const name of engineNames.slice(start)) {
       const attempt = await attempts[name]();
-      if (attempt.ok) return { tf, status: { name, label: attempt.label, detail: attempt.detail, unavailable } };
+      if (attempt.ok) {
+        const status = {
+          name,
+          label: attempt.label,
+          detail: attempt.detail,
+          adapter: attempt.adapter ?? null,
+          unavailable,
+        };
+        return { tf, status, gpu: attempt.gpu };
+      }
       unavailable.push({ name, reason: attempt.reason });
     }
     throw new Error('No tfjs backend could be loaded');

@@ -7,6 +7,7 @@ import { splitIndex } from '../store/images';
 import { openPixelCache } from '../datasets/dataset-store';
 import { UserError } from '../api/errors';
 import type {
+  EngineName,
   Activations,
   ActivationsQuery,
   ApiMethods,
@@ -104,6 +105,7 @@ export class Evaluator {
     private readonly tf: typeof tfType,
     private readonly db: Database,
     private readonly dataDir: string,
+    private readonly engine: EngineName,
   ) {}
 
   handle(request: EvaluationRequest): Promise<unknown> {
@@ -167,15 +169,16 @@ export class Evaluator {
     return `${parts.runId}:${parts.epoch}`;
   }
 
-  private decodeCodes(parts: RunModel, codes: Float32Array, n: number): Float32Array {
+  private async decodeCodes(parts: RunModel, codes: Float32Array, n: number): Promise<Float32Array> {
     if (!parts.decoder)
       throw new UserError('unsupported', `Run ${parts.runId} cannot decode codes: ${parts.decodeBlocker}`);
     const { tf } = this;
     const decoder = parts.decoder;
     const codeShape = decoder.inputs[0].shape.slice(1) as number[];
-    return tf
-      .tidy(() => decoder.predict(tf.tensor(codes, [n, ...codeShape])) as tfType.Tensor)
-      .dataSync() as Float32Array;
+    const out = tf.tidy(() => decoder.predict(tf.tensor(codes, [n, ...codeShape])) as tfType.Tensor);
+    const values = (await out.data()) as Float32Array;
+    out.dispose();
+    return values;
   }
 
   private sources(parts: RunModel) {
@@ -193,7 +196,7 @@ export class Evaluator {
     const key = `${this.checkpointKey(parts)}:${split}`;
     let table = this.splitErrorCache.get(key);
     if (!table) {
-      table = Promise.resolve().then(() => {
+      table = Promise.resolve().then(async () => {
         const { idx, labels } = splitIndex(this.db, parts.dataset.id, split);
         const cache = openPixelCache(this.dataDir, parts.dataset);
         const errors = new Float32Array(idx.length);
@@ -201,7 +204,10 @@ export class Evaluator {
           for (let start = 0; start < idx.length; start += 1024) {
             const n = Math.min(1024, idx.length - start);
             const inputs = toModelInput(cache.read(idx.subarray(start, start + n)));
-            errors.set(meanSquaredErrors(inputs, encodeAndReconstruct(this.tf, parts, inputs, n).outputs, n), start);
+            errors.set(
+              meanSquaredErrors(inputs, (await encodeAndReconstruct(this.tf, parts, inputs, n)).outputs, n),
+              start,
+            );
           }
         } finally {
           cache.close();
@@ -218,7 +224,7 @@ export class Evaluator {
     const parts = await this.load(args);
     const batch = await resolveImages(this.sources(parts), args.images);
     const n = batch.items.length;
-    const { codes } = encodeAndReconstruct(this.tf, parts, toModelInput(batch.pixels), n);
+    const { codes } = await encodeAndReconstruct(this.tf, parts, toModelInput(batch.pixels), n);
     const d = parts.latentDims;
     return {
       epoch: parts.epoch,
@@ -236,6 +242,7 @@ export class Evaluator {
       variational: parts.variational,
       decodeBlocker: parts.decodeBlocker,
       layers: parts.layers,
+      engine: this.engine,
     };
   }
 
@@ -250,7 +257,7 @@ export class Evaluator {
       inputs = clean.slice();
       corruptBatch(inputs, n, parts.shape, query.corruption, seededRandom(query.seed ?? 1));
     }
-    const { outputs } = encodeAndReconstruct(this.tf, parts, inputs, n);
+    const { outputs } = await encodeAndReconstruct(this.tf, parts, inputs, n);
     const mse = meanSquaredErrors(clean, outputs, n);
     return {
       ...this.imageShape(parts),
@@ -317,7 +324,7 @@ export class Evaluator {
   }
 
   /** PCA fitted on (a seeded sample of) the training images, once per dataset and number of components. */
-  private pcaBasis(dataset: DatasetRow, components: number): { basis: PcaBasis; fittedOn: number } {
+  private async pcaBasis(dataset: DatasetRow, components: number): Promise<{ basis: PcaBasis; fittedOn: number }> {
     const key = `${dataset.id}:${components}`;
     const cached = this.pcaCache.get(key);
     if (cached) return cached;
@@ -333,7 +340,7 @@ export class Evaluator {
     } finally {
       cache.close();
     }
-    const fit = { basis: fitRandomizedPca(this.tf, rows, take, d, components), fittedOn: take };
+    const fit = { basis: await fitRandomizedPca(this.tf, rows, take, d, components), fittedOn: take };
     this.pcaCache.set(key, fit);
     return fit;
   }
@@ -342,12 +349,12 @@ export class Evaluator {
     const started = performance.now();
     const parts = await this.load(query);
     const components = query.components ?? parts.latentDims;
-    const { basis, fittedOn } = this.pcaBasis(parts.dataset, components);
+    const { basis, fittedOn } = await this.pcaBasis(parts.dataset, components);
     const batch = await resolveImages(this.sources(parts), query.images);
     const n = batch.items.length;
     const inputs = toModelInput(batch.pixels);
-    const ae = encodeAndReconstruct(this.tf, parts, inputs, n).outputs;
-    const linear = pcaReconstruct(this.tf, basis, inputs, n);
+    const ae = (await encodeAndReconstruct(this.tf, parts, inputs, n)).outputs;
+    const linear = await pcaReconstruct(this.tf, basis, inputs, n);
     const aeMse = meanSquaredErrors(inputs, ae, n);
     const pcaMse = meanSquaredErrors(inputs, linear, n);
     return {
@@ -375,7 +382,10 @@ export class Evaluator {
       for (let start = 0; start < count; start += 1024) {
         const n = Math.min(1024, count - start);
         const inputs = toModelInput(cache.read(table.cacheIndices.subarray(start, start + n)));
-        pcaSum += meanSquaredErrors(inputs, pcaReconstruct(this.tf, basis, inputs, n), n).reduce((a, e) => a + e, 0);
+        pcaSum += meanSquaredErrors(inputs, await pcaReconstruct(this.tf, basis, inputs, n), n).reduce(
+          (a, e) => a + e,
+          0,
+        );
       }
     } finally {
       cache.close();
@@ -389,7 +399,7 @@ export class Evaluator {
     const layer = parts.model.layers.find((l) => ['Dense', 'Conv2D'].includes(l.getClassName()));
     if (!layer) throw new UserError('unsupported', `Run ${parts.runId}'s model has no dense or convolutional layer.`);
     const kernel = layer.getWeights()[0];
-    const values = kernel.dataSync() as Float32Array;
+    const values = (await kernel.data()) as Float32Array;
     let count: number;
     let height: number;
     let width: number;
@@ -458,9 +468,11 @@ export class Evaluator {
     const n = batch.items.length;
     const { tf } = this;
     const probe = tf.model({ inputs: parts.model.inputs, outputs: layer.output as tfType.SymbolicTensor });
-    const values = tf.tidy(() =>
-      (probe.predict(tf.tensor4d(toModelInput(batch.pixels), [n, ...parts.shape])) as tfType.Tensor).dataSync(),
-    ) as Float32Array;
+    const output = tf.tidy(
+      () => probe.predict(tf.tensor4d(toModelInput(batch.pixels), [n, ...parts.shape])) as tfType.Tensor,
+    );
+    const values = (await output.data()) as Float32Array;
+    output.dispose();
     let min = Infinity;
     let max = -Infinity;
     let zeros = 0;
@@ -484,7 +496,7 @@ export class Evaluator {
   }
 
   /** Mean and spread of the training images' codes (a seeded sample), and their covariance's Cholesky factor. */
-  private codeDistribution(parts: RunModel): CodeDistribution {
+  private async codeDistribution(parts: RunModel): Promise<CodeDistribution> {
     const key = this.checkpointKey(parts);
     const cached = this.codeCache.get(key);
     if (cached) return cached;
@@ -495,7 +507,7 @@ export class Evaluator {
     const batch = datasetImages(this.sources(parts), picked);
     const n = picked.length;
     const d = parts.latentDims;
-    const { codes } = encodeAndReconstruct(this.tf, parts, toModelInput(batch.pixels), n);
+    const { codes } = await encodeAndReconstruct(this.tf, parts, toModelInput(batch.pixels), n);
     const mean = new Float64Array(d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += codes[i * d + j] / n;
     const std = new Float64Array(d);
@@ -524,7 +536,7 @@ export class Evaluator {
     return distribution;
   }
 
-  private codesFor(parts: RunModel, recipe: CodeRecipe): { codes: Float32Array; count: number } {
+  private async codesFor(parts: RunModel, recipe: CodeRecipe): Promise<{ codes: Float32Array; count: number }> {
     const d = parts.latentDims;
     switch (recipe.kind) {
       case 'codes': {
@@ -537,7 +549,7 @@ export class Evaluator {
       case 'random': {
         const normal = seededNormal(recipe.seed);
         const codes = new Float32Array(recipe.count * d);
-        const fitted = parts.variational ? null : this.codeDistribution(parts);
+        const fitted = parts.variational ? null : await this.codeDistribution(parts);
         for (let i = 0; i < recipe.count; i++) {
           const e = Array.from({ length: d }, normal);
           for (let j = 0; j < d; j++) {
@@ -552,8 +564,8 @@ export class Evaluator {
         return { codes, count: recipe.count };
       }
       case 'perturb': {
-        const base = this.codeOf(parts, recipe.cacheIndex);
-        const spread = this.codeDistribution(parts).std;
+        const base = await this.codeOf(parts, recipe.cacheIndex);
+        const spread = (await this.codeDistribution(parts)).std;
         const normal = seededNormal(recipe.seed);
         const codes = new Float32Array(recipe.count * d);
         for (let i = 0; i < recipe.count; i++) {
@@ -562,8 +574,8 @@ export class Evaluator {
         return { codes, count: recipe.count };
       }
       case 'interpolate': {
-        const from = this.codeOf(parts, recipe.from);
-        const to = this.codeOf(parts, recipe.to);
+        const from = await this.codeOf(parts, recipe.from);
+        const to = await this.codeOf(parts, recipe.to);
         const codes = new Float32Array(recipe.steps * d);
         for (let s = 0; s < recipe.steps; s++) {
           const t = s / (recipe.steps - 1);
@@ -574,9 +586,9 @@ export class Evaluator {
     }
   }
 
-  private codeOf(parts: RunModel, cacheIndex: number): Float32Array {
+  private async codeOf(parts: RunModel, cacheIndex: number): Promise<Float32Array> {
     const batch: ImageBatch = datasetImages(this.sources(parts), [cacheIndex]);
-    return encodeAndReconstruct(this.tf, parts, toModelInput(batch.pixels), 1).codes;
+    return (await encodeAndReconstruct(this.tf, parts, toModelInput(batch.pixels), 1)).codes;
   }
 
   async decode(query: DecodeQuery): Promise<DecodedCodes> {
@@ -584,11 +596,11 @@ export class Evaluator {
     const parts = await this.load(query);
     if (!parts.decoder)
       throw new UserError('unsupported', `Run ${parts.runId} cannot decode codes: ${parts.decodeBlocker}`);
-    const { codes, count } = this.codesFor(parts, query.recipe);
-    const images = this.decodeCodes(parts, codes, count);
+    const { codes, count } = await this.codesFor(parts, query.recipe);
+    const images = await this.decodeCodes(parts, codes, count);
     const distribution = parts.variational
       ? { mean: new Float64Array(parts.latentDims), std: new Float64Array(parts.latentDims).fill(1) }
-      : this.codeDistribution(parts);
+      : await this.codeDistribution(parts);
     return {
       runId: parts.runId,
       epoch: parts.epoch,

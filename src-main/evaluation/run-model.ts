@@ -92,23 +92,25 @@ export function meanSquaredErrors(a: Float32Array, b: Float32Array, n: number): 
 const batchSize = 128;
 
 /** Codes (a VAE's means) and reconstructions of n images in 0..1 (HWC back to back), batch by batch. */
-export function encodeAndReconstruct(
+export async function encodeAndReconstruct(
   tf: typeof tfType,
   parts: RunModel,
   inputs: Float32Array,
   n: number,
-): { codes: Float32Array; outputs: Float32Array } {
+): Promise<{ codes: Float32Array; outputs: Float32Array }> {
   const size = product(parts.shape);
   const codes = new Float32Array(n * parts.latentDims);
   const outputs = new Float32Array(n * size);
   for (let start = 0; start < n; start += batchSize) {
     const count = Math.min(batchSize, n - start);
-    tf.tidy(() => {
+    const [z, y] = tf.tidy(() => {
       const x = tf.tensor4d(inputs.subarray(start * size, (start + count) * size), [count, ...parts.shape]);
-      const [z, y] = parts.encodeAndReconstruct.predict(x) as tfType.Tensor[];
-      codes.set(z.dataSync(), start * parts.latentDims);
-      outputs.set(y.dataSync(), start * size);
+      return parts.encodeAndReconstruct.predict(x) as tfType.Tensor[];
     });
+    // Read back asynchronously: a GPU engine cannot read synchronously in Node.
+    codes.set(await z.data(), start * parts.latentDims);
+    outputs.set(await y.data(), start * size);
+    tf.dispose([z, y]);
   }
   return { codes, outputs };
 }

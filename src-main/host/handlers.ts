@@ -103,7 +103,7 @@ export function createApiHandlers(
     'training:start': (args) => startTraining(db, supervisor, args),
     'training:pause': ({ runId }) => pauseTraining(db, supervisor, runId),
     'training:stop': ({ runId }) => stopTraining(db, supervisor, runId),
-    'training:resume': ({ runId }) => resumeTraining(db, supervisor, runId),
+    'training:resume': ({ runId, onCpu }) => resumeTraining(db, supervisor, runId, { onCpu }),
     'runs:list': () => listRunSummaries(db, supervisor),
     'runs:get': ({ runId }) => getRunDetail(db, runId, supervisor),
     'runs:reconstructions': (query) => readReconstructionGallery(db, dataDir, query),

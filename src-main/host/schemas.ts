@@ -159,7 +159,7 @@ export const argumentSchemas = {
   }),
   'training:pause': runRef,
   'training:stop': runRef,
-  'training:resume': runRef,
+  'training:resume': z.strictObject({ runId: id, onCpu: z.boolean().optional() }),
   'runs:list': none,
   'runs:get': runRef,
   'runs:reconstructions': z.strictObject({ runId: id, epoch: z.number().int().min(1).optional() }),

@@ -67,7 +67,7 @@ export async function ensureEmbedding(
       const n = Math.min(encodeBatch, count - start);
       // One pass gives each image's code and its reconstruction error (for the map's colouring by error).
       const input = toModelInput(cache.read(cacheIndices.subarray(start, start + n)));
-      const out = encodeAndReconstruct(tf, model, input, n);
+      const out = await encodeAndReconstruct(tf, model, input, n);
       codes.set(out.codes, start * dims);
       errors.set(meanSquaredErrors(input, out.outputs, n), start);
       ctx.onProgress(start + n, count);

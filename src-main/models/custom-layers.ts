@@ -105,10 +105,13 @@ export function unpool(
 ): tfType.Tensor4D {
   const [b, h, w, c] = source.shape;
   const [, ph, pw] = values.shape;
-  // Windows laid out as [b, ph, k, pw, k, c], so window offset (i, j) is a plain slice.
-  const windows = tf.reshape(tf.slice(source, [0, 0, 0, 0], [b, ph * k, pw * k, c]), [b, ph, k, pw, k, c]);
-  const at = (i: number, j: number) =>
-    tf.reshape(tf.slice(windows, [0, 0, i, 0, j, 0], [b, ph, 1, pw, 1, c]), [b, ph, pw, c]);
+  // Window offset (i, j) as a plain slice. Every tensor stays at rank 4 or less: tfjs's WebGPU kernels fail to
+  // compile for rank 6 ("cannot index type 'vec6'"), and this way no backend needs more.
+  const rowsOf = tf.reshape(tf.slice(source, [0, 0, 0, 0], [b, ph * k, pw * k, c]), [b * ph, k, pw * k, c]);
+  const at = (i: number, j: number) => {
+    const row = tf.reshape(tf.slice(rowsOf, [0, i, 0, 0], [b * ph, 1, pw * k, c]), [b * ph, pw, k, c]);
+    return tf.reshape(tf.slice(row, [0, 0, j, 0], [b * ph, pw, 1, c]), [b, ph, pw, c]);
+  };
   const offsets: Array<[number, number]> = [];
   for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) offsets.push([i, j]);
   const slices = offsets.map(([i, j]) => at(i, j));
@@ -120,8 +123,22 @@ export function unpool(
     taken = tf.maximum(taken, hit);
     return tf.mul(first, values);
   });
-  const rows = Array.from({ length: k }, (_, i) => tf.stack(placed.slice(i * k, (i + 1) * k), 3));
-  const out = tf.reshape(tf.stack(rows, 2), [b, ph * k, pw * k, c]);
+  // Interleave back: the k values of a window row side by side, then the k rows of each window one under another.
+  const row = (i: number) =>
+    tf.reshape(
+      tf.concat(
+        placed.slice(i * k, (i + 1) * k).map((p) => tf.reshape(p, [b * ph * pw, 1, c])),
+        1,
+      ),
+      [b * ph, 1, pw * k, c],
+    );
+  const out = tf.reshape(
+    tf.concat(
+      Array.from({ length: k }, (_, i) => row(i)),
+      1,
+    ),
+    [b, ph * k, pw * k, c],
+  );
   return tf.pad(out, [
     [0, 0],
     [0, h - ph * k],

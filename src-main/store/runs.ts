@@ -13,6 +13,8 @@ export interface RunRow {
   status: RunStatus;
   config: string;
   engine: string | null;
+  /** The engine's own words for what it ran on: the GPU adapter, or the CPU kernels. */
+  engineDetail: string | null;
   epochsDone: number;
   finalTrainLoss: number | null;
   finalTestLoss: number | null;
@@ -31,7 +33,7 @@ export interface RunRow {
   finishedAt: string | null;
 }
 
-const columns = `id, dataset_id AS datasetId, name, status, config, engine, epochs_done AS epochsDone,
+const columns = `id, dataset_id AS datasetId, name, status, config, engine, engine_detail AS engineDetail, epochs_done AS epochsDone,
   final_train_loss AS finalTrainLoss, final_test_loss AS finalTestLoss, error, note, notes, tags,
   sweep_id AS sweepId, sweep_values AS sweepValues, project_id AS projectId, worker_pid AS workerPid,
   created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt`;
@@ -86,12 +88,17 @@ export function countRunsOfDataset(db: Database, datasetId: number): number {
 }
 
 /** Claims a queued run for this worker; false when another process got it first. */
-export function markRunStarted(db: Database, id: number, engine: string, workerPid: number): boolean {
+export function markRunStarted(
+  db: Database,
+  id: number,
+  engine: { name: string; detail: string },
+  workerPid: number,
+): boolean {
   const result = statement(
     db,
-    `UPDATE runs SET status = 'running', engine = ?, worker_pid = ?, error = NULL,
+    `UPDATE runs SET status = 'running', engine = ?, engine_detail = ?, worker_pid = ?, error = NULL,
        started_at = coalesce(started_at, ?), finished_at = NULL WHERE id = ? AND status = 'queued'`,
-  ).run(engine, workerPid, new Date().toISOString(), id);
+  ).run(engine.name, engine.detail, workerPid, new Date().toISOString(), id);
   return result.changes === 1;
 }
 

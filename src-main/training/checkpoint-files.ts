@@ -40,6 +40,9 @@ export async function writeCheckpoint(
     );
     const slots = await optimizer.getWeights();
     const encoded = await tf.io.encodeWeights(slots);
+    // getWeights() makes a new scalar for the iteration count each time (the slots are the live variables): free it,
+    // or every checkpoint leaks a tensor.
+    for (const slot of slots) if (!(slot.tensor instanceof tf.Variable)) slot.tensor.dispose();
     writeFileSync(join(tmp, 'optimizer.bin'), new Uint8Array(encoded.data));
     writeFileSync(join(tmp, 'optimizer.json'), JSON.stringify(encoded.specs));
     writeFileSync(join(tmp, 'state.json'), JSON.stringify(state));

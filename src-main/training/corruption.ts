@@ -1,4 +1,4 @@
-import type { Corruption, CorruptionType } from '../api/contract';
+import type { Corruption } from '../api/contract';
 import type { ImageShape } from '../models/model-plan';
 
 /**

@@ -50,6 +50,7 @@ function toSummary(db: Database, run: runs.RunRow, supervisor?: TrainingSupervis
     // Pausing is live state of the worker, not stored: a paused run that the app leaves is simply stopped.
     status: supervisor?.isPaused(run.id) ? 'paused' : run.status,
     engine: run.engine,
+    engineDetail: run.engineDetail,
     epochsDone: run.epochsDone,
     epochs: config.epochs,
     finalTrainLoss: run.finalTrainLoss,
@@ -148,7 +149,13 @@ export function stopTraining(db: Database, supervisor: TrainingSupervisor, runId
 }
 
 /** Queues a stopped, interrupted or failed run again; it continues from its last checkpoint. */
-export function resumeTraining(db: Database, supervisor: TrainingSupervisor, runId: number): RunSummary {
+/** Resumes a paused, stopped or interrupted run from its last checkpoint; `onCpu` keeps it off the GPU engines. */
+export function resumeTraining(
+  db: Database,
+  supervisor: TrainingSupervisor,
+  runId: number,
+  options: { onCpu?: boolean } = {},
+): RunSummary {
   const run = requireRun(db, runId);
   if (supervisor.unpause(runId)) return getRunSummary(db, runId, supervisor);
   if (run.status === 'completed') {
@@ -159,7 +166,7 @@ export function resumeTraining(db: Database, supervisor: TrainingSupervisor, run
   }
   requireDataset(db, run.datasetId);
   if (!runs.requeueRun(db, runId)) throw new UserError('conflict', `Run ${runId} changed while resuming; try again.`);
-  supervisor.enqueue(runId);
+  supervisor.enqueue(runId, options);
   return getRunSummary(db, runId, supervisor);
 }
 

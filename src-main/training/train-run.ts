@@ -22,15 +22,22 @@ import { corruptBatch } from './corruption';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-files';
 import { epochOrder, seededRandom } from '../app/random';
 import type { TrainingProgress } from '../api/contract';
+import type { GpuWatch } from '../engine/webgpu-engine';
+import { loseDeviceAfterEnv } from '../engine/webgpu-engine';
+import { gpuFitProblem } from '../engine/gpu-fit';
+import { UserError } from '../api/errors';
 
 /** How many test images each epoch's reconstruction gallery shows. */
 export const galleryImages = 10;
 const evalBatch = 256;
+const optimizerEpsilon = 1e-7;
 const progressIntervalMs = 150;
 
 export interface TrainRunContext {
   tf: typeof tfType;
   engine: EngineStatus;
+  /** On the GPU engine: the device's faults and limits. */
+  gpu?: GpuWatch;
   db: Database;
   dataDir: string;
   runId: number;
@@ -53,9 +60,10 @@ export interface TrainRunResult {
 function makeOptimizer(tf: typeof tfType, config: TrainingConfig): tfType.Optimizer {
   switch (config.optimizer) {
     case 'adam':
-      return nativeAdam(tf, config.learningRate) ?? tf.train.adam(config.learningRate);
+      // Epsilon is given, never left to the backend (tfjs's webgl backend would pick 1e-4), so engines agree.
+      return nativeAdam(tf, config.learningRate) ?? tf.train.adam(config.learningRate, 0.9, 0.999, optimizerEpsilon);
     case 'rmsprop':
-      return tf.train.rmsprop(config.learningRate);
+      return tf.train.rmsprop(config.learningRate, 0.9, 0, optimizerEpsilon);
     case 'sgd':
       return tf.train.sgd(config.learningRate);
   }
@@ -85,6 +93,17 @@ export async function trainRun(ctx: TrainRunContext): Promise<TrainRunResult> {
   try {
     return await trainLoaded(ctx, run);
   } catch (err) {
+    // A GPU fault (device lost, out of memory, a shader that failed) is the machine's, not the run's: keep the run
+    // resumable from its last checkpoint, on the GPU again or on the CPU.
+    const fault = ctx.gpu?.fault();
+    if (fault) {
+      const kept = runs.getRun(db, runId)?.epochsDone ?? 0;
+      const message =
+        `Training stopped because ${fault}. The run keeps its last checkpoint (${kept === 0 ? 'none yet: it restarts from the beginning' : `epoch ${kept}`}); ` +
+        'resume it on the GPU, or choose "Resume on CPU".';
+      runs.interruptRun(db, runId, process.pid, message);
+      return { status: 'interrupted', error: message };
+    }
     const message = (err as Error).message || String(err);
     runs.finishRun(db, runId, 'failed', message);
     return { status: 'failed', error: message };
@@ -95,7 +114,9 @@ export async function trainRun(ctx: TrainRunContext): Promise<TrainRunResult> {
 
 async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<TrainRunResult> {
   const { db, runId, engine } = ctx;
-  if (!runs.markRunStarted(db, runId, engine.name, process.pid)) {
+  if (
+    !runs.markRunStarted(db, runId, { name: engine.name, detail: `${engine.label}: ${engine.detail}` }, process.pid)
+  ) {
     return { status: run.status, error: `Run ${runId} is not queued (it is ${run.status}); nothing to do.` };
   }
   const config = trainingConfigSchema.parse(JSON.parse(run.config));
@@ -212,7 +233,12 @@ async function trainOpened(
 ): Promise<TrainRunResult> {
   const { tf, db, dataDir, runId, engine } = ctx;
   const shape: ImageShape = [dataset.height, dataset.width, dataset.channels];
-  checkTrainingConfig(config, shape);
+  const plan = checkTrainingConfig(config, shape);
+  if (ctx.gpu) {
+    const problem = gpuFitProblem(plan.summary, Math.max(config.batchSize, evalBatch), ctx.gpu.maxBufferBytes);
+    if (problem) throw new UserError('invalid_argument', problem);
+  }
+  const loseDeviceAfter = Number(process.env[loseDeviceAfterEnv] ?? 0);
   const imageBytes = dataset.width * dataset.height * dataset.channels;
   const trainCount = trainPixels.count;
 
@@ -269,6 +295,7 @@ async function trainOpened(
       elapsedMs: elapsed(),
       etaMs: rate ? (Math.max(0, remainingImages) / rate) * 1000 + evalPerEpoch * (config.epochs - p.epoch + 1) : null,
       engine: engine.name,
+      memory: memoryNow(tf),
       error: null,
     });
   };
@@ -279,6 +306,8 @@ async function trainOpened(
     let lossCount = 0;
     for (let b = 0; b < batches; b++) {
       await ctx.yieldToEvents();
+      const fault = ctx.gpu?.fault();
+      if (fault) throw new Error(fault);
       if (ctx.isPaused() && !ctx.shouldStop()) {
         const pausedAt = performance.now();
         progress(
@@ -306,6 +335,7 @@ async function trainOpened(
       const cost = optimizer.minimize(() => objective(tf, config, training, input, target, true), true, trainable);
       const loss = (await cost!.data())[0];
       tf.dispose([input, target, cost!]);
+      if (ctx.gpu && loseDeviceAfter > 0 && (epoch - 1) * batches + b + 1 >= loseDeviceAfter) ctx.gpu.loseDevice();
       if (!Number.isFinite(loss)) {
         throw new Error(`The loss became ${loss} in epoch ${epoch}; try a smaller learning rate.`);
       }
@@ -328,12 +358,12 @@ async function trainOpened(
     const e0 = performance.now();
     progress({ phase: 'evaluating', epoch, batch: batches, trainLoss: lossSum / lossCount }, true);
     const trainLoss = lossSum / lossCount;
-    const testLoss = testPixels.count > 0 ? evaluate(tf, training, config, testPixels, shape) : null;
+    const testLoss = testPixels.count > 0 ? await evaluate(tf, training, config, testPixels, shape) : null;
     lastTestLoss = testLoss;
     const epochDir = join(runDir, 'checkpoints', `epoch-${String(epoch).padStart(4, '0')}`);
     mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
     await writeCheckpoint(tf, epochDir, model, optimizer, { epoch });
-    writeGallery(tf, db, dataDir, runId, epoch, model, testPixels, testIdx, shape);
+    await writeGallery(tf, db, dataDir, runId, epoch, model, testPixels, testIdx, shape);
     evalMs += performance.now() - e0;
     db.transaction(() => {
       metrics.insertMetric(db, runId, {
@@ -359,17 +389,22 @@ async function trainOpened(
   return { status: 'completed', error: null };
 }
 
+function memoryNow(tf: typeof tfType): TrainingProgress['memory'] {
+  const memory = tf.memory() as tfType.MemoryInfo & { numBytesAllocatedInGPU?: number };
+  return { tensors: memory.numTensors, bytes: memory.numBytes, gpuBytes: memory.numBytesAllocatedInGPU ?? null };
+}
+
 /**
  * Mean test loss over the split, in inference mode (no dropout, a VAE decodes its mean). A denoising run is scored on
  * corrupted test images, with the same corruption every epoch so the curve compares like with like.
  */
-function evaluate(
+async function evaluate(
   tf: typeof tfType,
   training: TrainingModel,
   config: TrainingConfig,
   pixels: SplitPixels,
   shape: ImageShape,
-): number {
+): Promise<number> {
   const imageBytes = shape[0] * shape[1] * shape[2];
   const buffer = new Float32Array(evalBatch * imageBytes);
   const noisy = config.corruption ? new Float32Array(buffer.length) : buffer;
@@ -379,19 +414,19 @@ function evaluate(
   for (let start = 0; start < count; start += evalBatch) {
     const n = pixels.fill(identity, start, Math.min(start + evalBatch, count), buffer);
     setRandomStep(config.seed, 0, start);
-    sum +=
-      tf
-        .tidy(() => {
-          const { input, target } = batchTensors(tf, config, buffer, noisy, n, shape);
-          return objective(tf, config, training, input, target, false);
-        })
-        .dataSync()[0] * n;
+    const loss = tf.tidy(() => {
+      const { input, target } = batchTensors(tf, config, buffer, noisy, n, shape);
+      return objective(tf, config, training, input, target, false);
+    });
+    // Read asynchronously: a GPU backend cannot read back synchronously in Node (and should not block).
+    sum += (await loss.data())[0] * n;
+    loss.dispose();
   }
   return sum / count;
 }
 
 /** Stores this epoch's reconstructions of the first test images, with each image's mean squared error. */
-function writeGallery(
+async function writeGallery(
   tf: typeof tfType,
   db: Database,
   dataDir: string,
@@ -401,18 +436,17 @@ function writeGallery(
   testPixels: SplitPixels,
   testIdx: Int32Array,
   shape: ImageShape,
-): void {
+): Promise<void> {
   const n = Math.min(galleryImages, testIdx.length);
   if (n === 0) return;
-  const { reconstructed, errors } = tf.tidy(() => {
+  const [pixelsOut, errorsOut] = tf.tidy(() => {
     const x = tf.tensor4d(toModelInput(testPixels.firstImages(n)), [n, ...shape]);
     const out = model.predict(x);
     const y = Array.isArray(out) ? out[0] : out;
-    return {
-      reconstructed: tf.round(tf.mul(y, 255)).dataSync(),
-      errors: tf.mean(tf.squaredDifference(x, y), [1, 2, 3]).dataSync(),
-    };
+    return [tf.round(tf.mul(y, 255)), tf.mean(tf.squaredDifference(x, y), [1, 2, 3])];
   });
+  const [reconstructed, errors] = [await pixelsOut.data(), await errorsOut.data()];
+  tf.dispose([pixelsOut, errorsOut]);
   const dir = join(dataLayout(dataDir).runDir(runId), 'reconstructions');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `epoch-${String(epoch).padStart(4, '0')}.u8`);

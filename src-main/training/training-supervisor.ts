@@ -6,7 +6,7 @@ import type { ProcessHandle } from '../app/process-handle';
 
 /** What main tells a training worker: train a run, pause, resume or stop it, or only report its engine. */
 export type TrainingRequest =
-  | { type: 'train'; runId: number; dataDir: string }
+  | { type: 'train'; runId: number; dataDir: string; onCpu?: boolean }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
@@ -49,6 +49,7 @@ export class TrainingSupervisor {
   private readonly waiters = new Map<number, Array<(status: runs.RunStatus) => void>>();
   private engineStatus: Promise<EngineStatus> | undefined;
   private closed = false;
+  private readonly onCpu = new Set<number>();
 
   constructor(
     private readonly db: Database,
@@ -78,7 +79,9 @@ export class TrainingSupervisor {
     return this.engineStatus;
   }
 
-  enqueue(runId: number): void {
+  /** Queues a run; `onCpu` trains it on the fastest CPU engine even where a GPU engine loads. */
+  enqueue(runId: number, options: { onCpu?: boolean } = {}): void {
+    if (options.onCpu) this.onCpu.add(runId);
     if (this.queue.includes(runId) || this.active?.runId === runId) return;
     this.queue.push(runId);
     this.pump();
@@ -176,7 +179,7 @@ export class TrainingSupervisor {
       this.active = undefined;
       this.pump();
     });
-    worker.send({ type: 'train', runId, dataDir: this.dataDir });
+    worker.send({ type: 'train', runId, dataDir: this.dataDir, onCpu: this.onCpu.delete(runId) });
   }
 
   private handle(message: TrainingReport): void {
@@ -207,6 +210,7 @@ export class TrainingSupervisor {
       elapsedMs: 0,
       etaMs: null,
       engine: run?.engine ?? null,
+      memory: null,
       error,
     });
   }

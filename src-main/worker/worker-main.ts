@@ -57,7 +57,7 @@ parent.onMessage((message) => {
     }
     wakeUp?.();
   } else if (message.type === 'probe') void probe();
-  else if (message.type === 'train') void train(message.runId, message.dataDir);
+  else if (message.type === 'train') void train(message.runId, message.dataDir, message.onCpu ?? false);
   else if (message.type === 'latent') void latent(message.dataDir, message.args);
   else if (message.type === 'evaluate') evaluate(message.id, message.dataDir, message.request);
 });
@@ -68,13 +68,15 @@ async function probe(): Promise<void> {
   process.exit(0);
 }
 
-async function train(runId: number, dataDir: string): Promise<void> {
-  const engine = await selectEngine();
+async function train(runId: number, dataDir: string, onCpu: boolean): Promise<void> {
+  // "Resume on CPU" (after a GPU fault, say) starts the search below the GPU engines.
+  const engine = await selectEngine(onCpu ? { startAt: 'native', why: 'the run was resumed on the CPU' } : undefined);
   parent.send({ type: 'engine', status: engine.status });
   const db = openDatabase(dataLayout(dataDir).database);
   const result = await trainRun({
     tf: engine.tf,
     engine: engine.status,
+    gpu: engine.gpu,
     db,
     dataDir,
     runId,
@@ -119,7 +121,7 @@ let evaluations: Promise<void> = Promise.resolve();
 
 function evaluate(id: number, dataDir: string, request: EvaluationRequest): void {
   evaluator ??= selectEngine().then(
-    (engine) => new Evaluator(engine.tf, openDatabase(dataLayout(dataDir).database), dataDir),
+    (engine) => new Evaluator(engine.tf, openDatabase(dataLayout(dataDir).database), dataDir, engine.status.name),
   );
   evaluations = evaluations.then(async () => {
     try {

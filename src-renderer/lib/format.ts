@@ -1,3 +1,5 @@
+import { engineLabels, type EngineName } from '../../src-main/api/contract';
+
 /** "1m 05s", "2h 03m", "12s". */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
@@ -26,4 +28,10 @@ export function formatRate(imagesPerSec: number | null | undefined): string {
 export function formatDate(iso: string | null): string {
   if (!iso) return '—';
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** An engine's name as the app shows it ("Native CPU", "GPU (WebGPU)"); runs stored before it had names show as is. */
+export function engineName(name: string | null | undefined): string {
+  if (!name) return '—';
+  return name in engineLabels ? engineLabels[name as EngineName] : name;
 }

@@ -23,12 +23,37 @@ export interface ApiError {
 /** Every call answers with data, never by throwing across the process boundary. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
-export type EngineName = 'tfjs-node-gpu' | 'tfjs-node' | 'native' | 'wasm' | 'cpu';
+export type EngineName = 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'native' | 'wasm' | 'cpu';
+
+/** Each engine as the status bar, the run views and the CLI name it. */
+export const engineLabels = {
+  'tfjs-node-gpu': 'TensorFlow GPU',
+  webgpu: 'GPU (WebGPU)',
+  'tfjs-node': 'TensorFlow CPU',
+  native: 'Native CPU',
+  wasm: 'WebAssembly',
+  cpu: 'JavaScript CPU',
+} as const satisfies Record<EngineName, string>;
+
+/** The GPU the WebGPU engine runs on, as its driver names it. */
+export interface GpuAdapter {
+  vendor: string;
+  architecture: string;
+  device: string;
+  /** The driver's description, often with its version. */
+  description: string;
+  /** Vulkan, Direct3D 12 or Metal. */
+  api: string;
+  /** A software rasteriser (SwiftShader, llvmpipe), used only when allowed. */
+  software: boolean;
+}
 
 export interface EngineStatus {
   name: EngineName;
   label: string;
   detail: string;
+  /** The GPU, when the engine is webgpu. */
+  adapter: GpuAdapter | null;
   /** Faster engines that were not used, each with the reason. */
   unavailable: Array<{ name: EngineName; reason: string }>;
 }

@@ -1,4 +1,5 @@
 /** Results views: reconstructions, PCA baseline, filters, activations, decoding. */
+import type { EngineName } from './common';
 import type { Split } from './datasets';
 import type { Corruption } from './models';
 import type { CheckpointImages } from './runs';
@@ -109,6 +110,8 @@ export interface ModelInfo extends CheckpointImages {
   /** Why codes cannot be decoded on their own (a decoder that unpools with the encoder's positions), or null. */
   decodeBlocker: string | null;
   layers: ModelLayerInfo[];
+  /** The engine the results worker computes with (the GPU where it loads). */
+  engine: EngineName;
 }
 
 /** The first layer's weights as images (seed 002): a dense layer's rows, or a conv layer's kernels. */

@@ -16,6 +16,8 @@ export interface RunSummary {
   datasetName: string;
   status: RunStatus;
   engine: string | null;
+  /** What the engine ran on, e.g. "GPU (WebGPU): NVIDIA H200 (Vulkan; …) through Dawn". */
+  engineDetail: string | null;
   epochsDone: number;
   epochs: number;
   finalTrainLoss: number | null;
@@ -103,6 +105,11 @@ export interface TrainingProgress {
   elapsedMs: number;
   etaMs: number | null;
   engine: string | null;
+  /**
+   * What the engine holds after the last batch: live tensors, their bytes, and on the GPU the device memory its buffer
+   * pool has allocated. Flat from epoch to epoch; growth would be a leak.
+   */
+  memory: { tensors: number; bytes: number; gpuBytes: number | null } | null;
   error: string | null;
 }
 
@@ -110,7 +117,8 @@ export interface RunsMethods {
   'training:start': { args: StartTrainingArgs; result: RunSummary };
   'training:pause': { args: RunRef; result: RunSummary };
   'training:stop': { args: RunRef; result: RunSummary };
-  'training:resume': { args: RunRef; result: RunSummary };
+  /** `onCpu`: train on the fastest CPU engine even where the GPU engine loads (after a GPU fault, say). */
+  'training:resume': { args: RunRef & { onCpu?: boolean }; result: RunSummary };
   'runs:list': { args: void; result: RunSummary[] };
   'runs:get': { args: RunRef; result: RunDetail };
   'runs:reconstructions': { args: GalleryQuery; result: ReconstructionGallery };

@@ -130,8 +130,8 @@ describe('experiment store', () => {
        VALUES (1, 'd', 's', 'ready', 2, 2, 1, '[]', 'p', 'now')`,
     ).run();
     const id = insertRun(db, { datasetId: 1, name: 'r', config: '{}' });
-    expect(markRunStarted(db, id, 'wasm', 111)).toBe(true);
-    expect(markRunStarted(db, id, 'wasm', 222)).toBe(false);
+    expect(markRunStarted(db, id, { name: 'wasm', detail: 'WebAssembly' }, 111)).toBe(true);
+    expect(markRunStarted(db, id, { name: 'wasm', detail: 'WebAssembly' }, 222)).toBe(false);
     // A different worker cannot interrupt a run it does not own.
     expect(interruptRun(db, id, 222, 'no')).toBe(false);
     expect(interruptRun(db, id, 111, 'worker died')).toBe(true);

@@ -102,7 +102,7 @@ describe('training in a separate process', () => {
   it('reports the engine it trains with, and why not a faster one', async () => {
     const services = openServices({ dataDir: tempDir(), sampleDataset: false, spawnWorker: spawnNodeWorker });
     const engine = await services.supervisor.engine();
-    expect(['tfjs-node-gpu', 'tfjs-node', 'native', 'wasm', 'cpu']).toContain(engine.name);
+    expect(['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'native', 'wasm', 'cpu']).toContain(engine.name);
     if (engine.name !== 'tfjs-node-gpu') expect(engine.unavailable[0]).toMatchObject({ name: 'tfjs-node-gpu' });
     expect(engine.unavailable.every((u) => u.reason.length > 10)).toBe(true);
     await services.close();
