@@ -1,16 +1,20 @@
 /**
- * Training benchmark: `npm run bench:train`. Trains the two models of issue 5 for one epoch on the real Fashion-MNIST
- * (Debian's dataset-fashion-mnist) through the app's own training loop (the same code, store writes and checkpoints
- * as a run started in the app), then the same models in PyTorch when python3-torch is installed, and prints both
- * side by side as JSON with the ratios.
+ * Training benchmark: `npm run bench:train`. Trains each model for one epoch on the real Fashion-MNIST (Debian's
+ * dataset-fashion-mnist) through the app's own training loop (the same code, store writes and checkpoints as a run
+ * started in the app), then the same models in PyTorch when python3-torch is installed, and prints both side by side
+ * as JSON with the ratios. Models: issue 5's reference conv AE and dense AE (batch 128), seed 001's CAE (the
+ * fashion-cae-2d preset, BCE, batch 100) and seed 004's photo stack (photos-stride2-bn at 64x64 RGB, batch 32, on
+ * Fashion-MNIST upscaled to 64x64 and repeated over three channels, the same bytes for both sides).
  *
- *   npm run bench:train                        # fastest engine vs PyTorch, both models
+ *   npm run bench:train                                     # fastest engine vs PyTorch, conv and dense
+ *   npm run bench:train -- --engines webgpu,native --models cae001,photos004 --limit 2000
  *   npm run bench:train -- --engines native,wasm --models conv --limit 12800
  *
- * Each measurement runs in a fresh process, so its peak resident memory is its own.
+ * Each measurement runs in a fresh process, so its peak resident memory is its own; on the GPU engine the peak of
+ * the device memory tfjs allocated is reported too.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,21 +30,46 @@ import { trainRun } from '../src-main/training/train-run';
 import { trainingDefaults } from '../src-main/models/training-config';
 import type { TrainingConfig } from '../src-main/api/contract';
 import { referenceConv } from './reference-models';
+import { presetConfig } from '../src-main/models/presets';
+import { createDataset } from '../src-main/datasets/dataset-store';
+import { parseIdx } from '../src-main/datasets/idx';
+import { resampleToSquare } from '../src-main/datasets/resample';
 import { hasTorch, runTorchScript } from './torch';
 
 const fashionDir = '/usr/share/datasets/fashion-mnist';
 
-/** Issue 5's two models, written in the app's model language; bench/torch_reference.py builds the same ones. */
-const models: Record<string, TrainingConfig['model']> = {
-  conv: referenceConv(28, 1),
+interface BenchModel {
+  model: TrainingConfig['model'];
+  loss: TrainingConfig['loss'];
+  batch: number;
+  /** The dataset it trains on: Fashion-MNIST as it is, or upscaled to 64x64 RGB. */
+  data: 'fashion' | 'photos';
+}
+
+const photoShape = [64, 64, 3] as const;
+/** The models, written in the app's model language; bench/torch_reference.py builds the same ones. */
+const models: Record<string, BenchModel> = {
+  conv: { model: referenceConv(28, 1), loss: 'mse', batch: 128, data: 'fashion' },
   dense: {
-    variant: 'standard',
-    encoder: [512, 256, 128].map((units) => ({ type: 'dense' as const, units })),
-    latent: 30,
-    latentActivation: 'linear',
-    decoder: [128, 256, 512].map((units) => ({ type: 'dense' as const, units })),
-    activation: 'relu',
-    outputActivation: 'sigmoid',
+    model: {
+      variant: 'standard',
+      encoder: [512, 256, 128].map((units) => ({ type: 'dense' as const, units })),
+      latent: 30,
+      latentActivation: 'linear',
+      decoder: [128, 256, 512].map((units) => ({ type: 'dense' as const, units })),
+      activation: 'relu',
+      outputActivation: 'sigmoid',
+    },
+    loss: 'mse',
+    batch: 128,
+    data: 'fashion',
+  },
+  cae001: { model: presetConfig('fashion-cae-2d', [28, 28, 1])!.model, loss: 'bce', batch: 100, data: 'fashion' },
+  photos004: {
+    model: presetConfig('photos-stride2-bn', [...photoShape])!.model,
+    loss: 'mse',
+    batch: 32,
+    data: 'photos',
   },
 };
 
@@ -50,29 +79,36 @@ interface Result {
   images: number;
   seconds: number;
   imagesPerSec: number;
-  testMse: number | null;
+  loss: TrainingConfig['loss'];
+  testLoss: number | null;
   peakRssMb: number;
+  /** GPU engine only: the most device memory tfjs's buffer pool held. */
+  peakGpuMb?: number;
 }
 
 /** One model on one engine, in this process, against the prepared store. */
 async function child(dataDir: string, model: string, batch: number, limit: number): Promise<void> {
   const db = openDatabase(dataLayout(dataDir).database);
-  const dataset = listDatasets(db)[0];
+  const bench = models[model];
+  const dataset = listDatasets(db).find((d) => (bench.data === 'photos' ? d.width === 64 : d.width === 28))!;
   const config: TrainingConfig = {
     ...trainingDefaults,
-    model: models[model],
+    model: bench.model,
+    loss: bench.loss,
     batchSize: batch,
     epochs: 1,
-    input: { height: 28, width: 28, channels: 1 },
+    input: { height: dataset.height, width: dataset.width, channels: dataset.channels },
   };
   const runId = runs.insertRun(db, { datasetId: dataset.id, name: `bench ${model}`, config: JSON.stringify(config) });
   const trainImages = splitIndex(db, dataset.id, 'train').idx.length;
   const engine = await selectEngine();
   let imagesPerSec = 0;
   let images = 0;
+  let peakGpuBytes = 0;
   const result = await trainRun({
     tf: engine.tf,
     engine: engine.status,
+    gpu: engine.gpu,
     db,
     dataDir,
     runId,
@@ -83,6 +119,7 @@ async function child(dataDir: string, model: string, batch: number, limit: numbe
     // The rate the app's progress bar shows: images over time spent in training steps.
     onProgress: (p) => {
       if (p.imagesPerSec !== null) imagesPerSec = p.imagesPerSec;
+      peakGpuBytes = Math.max(peakGpuBytes, p.memory?.gpuBytes ?? 0);
       images = Math.min(trainImages, p.batch * batch);
     },
     yieldToEvents: async () => {},
@@ -95,8 +132,10 @@ async function child(dataDir: string, model: string, batch: number, limit: numbe
     images,
     seconds: Math.round((images / imagesPerSec) * 100) / 100,
     imagesPerSec: Math.round(imagesPerSec * 10) / 10,
-    testMse: limit || run.finalTestLoss === null ? null : Math.round(run.finalTestLoss! * 1e5) / 1e5,
+    loss: bench.loss,
+    testLoss: limit || run.finalTestLoss === null ? null : Math.round(run.finalTestLoss! * 1e5) / 1e5,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
+    ...(engine.gpu ? { peakGpuMb: Math.round(peakGpuBytes / 104857.6) / 10 } : {}),
   };
   process.stdout.write(JSON.stringify(out));
 }
@@ -109,15 +148,72 @@ function runChild(dataDir: string, model: string, engine: string | undefined, ba
   return JSON.parse(out) as Result;
 }
 
-function runTorch(modelList: string[], batch: number, limit: number, threads: number): Result[] {
-  const args = ['--data', fashionDir, '--models', modelList.join(','), '--batch', String(batch)];
+function runTorch(
+  modelList: string[],
+  batchOf: (model: string) => number,
+  limit: number,
+  threads: number,
+  photos: { file: string; train: number },
+  cuda: boolean,
+): Result[] {
+  const batches = modelList.map((m) => `${m}=${batchOf(m)}`).join(',');
+  const args = ['--data', fashionDir, '--models', modelList.join(','), '--batches', batches];
   return runTorchScript<Result>('torch_reference.py', [
     ...args,
+    '--photos',
+    photos.file,
+    '--photos-train',
+    String(photos.train),
     '--limit',
     String(limit),
     '--threads',
     String(threads),
+    ...(cuda ? ['--cuda'] : []),
   ]);
+}
+
+/**
+ * Fashion-MNIST upscaled to 64x64 and repeated over three channels, as a stand-in photo set of a known size: stored
+ * as a dataset for us and written as raw bytes (train, then test) for PyTorch. `limit` trims the training part.
+ */
+function preparePhotos(
+  db: ReturnType<typeof openDatabase>,
+  dataDir: string,
+  limit: number,
+): { file: string; train: number } {
+  const read = (name: string) => parseIdx(readFileSync(join(fashionDir, name)), name);
+  const [trainImages, testImages] = [read('train-images-idx3-ubyte.gz'), read('t10k-images-idx3-ubyte.gz')];
+  const [trainLabels, testLabels] = [read('train-labels-idx1-ubyte.gz'), read('t10k-labels-idx1-ubyte.gz')];
+  const train = limit ? Math.min(limit, 60_000) : 60_000;
+  const test = 2_000;
+  const size = photoShape[0] * photoShape[1] * photoShape[2];
+  const pixels = new Uint8Array((train + test) * size);
+  const labels: number[] = [];
+  for (let i = 0; i < train + test; i++) {
+    const [images, index] = i < train ? [trainImages, i] : [testImages, i - train];
+    const grey = images.data.subarray(index * 784, (index + 1) * 784);
+    const rgb = new Uint8Array(784 * 3);
+    for (let p = 0; p < 784; p++) rgb.fill(grey[p], p * 3, p * 3 + 3);
+    pixels.set(resampleToSquare(rgb, 28, 28, 3, photoShape[0], 'stretch', '#000000'), i * size);
+    labels.push((i < train ? trainLabels : testLabels).data[index]);
+  }
+  createDataset(
+    db,
+    dataDir,
+    {
+      name: 'photos 64',
+      source: 'bench',
+      width: 64,
+      height: 64,
+      channels: 3,
+      classNames: [...Array(10).keys()].map(String),
+    },
+    labels.map((label, idx) => ({ idx, split: idx < train ? 'train' : 'test', label, fileName: `photo-${idx}.png` })),
+    [pixels],
+  );
+  const file = join(dataDir, 'photos-64.u8');
+  writeFileSync(file, pixels);
+  return { file, train };
 }
 
 async function main(): Promise<void> {
@@ -129,16 +225,21 @@ async function main(): Promise<void> {
     options: {
       models: { type: 'string', default: 'conv,dense' },
       engines: { type: 'string', default: '' },
-      batch: { type: 'string', default: '128' },
+      // Each model's own batch unless given (conv and dense 128, cae001 100, photos004 32).
+      batch: { type: 'string', default: '' },
       limit: { type: 'string', default: '0' },
       'torch-threads': { type: 'string', default: '1' },
+      // PyTorch on CUDA as the reference, where the machine has an NVIDIA GPU (bench/gpu-check.sh).
+      'torch-cuda': { type: 'boolean', default: false },
     },
   });
   if (!existsSync(join(fashionDir, 'train-images-idx3-ubyte.gz')))
     throw new Error("Install Debian's dataset-fashion-mnist first (apt install dataset-fashion-mnist).");
   const modelList = values.models.split(',');
+  const unknown = modelList.filter((m) => !(m in models));
+  if (unknown.length) throw new Error(`Unknown model ${unknown.join(', ')}; use ${Object.keys(models).join(', ')}`);
   const engines = values.engines ? values.engines.split(',') : [undefined];
-  const batch = Number(values.batch);
+  const batchOf = (model: string) => (values.batch ? Number(values.batch) : models[model].batch);
   const limit = Number(values.limit);
 
   const dataDir = mkdtempSync(join(tmpdir(), 'ae-studio-bench-train-'));
@@ -150,29 +251,33 @@ async function main(): Promise<void> {
         dataset: 'fashion-mnist',
       },
     );
+    const photos = preparePhotos(db, dataDir, limit);
     db.close();
     const ours: Result[] = [];
     for (const model of modelList) {
       for (const engine of engines) {
-        const result = runChild(dataDir, model, engine, batch, limit);
+        const result = runChild(dataDir, model, engine, batchOf(model), limit);
         process.stderr.write(`${JSON.stringify(result)}\n`);
         ours.push(result);
       }
     }
     const threads = values['torch-threads'].split(',').map(Number);
     const torch = hasTorch();
-    const reference = torch ? threads.flatMap((t) => runTorch(modelList, batch, limit, t)) : [];
+    const reference = torch
+      ? threads.flatMap((t) => runTorch(modelList, batchOf, limit, t, photos, values['torch-cuda']))
+      : [];
     const ratios = ours.map((r) => {
       const best = reference.filter((p) => p.model === r.model).sort((a, b) => b.imagesPerSec - a.imagesPerSec)[0];
       return {
         model: r.model,
         engine: r.engine,
         speedVsPytorch: best ? Math.round((r.imagesPerSec / best.imagesPerSec) * 100) / 100 : null,
-        testMseVsPytorch: best && r.testMse !== null ? Math.round((r.testMse / best.testMse!) * 1000) / 1000 : null,
+        testLossVsPytorch: best && r.testLoss !== null ? Math.round((r.testLoss / best.testLoss!) * 1000) / 1000 : null,
       };
     });
     const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
-    console.log(JSON.stringify({ machine, batch, limit: limit || 60000, ours, reference, ratios }, null, 2));
+    const batches = Object.fromEntries(modelList.map((m) => [m, batchOf(m)]));
+    console.log(JSON.stringify({ machine, batches, limit: limit || 60000, ours, reference, ratios }, null, 2));
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-"""PyTorch reference for `npm run bench:train`: the same two models, data and settings, trained for one epoch.
+"""PyTorch reference for `npm run bench:train`: the same models, data and settings, trained for one epoch.
 
 A peer measurement, not a dependency of the app. Run with Debian's python3-torch:
     /usr/bin/python3 bench/torch_reference.py --data /usr/share/datasets/fashion-mnist --threads 1
@@ -52,35 +52,74 @@ def dense_ae():
     return nn.Sequential(*layers)
 
 
-def run(name, model, train, test, batch, epochs):
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.MSELoss()
+def bn(features, dims=2):
+    # Keras' (and so the app's) batch norm: epsilon 1e-3, moving averages kept at 0.99 (PyTorch's momentum 0.01).
+    return (nn.BatchNorm2d if dims == 2 else nn.BatchNorm1d)(features, eps=1e-3, momentum=0.01)
+
+
+def cae_001():
+    # Seed 001's Fashion CAE as the app's preset builds it (fashion-cae-2d, 306,699 parameters): conv + ReLU + BN +
+    # max-pool twice, a 2-D ReLU code, dense 1024, then upsample x3 + valid conv twice and a 1x1 sigmoid conv.
+    return nn.Sequential(
+        nn.Conv2d(1, 112, 3), nn.ReLU(), bn(112), nn.MaxPool2d(2),
+        nn.Conv2d(112, 112, 3), nn.ReLU(), bn(112), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(5 * 5 * 112, 2), nn.ReLU(),
+        bn(2, 1), nn.Linear(2, 1024), nn.ReLU(), bn(1024, 1), nn.Unflatten(1, (64, 4, 4)), bn(64),
+        nn.Upsample(scale_factor=3), nn.Conv2d(64, 112, 3), nn.ReLU(), bn(112),
+        nn.Upsample(scale_factor=3), nn.Conv2d(112, 112, 3), nn.ReLU(), bn(112),
+        nn.Conv2d(112, 1, 1), nn.Sigmoid(),
+    )
+
+
+def photos_004(size=64, channels=3):
+    # Seed 004's photo stack as the preset builds it for 64x64 RGB (photos-stride2-bn, 5,734,915 parameters):
+    # 2x2 stride-2 conv + ReLU + BN from 32 to 1024 filters down to 1x1, a 64-D code, the mirror in transposed convs.
+    filters = [32, 64, 128, 256, 512, 1024]
+    layers, previous = [], channels
+    for f in filters:
+        layers += [nn.Conv2d(previous, f, 2, stride=2), nn.ReLU(), bn(f)]
+        previous = f
+    layers += [nn.Flatten(), nn.Linear(1024, 64), nn.Linear(64, 1024), nn.ReLU(), nn.Unflatten(1, (1024, 1, 1))]
+    for i in range(len(filters) - 1, -1, -1):
+        out = channels if i == 0 else filters[i - 1]
+        layers += [nn.ConvTranspose2d(filters[i], out, 2, stride=2)]
+        layers += [nn.Sigmoid()] if i == 0 else [nn.ReLU(), bn(out)]
+    return nn.Sequential(*layers)
+
+
+def run(name, model, train, test, batch, epochs, loss="mse"):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_fn = nn.MSELoss() if loss == "mse" else nn.BCELoss()
     n = train.shape[0]
     order = torch.randperm(n)
     start = time.perf_counter()
     for _ in range(epochs):
         model.train()
         for i in range(0, n, batch):
-            x = train[order[i : i + batch]]
+            x = train[order[i : i + batch].to(train.device)]
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(model(x), x)
             loss.backward()
             opt.step()
+    if train.is_cuda:
+        torch.cuda.synchronize()
     seconds = time.perf_counter() - start
     model.eval()
     with torch.no_grad():
         total = 0.0
         for i in range(0, test.shape[0], 1000):
             x = test[i : i + 1000]
-            total += float(((model(x) - x) ** 2).sum())
-        test_mse = total / test.numel()
+            total += float(loss_fn(model(x), x)) * x.numel()
+        test_loss = total / test.numel()
     return {
         "model": name,
-        "engine": f"pytorch {torch.__version__} ({torch.get_num_threads()} thread(s))",
+        "engine": f"pytorch {torch.__version__} "
+        + (f"(CUDA, {torch.cuda.get_device_name()})" if train.is_cuda else f"({torch.get_num_threads()} thread(s))"),
         "images": n * epochs,
         "seconds": round(seconds, 2),
         "imagesPerSec": round(n * epochs / seconds, 1),
-        "testMse": round(test_mse, 5),
+        "loss": loss,
+        "testLoss": round(test_loss, 5),
         "peakRssMb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
@@ -93,7 +132,11 @@ def main():
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--limit", type=int, default=0, help="train on the first N images only (0: all)")
     parser.add_argument("--models", default="conv,dense")
+    parser.add_argument("--cuda", action="store_true", help="train on the GPU (the GPU check script)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--photos", default="", help="raw uint8 NHWC 64x64x3 images for photos004 (train, then test)")
+    parser.add_argument("--photos-train", type=int, default=0)
+    parser.add_argument("--batches", default="", help="model=batch,... overriding --batch")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -102,9 +145,23 @@ def main():
     test = to_tensor(read_idx(f"{args.data}/t10k-images-idx3-ubyte.gz"))
     if args.limit:
         train = train[: args.limit]
-    builders = {"conv": reference_conv, "dense": dense_ae}
+    batches = dict((k, int(v)) for k, v in (p.split("=") for p in args.batches.split(",") if p))
+    builders = {"conv": reference_conv, "dense": dense_ae, "cae001": cae_001, "photos004": photos_004}
+    losses = {"cae001": "bce"}
     for name in args.models.split(","):
-        print(json.dumps(run(name, builders[name](), train, test, args.batch, args.epochs)), flush=True)
+        model = builders[name]()
+        if torch.cuda.is_available() and args.cuda:
+            model = model.cuda()
+        data_train, data_test = train, test
+        if name == "photos004":
+            photos = np.fromfile(args.photos, dtype=np.uint8).reshape(-1, 64, 64, 3)
+            as_tensor = lambda a: torch.from_numpy(a.astype(np.float32) / 255.0).permute(0, 3, 1, 2).contiguous()
+            data_train, data_test = as_tensor(photos[: args.photos_train]), as_tensor(photos[args.photos_train :])
+        if args.cuda and torch.cuda.is_available():
+            data_train, data_test = data_train.cuda(), data_test.cuda()
+        batch = batches.get(name, args.batch)
+        result = run(name, model, data_train, data_test, batch, args.epochs, losses.get(name, "mse"))
+        print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

@@ -10,5 +10,5 @@ if (major < 22 || (major === 22 && minor < 12)) {
 }
 const { register } = await import('tsx/esm/api');
 register();
-const { main } = await import('../src-main/cli/cli.ts');
+const { main } = await import('../src-main/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -162,6 +162,13 @@ export function listSweepSummaries(db: Database): SweepSummary[] {
  * After a restart: queued runs go back on the queue, and sweep runs that a crash or kill interrupted resume from
  * their last checkpoint, so a sweep carries on by itself. (A lone interrupted run waits for the user's Resume.)
  */
+/** Resumes one sweep's unfinished runs (the API's sweeps:resume); a sweep that does not exist is an error. */
+export function resumeSweep(db: Database, supervisor: TrainingSupervisor, sweepId: number): SweepSummary {
+  getSweepSummary(db, sweepId);
+  resumeUnfinished(db, supervisor, sweepId);
+  return getSweepSummary(db, sweepId);
+}
+
 export function resumeUnfinished(db: Database, supervisor: TrainingSupervisor, sweepId?: number): number[] {
   const candidates = sweepId === undefined ? runs.listRuns(db).reverse() : runs.listRunsOfSweep(db, sweepId);
   const resumed: number[] = [];

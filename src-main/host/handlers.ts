@@ -15,7 +15,7 @@ import {
 import { importImageFolder } from '../datasets/folder-import';
 import { compareRuns, deleteRun, updateRun } from '../experiments/run-catalog';
 import { exportRun, importRun } from '../experiments/run-export';
-import { listSweepSummaries, startSweep } from '../experiments/sweeps';
+import { listSweepSummaries, resumeSweep, startSweep } from '../experiments/sweeps';
 import { createProject, listProjects, openProject, renameProject } from '../experiments/projects';
 import { builtinDatasets, builtinSourceDir, importBuiltin } from '../datasets/builtin-import';
 import { requireFolder } from '../datasets/folder-scan';
@@ -146,6 +146,7 @@ export function createApiHandlers(
     'runs:import': ({ dir }) => importRun(db, dataDir, supervisor, dir),
     'sweeps:start': (args) => startSweep(db, supervisor, args),
     'sweeps:list': () => listSweepSummaries(db),
+    'sweeps:resume': ({ sweepId }) => resumeSweep(db, supervisor, sweepId),
     'projects:list': () => listProjects(db),
     'projects:create': ({ name }) => createProject(db, name),
     'projects:open': ({ projectId }) => openProject(db, projectId),

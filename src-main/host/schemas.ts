@@ -247,6 +247,7 @@ export const argumentSchemas = {
       .max(2, 'Vary at most two parameters.'),
     name: z.string().trim().min(1).max(200).optional(),
   }),
+  'sweeps:resume': z.strictObject({ sweepId: id }),
   'sweeps:list': none,
   'projects:list': none,
   'projects:create': z.strictObject({ name: projectName }),

@@ -5,6 +5,7 @@ import * as runs from '../store/runs';
 import type { ProcessHandle } from '../app/process-handle';
 import type { LatentJobResult, LatentStep } from './latent-job';
 import { chooseCheckpoint } from '../evaluation/run-model';
+import { JobRegistry, progressThrottle } from '../app/job-registry';
 
 /** What main tells a latent worker: encode (and lay out) a run's codes, or stop. */
 export type LatentRequest = { type: 'latent'; dataDir: string; args: LatentJobArgs } | { type: 'stop' };
@@ -33,11 +34,9 @@ function describe(args: LatentJobArgs): string {
  * half-stored.
  */
 export class LatentJobs {
-  private nextId = 1;
-  private readonly running = new Map<number, { worker: LatentWorker; killTimer?: NodeJS.Timeout }>();
-  private readonly finished = new Map<number, LatentProgress>();
-  private readonly listeners = new Set<(progress: LatentProgress) => void>();
-  private readonly waiters = new Map<number, Array<(progress: LatentProgress) => void>>();
+  private readonly jobs = new JobRegistry<LatentProgress, { worker: LatentWorker; killTimer?: NodeJS.Timeout }>(
+    'latent-space job',
+  );
 
   constructor(
     private readonly db: Database,
@@ -50,7 +49,9 @@ export class LatentJobs {
     if (!runs.getRun(this.db, args.runId)) throw new UserError('not_found', `There is no run with id ${args.runId}.`);
     chooseCheckpoint(this.db, args.runId, args.epoch);
 
-    const jobId = this.nextId++;
+    const worker = this.spawn();
+    const job: { worker: LatentWorker; killTimer?: NodeJS.Timeout } = { worker };
+    const jobId = this.jobs.open(job);
     const started = performance.now();
     const base = {
       jobId,
@@ -60,40 +61,23 @@ export class LatentJobs {
       projectionId: null,
       error: null,
     };
-    let lastSent = 0;
-    let lastPhase = '';
-    let phaseStarted = started;
-    const emit = (progress: LatentProgress) => this.listeners.forEach((listener) => listener(progress));
-
-    const worker = this.spawn();
-    this.running.set(jobId, { worker });
-    let settled = false;
+    const throttle = progressThrottle(progressIntervalMs);
     const finish = (progress: LatentProgress) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(this.running.get(jobId)?.killTimer);
-      this.running.delete(jobId);
-      this.finished.set(jobId, progress);
-      emit(progress);
-      for (const resolve of this.waiters.get(jobId) ?? []) resolve(progress);
-      this.waiters.delete(jobId);
+      clearTimeout(job.killTimer);
+      this.jobs.finish(progress);
     };
     const end = { phase: 'finished' as const, done: 0, total: 0, etaMs: null };
     worker.onMessage((message) => {
       if (message.type === 'latent-progress') {
         const { step } = message;
-        const now = performance.now();
-        if (step.phase !== lastPhase) phaseStarted = now;
-        if (step.phase === lastPhase && now - lastSent < progressIntervalMs && step.done < step.total) return;
-        lastSent = now;
-        lastPhase = step.phase;
-        const rate = step.done > 0 ? step.done / (now - phaseStarted) : 0;
-        emit({
+        const due = throttle(step.phase, step.done, step.total);
+        if (!due) return;
+        this.jobs.emit({
           ...base,
           ...step,
           status: 'running',
-          elapsedMs: now - started,
-          etaMs: rate > 0 ? (step.total - step.done) / rate : null,
+          elapsedMs: performance.now() - started,
+          etaMs: due.etaMs,
         });
       } else if (message.type === 'latent-done') {
         const elapsedMs = performance.now() - started;
@@ -112,7 +96,7 @@ export class LatentJobs {
       }
     });
     worker.onExit((code, signal) => {
-      const killed = this.running.get(jobId)?.killTimer !== undefined;
+      const killed = job.killTimer !== undefined;
       finish({
         ...base,
         ...end,
@@ -125,40 +109,30 @@ export class LatentJobs {
     });
     worker.send({ type: 'latent', dataDir: this.dataDir, args });
     setImmediate(() =>
-      emit({ ...base, status: 'running', phase: 'starting', done: 0, total: 0, elapsedMs: 0, etaMs: null }),
+      this.jobs.emit({ ...base, status: 'running', phase: 'starting', done: 0, total: 0, elapsedMs: 0, etaMs: null }),
     );
     return jobId;
   }
 
   cancel(jobId: number): void {
-    const job = this.running.get(jobId);
-    if (!job) {
-      if (this.finished.has(jobId)) throw new UserError('conflict', `Job ${jobId} has already finished.`);
-      throw new UserError('not_found', `There is no latent-space job with id ${jobId}.`);
-    }
+    const job = this.jobs.requireRunning(jobId);
     if (job.killTimer) return;
     job.worker.send({ type: 'stop' });
     job.killTimer = setTimeout(() => job.worker.kill(), cancelGraceMs);
   }
 
   onProgress(listener: (progress: LatentProgress) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.jobs.onProgress(listener);
   }
 
   /** Resolves with the job's last progress once it has completed, failed or been cancelled. */
   waitFor(jobId: number): Promise<LatentProgress> {
-    const done = this.finished.get(jobId);
-    if (done) return Promise.resolve(done);
-    if (!this.running.has(jobId)) {
-      return Promise.reject(new UserError('not_found', `There is no latent-space job with id ${jobId}.`));
-    }
-    return new Promise((resolve) => this.waiters.set(jobId, [...(this.waiters.get(jobId) ?? []), resolve]));
+    return this.jobs.waitFor(jobId);
   }
 
   async close(): Promise<void> {
-    const ids = [...this.running.keys()];
+    const ids = this.jobs.runningIds();
     ids.forEach((id) => this.cancel(id));
-    await Promise.all(ids.map((id) => this.waitFor(id)));
+    await Promise.all(ids.map((id) => this.jobs.waitFor(id)));
   }
 }

@@ -13,9 +13,6 @@ import { readEmbeddingCodes, writeProjectionFile } from './latent-files';
 import { runTsne, tsneProblem, type TsneProgress } from './tsne';
 import { throwIfCancelled } from '../api/errors';
 
-/** UMAP's usual defaults (umap-learn's and umap-js's). */
-export const defaultUmapSettings: UmapSettings = { method: 'umap', nNeighbors: 15, minDist: 0.1, epochs: 0, seed: 0 };
-
 export interface ProjectContext {
   db: Database;
   dataDir: string;

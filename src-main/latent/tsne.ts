@@ -8,17 +8,6 @@ export interface TsneParams extends Omit<TsneSettings, 'method'> {
   theta: number;
 }
 
-/** The map's defaults: scikit-learn's. */
-export const defaultTsneSettings: TsneSettings = {
-  method: 'tsne',
-  perplexity: 30,
-  iterations: 1000,
-  learningRate: 'auto',
-  exaggeration: 12,
-  init: 'pca',
-  seed: 0,
-};
-
 /** Iterations with early exaggeration, as in scikit-learn. */
 const exaggerationIterations = 250;
 

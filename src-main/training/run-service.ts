@@ -49,6 +49,7 @@ function toSummary(db: Database, run: runs.RunRow, supervisor?: TrainingSupervis
     datasetName: dataset?.name ?? '(deleted dataset)',
     // Pausing is live state of the worker, not stored: a paused run that the app leaves is simply stopped.
     status: supervisor?.isPaused(run.id) ? 'paused' : run.status,
+    inQueue: supervisor?.isQueuedOrActive(run.id) ?? false,
     engine: run.engine,
     engineDetail: run.engineDetail,
     epochsDone: run.epochsDone,

@@ -3,6 +3,7 @@ import * as runs from '../store/runs';
 import type { EngineStatus, RunStatus, TrainingProgress } from '../api/contract';
 import { isProcessAlive } from '../app/files';
 import type { ProcessHandle } from '../app/process-handle';
+import { Listeners, Waiters } from '../app/job-registry';
 
 /** What main tells a training worker: train a run, pause, resume or stop it, or only report its engine. */
 export type TrainingRequest =
@@ -45,8 +46,8 @@ export class TrainingSupervisor {
   private readonly queue: number[] = [];
   private paused = false;
   private active: { runId: number; worker: TrainingWorker; killTimer?: NodeJS.Timeout } | undefined;
-  private readonly listeners = new Set<(progress: TrainingProgress) => void>();
-  private readonly waiters = new Map<number, Array<(status: runs.RunStatus) => void>>();
+  private readonly listeners = new Listeners<TrainingProgress>();
+  private readonly waiters = new Waiters<number, runs.RunStatus>();
   private engineStatus: Promise<EngineStatus> | undefined;
   private closed = false;
   private readonly onCpu = new Set<number>();
@@ -128,8 +129,7 @@ export class TrainingSupervisor {
   }
 
   onProgress(listener: (progress: TrainingProgress) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Resolves with the run's final status once it is no longer queued or running. */
@@ -138,7 +138,7 @@ export class TrainingSupervisor {
     if (run && runs.finishedStatuses.includes(run.status) && !this.isQueuedOrActive(runId)) {
       return Promise.resolve(run.status);
     }
-    return new Promise((resolve) => this.waiters.set(runId, [...(this.waiters.get(runId) ?? []), resolve]));
+    return this.waiters.wait(runId);
   }
 
   /**
@@ -190,8 +190,7 @@ export class TrainingSupervisor {
 
   private settle(runId: number): void {
     const status = runs.getRun(this.db, runId)?.status ?? 'failed';
-    for (const resolve of this.waiters.get(runId) ?? []) resolve(status);
-    this.waiters.delete(runId);
+    this.waiters.resolve(runId, status);
   }
 
   private emitStatus(runId: number, status: runs.RunStatus, error: string | null): void {
@@ -216,6 +215,6 @@ export class TrainingSupervisor {
   }
 
   private emit(progress: TrainingProgress): void {
-    for (const listener of this.listeners) listener(progress);
+    this.listeners.emit(progress);
   }
 }

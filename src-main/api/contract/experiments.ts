@@ -89,6 +89,8 @@ export interface ExperimentsMethods {
   'runs:import': { args: { dir: string }; result: RunSummary };
   'sweeps:start': { args: StartSweepArgs; result: SweepSummary };
   'sweeps:list': { args: void; result: SweepSummary[] };
+  /** Carries on a sweep a crash or a stop interrupted: queued runs start, interrupted ones resume. */
+  'sweeps:resume': { args: { sweepId: number }; result: SweepSummary };
   'projects:list': { args: void; result: ProjectList };
   'projects:create': { args: { name: string }; result: ProjectList };
   'projects:open': { args: { projectId: number }; result: ProjectList };
@@ -104,6 +106,7 @@ export const experimentsChannels = {
   'runs:import': true,
   'sweeps:start': true,
   'sweeps:list': true,
+  'sweeps:resume': true,
   'projects:list': true,
   'projects:create': true,
   'projects:open': true,

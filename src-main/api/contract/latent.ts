@@ -37,6 +37,20 @@ export type ProjectionSettings = TsneSettings | UmapSettings | PcaSettings;
 
 export type ProjectionMethod = ProjectionSettings['method'];
 
+/** t-SNE's defaults: scikit-learn's (the Latent map's form and the CLI start from them). */
+export const defaultTsneSettings: TsneSettings = {
+  method: 'tsne',
+  perplexity: 30,
+  iterations: 1000,
+  learningRate: 'auto',
+  exaggeration: 12,
+  init: 'pca',
+  seed: 0,
+};
+
+/** UMAP's usual defaults (umap-learn's and umap-js's). */
+export const defaultUmapSettings: UmapSettings = { method: 'umap', nNeighbors: 15, minDist: 0.1, epochs: 0, seed: 0 };
+
 export interface LatentJobArgs {
   runId: number;
   /** The checkpoint to encode with; defaults to the run's latest. */

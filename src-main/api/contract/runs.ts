@@ -15,6 +15,8 @@ export interface RunSummary {
   datasetId: number;
   datasetName: string;
   status: RunStatus;
+  /** Queued or training in this app's queue; false when another Autoencoder Studio process trains it. */
+  inQueue: boolean;
   engine: string | null;
   /** What the engine ran on, e.g. "GPU (WebGPU): NVIDIA H200 (Vulkan; …) through Dawn". */
   engineDetail: string | null;

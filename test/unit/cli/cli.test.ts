@@ -31,6 +31,22 @@ function cli(
 describe('ae-studio command line', () => {
   const tempDir = useTempDirs();
 
+  it('lists every command in its help, with its options', async () => {
+    const { code, stdout } = await cli(['help']);
+    expect(code).toBe(0);
+    for (const command of [
+      'serve',
+      'engine',
+      'import-builtin <set>',
+      'resume <run-id>',
+      'resume-sweep <id>',
+      'delete-run',
+    ]) {
+      expect(stdout).toMatch(new RegExp(`^  ${command.replace(/[<>]/g, '.')}\\s`, 'm'));
+    }
+    expect(stdout).toMatch(/--cpu trains it on the CPU/);
+  });
+
   it('lists datasets as one JSON document', async () => {
     const dataDir = tempDir();
     const { code, stdout } = await cli(['datasets', '--json', '--data-dir', dataDir]);
@@ -292,6 +308,11 @@ describe('ae-studio command line', () => {
     [['frobnicate'], 2, /Unknown command "frobnicate"/],
     [['datasets', '--colour'], 2, /Unknown option '--colour'/],
     [['resume'], 2, /Say which run to resume/],
+    // Every argument passes the API's schemas, as the app's do (these were once accepted, or failed late).
+    [['project', '1', '--perplexity', '1'], 2, /perplexity must be at least 2/],
+    [['project', '1', '--init', 'x'], 2, /projection\.init: Invalid option/],
+    [['embed', '1', '--split', 'foo'], 2, /split: Invalid option: expected one of "train"\|"test"\|"all"/],
+    [['resume-sweep', '5'], 1, /no sweep with id 5/],
   ])('%j fails with exit code %i and says why', async (args, exitCode, message) => {
     const dataDir = tempDir();
     const { code, stdout } = await cli([...args, '--json', '--data-dir', dataDir]);

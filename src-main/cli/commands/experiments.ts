@@ -1,0 +1,149 @@
+import { resolve } from 'node:path';
+import type { SweepAxis, SweepParam } from '../../api/contract';
+import { UserError } from '../../api/errors';
+import type { Command } from '../command';
+import { followSweep } from '../follow';
+import { formatComparison, formatRun, formatSweep } from '../format';
+import { number, requiredId, runIdArg } from '../options';
+import { configOfFlags } from './training';
+
+/** "latent=2,6,16" as a sweep axis. */
+function parseVary(text: string): SweepAxis {
+  const match = /^([a-z]+)=(.+)$/.exec(text.trim());
+  if (!match)
+    throw new UserError('invalid_argument', `--vary takes param=v1,v2,… (e.g. latent=2,6,16), not "${text}".`);
+  const values = match[2].split(',').map((v) => Number(v.trim()));
+  const bad = match[2].split(',').find((v) => !Number.isFinite(Number(v.trim())) || v.trim() === '');
+  if (bad !== undefined) throw new UserError('invalid_argument', `--vary ${match[1]}: "${bad}" is not a number.`);
+  return { param: match[1] as SweepParam, values };
+}
+
+export const experimentCommands: Command[] = [
+  {
+    name: 'sweep',
+    summary: 'Train one run per combination of values and summarise them:',
+    details: [
+      '--dataset D (--preset P | --config FILE) --vary <param=v1,v2,…> (once or twice; param:',
+      "latent, batch, lr, epochs, noise, seed) and train's other options for the base config",
+    ],
+    async run(ctx) {
+      const { datasetId, config } = await configOfFlags(ctx);
+      const sweep = await ctx.api.sweeps.start({
+        datasetId,
+        config,
+        axes: (ctx.flags.vary ?? []).map(parseVary),
+        ...(ctx.flags.name === undefined ? {} : { name: ctx.flags.name }),
+      });
+      ctx.out.progress(`Sweep ${sweep.id} queued ${sweep.runs.length} runs: ${sweep.name}`);
+      return followSweep(ctx, sweep.id);
+    },
+  },
+  {
+    name: 'resume-sweep',
+    args: '<id>',
+    summary: 'Continue a sweep that was interrupted (queued runs start, interrupted ones resume)',
+    async run(ctx) {
+      const sweepId = requiredId(ctx.positionals, 'sweep-id', 'Say which sweep: ae-studio resume-sweep <id>');
+      const sweep = await ctx.api.sweeps.resume({ sweepId });
+      const toGo = sweep.runs.filter((r) => r.status === 'queued' || r.status === 'running').length;
+      ctx.out.progress(`Sweep ${sweepId}: ${toGo} run${toGo === 1 ? '' : 's'} to go.`);
+      return followSweep(ctx, sweepId);
+    },
+  },
+  {
+    name: 'sweeps',
+    summary: "List sweeps with each run's values and final test loss",
+    async run({ api, out }) {
+      const sweeps = await api.sweeps.list();
+      out.result(sweeps, sweeps.map(formatSweep).join('\n\n') || 'No sweeps yet. Start one with: ae-studio sweep');
+      return 0;
+    },
+  },
+  {
+    name: 'projects',
+    summary: 'List projects (* marks the open one; lists show its datasets, runs and sweeps):',
+    details: ['--new <name> creates and opens one, --open <id> opens one'],
+    async run({ api, out, flags }) {
+      const open = number('open', flags.open);
+      const list =
+        flags.new !== undefined
+          ? await api.projects.create({ name: flags.new })
+          : open !== undefined
+            ? await api.projects.open({ projectId: open })
+            : await api.projects.list();
+      out.result(
+        list,
+        list.projects
+          .map(
+            (p) =>
+              `${p.id === list.current ? '*' : ' '} #${p.id}  ${p.name}  (${p.datasets} datasets, ${p.runs} runs, ${p.sweeps} sweeps)`,
+          )
+          .join('\n'),
+      );
+      return 0;
+    },
+  },
+  {
+    name: 'compare',
+    args: '<run-id>…',
+    summary: 'Several runs side by side: final and best losses, and the settings that differ',
+    async run({ api, out, positionals }) {
+      const runIds = positionals.map((p) => number('run-id', p)!);
+      if (runIds.length === 0) throw new UserError('invalid_argument', 'Say which runs: ae-studio compare <run-id>…');
+      const comparison = await api.runs.compare({ runIds });
+      out.result(comparison, formatComparison(comparison));
+      return 0;
+    },
+  },
+  {
+    name: 'export-run',
+    args: '<run-id>',
+    summary: 'Write a run as a folder (config, metrics CSV, checkpoints, model in tfjs format, gallery',
+    details: ['PNGs): --out <folder>'],
+    async run({ api, out, flags, positionals }) {
+      const runId = runIdArg(positionals, 'export-run');
+      if (!flags.out) throw new UserError('invalid_argument', 'Say where to write it: --out <folder>');
+      const exported = await api.runs.export({ runId, dir: resolve(flags.out) });
+      out.result(exported, `Wrote run ${runId} to ${exported.path} (${exported.files.length} files)`);
+      return 0;
+    },
+  },
+  {
+    name: 'import-run',
+    args: '<folder>',
+    summary: 'Add an exported run to this store (its dataset must be here already)',
+    async run({ api, out, positionals }) {
+      if (!positionals[0]) throw new UserError('invalid_argument', 'Say which folder: ae-studio import-run <folder>');
+      const run = await api.runs.import({ dir: resolve(positionals[0]) });
+      out.result(run, `Imported as run ${run.id}: ${formatRun(run)}`);
+      return 0;
+    },
+  },
+  {
+    name: 'label',
+    args: '<run-id>',
+    summary: 'Rename a run or set its notes and tags: --name <text> --notes <text> --tag <t> (repeatable)',
+    async run({ api, out, flags, positionals }) {
+      const runId = runIdArg(positionals, 'label');
+      const run = await api.runs.update({
+        runId,
+        ...(flags.name === undefined ? {} : { name: flags.name }),
+        ...(flags.notes === undefined ? {} : { notes: flags.notes }),
+        ...(flags.tag === undefined ? {} : { tags: flags.tag }),
+      });
+      out.result(run, `${formatRun(run)}${run.tags.length ? `\n      tags: ${run.tags.join(', ')}` : ''}`);
+      return 0;
+    },
+  },
+  {
+    name: 'delete-run',
+    args: '<run-id>',
+    summary: 'Delete a run and its files',
+    async run({ api, out, positionals }) {
+      const runId = runIdArg(positionals, 'delete-run');
+      await api.runs.delete({ runId });
+      out.result({ deleted: runId }, `Deleted run ${runId} and its files.`);
+      return 0;
+    },
+  },
+];

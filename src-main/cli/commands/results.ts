@@ -1,0 +1,109 @@
+import { resolve } from 'node:path';
+import type { EvalImages, Split } from '../../api/contract';
+import { writeFileAtomic } from '../../app/files';
+import { crispScale, imageGridPng } from '../../evaluation/figure-png';
+import type { Command } from '../command';
+import { definedOnly, number, runIdArg } from '../options';
+import { parseNoise } from '../train-options';
+
+/** Rows of images (base64 uint8) as one crisp PNG, written atomically; returns the absolute path. */
+async function writeGrid(
+  out: string,
+  shape: { width: number; height: number; channels: 1 | 3 },
+  rows: Array<string | Uint8Array>,
+): Promise<string> {
+  const png = await imageGridPng({
+    ...shape,
+    rows: rows.map((row) => (typeof row === 'string' ? Buffer.from(row, 'base64') : row)),
+    scale: crispScale(shape.width),
+  });
+  const path = resolve(out);
+  writeFileAtomic(path, png);
+  return path;
+}
+
+export const resultCommands: Command[] = [
+  {
+    name: 'reconstruct',
+    args: '<run-id>',
+    summary: "Reconstruct images and report each one's error: --split <train|test, default test>",
+    details: [
+      '--n <count, default 10> --order <first|random|worst|best> --seed <n> --epoch <n>',
+      "--image <file> (instead of the dataset's images) --noise <type[:level]> (corrupt first)",
+      '--out <file.png> (originals above reconstructions)',
+    ],
+    async run({ api, out, flags, positionals }) {
+      const runId = runIdArg(positionals, 'reconstruct');
+      const epoch = number('epoch', flags.epoch);
+      const images: EvalImages = flags.image
+        ? { from: 'file', path: resolve(flags.image) }
+        : {
+            from: 'split',
+            split: (flags.split ?? 'test') as Split,
+            order: (flags.order ?? 'first') as 'first',
+            count: number('n', flags.n) ?? 10,
+            ...definedOnly({ seed: number('seed', flags.seed) }),
+          };
+      const result = await api.results.reconstruct({
+        runId,
+        ...definedOnly({ epoch }),
+        images,
+        corruption: flags.noise === undefined ? null : parseNoise(flags.noise),
+        ...definedOnly({ seed: number('seed', flags.seed) }),
+      });
+      const rows = [result.originals, ...(result.inputs ? [result.inputs] : []), result.reconstructions];
+      const written = flags.out ? await writeGrid(flags.out, result, rows) : null;
+      const { originals: _o, inputs: _i, reconstructions: _r, ...numbers } = result;
+      const count = result.items.length;
+      out.result(
+        { ...numbers, png: written },
+        `Run ${runId}, epoch ${result.epoch}: mean squared error ${result.meanMse.toPrecision(4)} over ${count} image${count === 1 ? '' : 's'}\n` +
+          result.items
+            .map((item) => `  ${item.mse.toFixed(5)}  ${item.labelName.padEnd(12)} ${item.fileName}`)
+            .join('\n') +
+          (written
+            ? `\nWrote ${written} (${rows.length === 3 ? 'originals, corrupted inputs, outputs' : 'originals above reconstructions'})`
+            : ''),
+      );
+      return 0;
+    },
+  },
+  {
+    name: 'generate',
+    args: '<run-id>',
+    summary: 'Decode random codes into new images (a VAE from its prior; otherwise from the training',
+    details: ["codes' fitted distribution): --n <count, default 16> --seed <n> --epoch <n> --out <file.png>"],
+    async run({ api, out, flags, positionals }) {
+      const runId = runIdArg(positionals, 'generate');
+      const result = await api.results.decode({
+        runId,
+        ...definedOnly({ epoch: number('epoch', flags.epoch) }),
+        recipe: { kind: 'random', count: number('n', flags.n) ?? 16, seed: number('seed', flags.seed) ?? 1 },
+      });
+      const perRow = Math.ceil(Math.sqrt(result.count));
+      const pixels = Buffer.from(result.images, 'base64');
+      const size = result.width * result.height * result.channels;
+      const rows = Array.from({ length: Math.ceil(result.count / perRow) }, (_, r) =>
+        pixels.subarray(r * perRow * size, Math.min(result.count, (r + 1) * perRow) * size),
+      );
+      const written = flags.out ? await writeGrid(flags.out, result, rows) : null;
+      // Copied out of Buffer's shared pool, whose ArrayBuffer holds other bytes around a small allocation.
+      const codes = new Float32Array(Uint8Array.from(Buffer.from(result.codes, 'base64')).buffer);
+      out.result(
+        {
+          runId,
+          epoch: result.epoch,
+          count: result.count,
+          dims: result.dims,
+          codes: Array.from({ length: result.count }, (_, i) =>
+            Array.from(codes.subarray(i * result.dims, (i + 1) * result.dims)),
+          ),
+          png: written,
+        },
+        `Decoded ${result.count} random codes of ${result.dims} numbers (run ${runId}, epoch ${result.epoch})` +
+          (written ? `\nWrote ${written}` : '\nAdd --out <file.png> to save them as an image.'),
+      );
+      return 0;
+    },
+  },
+];

@@ -1,0 +1,78 @@
+import type {
+  DatasetSummary,
+  ImportReport,
+  ProjectionSummary,
+  RunComparison,
+  RunSummary,
+  SweepSummary,
+  TrainingProgress,
+} from '../api/contract';
+
+/** How the CLI writes what it knows as text; --json prints the same values as data instead. */
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m ${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+export function formatProgress(p: TrainingProgress): string {
+  const loss = p.trainLoss === null ? '' : ` loss ${p.trainLoss.toFixed(5)}`;
+  const test = p.testLoss === null ? '' : ` test ${p.testLoss.toFixed(5)}`;
+  const rate = p.imagesPerSec === null ? '' : ` ${Math.round(p.imagesPerSec)} img/s`;
+  const eta = p.etaMs === null ? '' : ` ETA ${formatDuration(p.etaMs)}`;
+  return `run ${p.runId} epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches}${loss}${test}${rate}${eta}`;
+}
+
+export function formatRun(run: RunSummary): string {
+  const loss = run.finalTestLoss === null ? '' : `  test loss ${run.finalTestLoss.toFixed(5)}`;
+  const error = run.error ? `\n      ${run.error}` : run.note ? `\n      ${run.note}` : '';
+  return `#${run.id}  ${run.status.padEnd(11)} ${run.epochsDone}/${run.epochs} epochs  ${run.name}${loss}${error}`;
+}
+
+export function formatDatasetLine(d: DatasetSummary): string {
+  return `#${d.id}  ${d.name}  ${d.width}x${d.height}x${d.channels}  ${d.trainCount} train / ${d.testCount} test  ${d.classNames.length} classes`;
+}
+
+export function formatDataset(dataset: DatasetSummary, report: ImportReport | null | undefined): string {
+  const classes = dataset.classNames
+    .map((name, i) => `  ${name}: ${dataset.classCounts.train[i]} train, ${dataset.classCounts.test[i]} test`)
+    .join('\n');
+  const skipped = report?.skipped.length
+    ? `\nSkipped ${report.skipped.length} files:\n${report.skipped.map((s) => `  ${s.path}: ${s.reason}`).join('\n')}`
+    : '';
+  return `#${dataset.id} ${dataset.name}  ${dataset.width}x${dataset.height}x${dataset.channels}  ${dataset.trainCount} train / ${dataset.testCount} test\n${classes}${skipped}`;
+}
+
+export function formatSweep(sweep: SweepSummary): string {
+  const rows = sweep.runs.map((r) => {
+    const values = Object.entries(r.values)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
+    const loss = r.finalTestLoss === null ? '—' : r.finalTestLoss.toFixed(5);
+    return `  #${r.runId}  ${values.padEnd(22)} ${r.status.padEnd(11)} ${r.epochsDone}/${r.epochs} epochs  test loss ${loss}`;
+  });
+  return [`Sweep ${sweep.id} (${sweep.status}): ${sweep.name}`, ...rows].join('\n');
+}
+
+export function formatComparison(c: RunComparison): string {
+  const head = c.runs.map(
+    (r) =>
+      `#${r.id}  ${r.name}\n      final test loss ${r.finalTestLoss?.toFixed(5) ?? '—'}, best ${r.bestTestLoss?.toFixed(5) ?? '—'}, ` +
+      `${r.epochsDone}/${r.epochs} epochs, ${r.status}`,
+  );
+  const diff = c.differences.length
+    ? ['Settings that differ:', ...c.differences.map((d) => `  ${d.setting}: ${d.values.join(' | ')}`)]
+    : ['Their settings are the same.'];
+  return [...head, '', ...diff].join('\n');
+}
+
+export function formatProjection(p: ProjectionSummary): string {
+  const settings =
+    p.settings.method === 'tsne'
+      ? `t-SNE perplexity ${p.settings.perplexity}, ${p.settings.iterations} iterations, seed ${p.settings.seed}`
+      : p.settings.method === 'umap'
+        ? `UMAP ${p.settings.nNeighbors} neighbours, min dist ${p.settings.minDist}, seed ${p.settings.seed}`
+        : `PCA, explained variance ${(p.explainedVariance ?? []).map((v) => `${(v * 100).toFixed(1)}%`).join(' + ')}`;
+  return `Map #${p.id}: ${p.count} ${p.split === 'all' ? '' : `${p.split} `}images at epoch ${p.epoch}, ${settings} (${formatDuration(p.elapsedMs)})`;
+}

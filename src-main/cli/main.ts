@@ -1,0 +1,66 @@
+import { parseArgs } from 'node:util';
+import { UserError } from '../api/errors';
+import type { Command, Output } from './command';
+import { appCommands } from './commands/app';
+import { datasetCommands } from './commands/datasets';
+import { experimentCommands } from './commands/experiments';
+import { latentCommands } from './commands/latent';
+import { resultCommands } from './commands/results';
+import { trainingCommands } from './commands/training';
+import { usageText } from './help';
+import { options } from './options';
+import { withSession } from './session';
+
+/** Every command, in the order the help lists them. */
+const commands: readonly Command[] = [
+  ...appCommands,
+  ...datasetCommands,
+  ...trainingCommands,
+  ...latentCommands,
+  ...resultCommands,
+  ...experimentCommands,
+];
+
+export const usage = usageText(commands);
+
+function makeOutput(json: boolean): Output {
+  return {
+    json,
+    result: (value, text) =>
+      process.stdout.write(json ? `${JSON.stringify({ ok: true, value }, null, 2)}\n` : `${text}\n`),
+    // Progress goes to stderr so stdout stays one parseable document with --json.
+    progress: (text) => process.stderr.write(`${text}\n`),
+  };
+}
+
+/** Runs the CLI; returns the process exit code (0 ok, 1 failed, 2 bad usage). */
+export async function main(argv: string[]): Promise<number> {
+  let json = argv.includes('--json');
+  try {
+    // export-csv's --latent is a switch, while train's --latent takes a size.
+    const args = argv.includes('export-csv') ? argv.map((a) => (a === '--latent' ? '--latent-columns' : a)) : argv;
+    const { values: flags, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+    json = flags.json;
+    const out = makeOutput(json);
+    const [name = 'help', ...rest] = positionals;
+    if (name === 'help' || flags.help) {
+      out.result({ usage }, usage);
+      return 0;
+    }
+    const command = commands.find((c) => c.name === name);
+    if (!command)
+      throw new UserError('invalid_argument', `Unknown command "${name}". Run "ae-studio help" for the list.`);
+    return await withSession({ dataDir: flags['data-dir'], resumeQueue: command.resumesQueue ?? false }, (session) =>
+      command.run({ ...session, out, flags, positionals: rest }),
+    );
+  } catch (err) {
+    const isUsage = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const error =
+      err instanceof UserError
+        ? { code: err.code, message: err.message }
+        : { code: isUsage ? 'invalid_argument' : 'internal', message: (err as Error).message };
+    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error }, null, 2)}\n`);
+    else process.stderr.write(`Error: ${error.message}\n`);
+    return isUsage || error.code === 'invalid_argument' ? 2 : 1;
+  }
+}
