@@ -124,7 +124,9 @@ async function child(dataDir: string, model: string, batch: number, limit: numbe
     },
     yieldToEvents: async () => {},
   });
-  if (result.status !== (limit ? 'stopped' : 'completed')) throw new Error(`Training failed: ${result.error}`);
+  // --limit stops a run part-way (no test loss then); a set no larger than the limit still completes its epoch.
+  if (result.status !== 'completed' && !(limit && result.status === 'stopped'))
+    throw new Error(`Training failed: ${result.status} ${result.error ?? ''}`);
   const run = runs.getRun(db, runId)!;
   const out: Result = {
     model,
@@ -133,7 +135,8 @@ async function child(dataDir: string, model: string, batch: number, limit: numbe
     seconds: Math.round((images / imagesPerSec) * 100) / 100,
     imagesPerSec: Math.round(imagesPerSec * 10) / 10,
     loss: bench.loss,
-    testLoss: limit || run.finalTestLoss === null ? null : Math.round(run.finalTestLoss! * 1e5) / 1e5,
+    testLoss:
+      result.status !== 'completed' || run.finalTestLoss === null ? null : Math.round(run.finalTestLoss * 1e5) / 1e5,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
     ...(engine.gpu ? { peakGpuMb: Math.round(peakGpuBytes / 104857.6) / 10 } : {}),
   };
