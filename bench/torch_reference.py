@@ -87,9 +87,9 @@ def photos_004(size=64, channels=3):
     return nn.Sequential(*layers)
 
 
-def run(name, model, train, test, batch, epochs, loss="mse"):
+def run(name, model, train, test, batch, epochs, loss_name="mse"):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    loss_fn = nn.MSELoss() if loss == "mse" else nn.BCELoss()
+    loss_fn = nn.MSELoss() if loss_name == "mse" else nn.BCELoss()
     n = train.shape[0]
     order = torch.randperm(n)
     start = time.perf_counter()
@@ -118,7 +118,7 @@ def run(name, model, train, test, batch, epochs, loss="mse"):
         "images": n * epochs,
         "seconds": round(seconds, 2),
         "imagesPerSec": round(n * epochs / seconds, 1),
-        "loss": loss,
+        "loss": loss_name,
         "testLoss": round(test_loss, 5),
         "peakRssMb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }

@@ -142,6 +142,12 @@ describe('WebGPU engine on a software GPU', () => {
     }, 240_000);
   }
 
+  it('repeats the same losses with the same seed', async () => {
+    const config = tiny('small-conv', { corruption: { type: 'gaussian', level: 0.3 } });
+    const [first, second] = [await train(config, gpu, 'seed 7'), await train(config, gpu, 'seed 7 again')];
+    expect(losses(second)).toEqual(losses(first));
+  }, 240_000);
+
   it('keeps its memory flat from epoch to epoch, and learns', async () => {
     const seen: TrainingProgress[] = [];
     const unsubscribe = services.supervisor.onProgress((p) => seen.push(p));

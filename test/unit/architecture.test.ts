@@ -1,0 +1,95 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The layout as a rule: src-main/ is a stack of floors, and code imports only its own floor or those below. The
+ * README's "How it is built" table lists the same floors, top first.
+ */
+const floors: string[][] = [
+  ['electron', 'server', 'cli'], // entry points: the desktop shell, browser mode, the command line
+  ['host'], // the composition root: services, the dispatcher for every transport, argument schemas
+  ['worker'], // the worker process's entry and protocol, over the services it runs
+  ['experiments'],
+  ['latent'],
+  ['evaluation'],
+  ['training'],
+  ['models', 'datasets'],
+  ['engine'],
+  ['store'],
+  ['app'], // leaf helpers
+  ['api'], // the contract, the client, errors
+];
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const floorOf = new Map(floors.flatMap((names, i) => names.map((name) => [name, floors.length - i] as const)));
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'node_modules' || entry.name === 'build' ? [] : sourceFiles(path);
+    return /\.(ts|svelte)$/.test(entry.name) ? [path] : [];
+  });
+}
+
+/** Every relative import of a file, resolved to a repository path. */
+function importsOf(file: string): string[] {
+  const source = readFileSync(join(root, file), 'utf8');
+  const specs = [...source.matchAll(/(?:from\s+|import\s*\(\s*)'(\.{1,2}\/[^']+)'/g)].map((m) => m[1]);
+  return specs.map((spec) => {
+    const target = normalize(join(dirname(file), spec));
+    for (const candidate of [target, `${target}.ts`, join(target, 'index.ts')]) {
+      if (existsSync(join(root, candidate)) && /\.(ts|svelte)$/.test(candidate)) return candidate;
+    }
+    return target;
+  });
+}
+
+const mainFiles = sourceFiles('src-main');
+const folder = (file: string) => relative('src-main', file).split('/')[0];
+
+describe('architecture', () => {
+  it('knows every folder of src-main', () => {
+    const unknown = [...new Set(mainFiles.map(folder))].filter((f) => !floorOf.has(f));
+    expect(unknown).toEqual([]);
+  });
+
+  it('imports only from the same floor or below', () => {
+    const upward = mainFiles.flatMap((file) =>
+      importsOf(file)
+        .filter((target) => target.startsWith('src-main/'))
+        .filter((target) => floorOf.get(folder(target))! > floorOf.get(folder(file))!)
+        .map((target) => `${file} -> ${target}`),
+    );
+    expect(upward).toEqual([]);
+  });
+
+  it('has no import circles', () => {
+    const graph = new Map(mainFiles.map((file) => [file, importsOf(file).filter((t) => t.startsWith('src-main/'))]));
+    const state = new Map<string, 'visiting' | 'done'>();
+    const circles: string[] = [];
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'visiting') {
+        circles.push([...path.slice(path.indexOf(file)), file].join(' -> '));
+        return;
+      }
+      state.set(file, 'visiting');
+      for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+      state.set(file, 'done');
+    };
+    for (const file of mainFiles) visit(file, []);
+    expect(circles).toEqual([]);
+  });
+
+  it('keeps the renderer and preload on the contract: they import only src-main/api/ (and the one CSV writer)', () => {
+    const allowed = (target: string) => target.startsWith('src-main/api/') || target === 'src-main/app/csv.ts';
+    const reaching = [...sourceFiles('src-renderer'), ...sourceFiles('src-preload')].flatMap((file) =>
+      importsOf(file)
+        .filter((target) => target.startsWith('src-main/') && !allowed(target))
+        .map((target) => `${file} -> ${target}`),
+    );
+    expect(reaching).toEqual([]);
+  });
+});
