@@ -55,15 +55,6 @@ export class JobRegistry<P extends JobProgress, H> {
     return jobId;
   }
 
-  /** Reserves the next id, for a handle that needs its id to be made (call `attach` with it). */
-  reserve(): number {
-    return this.nextId++;
-  }
-
-  attach(jobId: number, handle: H): void {
-    this.running.set(jobId, handle);
-  }
-
   handle(jobId: number): H | undefined {
     return this.running.get(jobId);
   }

@@ -71,9 +71,7 @@ export function definedOnly<T extends Record<string, number | undefined>>(values
 
 /** The run id a command takes as its first argument. */
 export function runIdArg(positionals: string[], command: string): number {
-  const runId = number('run-id', positionals[0]);
-  if (runId === undefined) throw new UserError('invalid_argument', `Say which run: ae-studio ${command} <run-id>`);
-  return runId;
+  return requiredId(positionals, 'run-id', `Say which run: ae-studio ${command} <run-id>`);
 }
 
 /** The first argument as an id, or a usage error that says what to type. */

@@ -104,10 +104,7 @@ async function tryCpu(): Promise<Attempt> {
 
 const attempts: Record<EngineName, () => Promise<Attempt>> = {
   'tfjs-node-gpu': () => tryNative('@tensorflow/tfjs-node-gpu'),
-  webgpu: async () => {
-    const attempt = await startWebgpu(tf);
-    return attempt.ok ? { ...attempt, gpu: attempt.watch } : attempt;
-  },
+  webgpu: () => startWebgpu(tf),
   'tfjs-node': () => tryNative('@tensorflow/tfjs-node'),
   native: tryNativeKernels,
   wasm: tryWasm,

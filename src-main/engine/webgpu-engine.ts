@@ -19,7 +19,7 @@ export const allowSoftwareGpuEnv = 'AE_STUDIO_ALLOW_SOFTWARE_GPU';
 export const loseDeviceAfterEnv = 'AE_STUDIO_TEST_LOSE_GPU_AFTER_BATCHES';
 
 export type WebgpuAttempt =
-  { ok: true; adapter: GpuAdapter; label: string; detail: string; watch: GpuWatch } | { ok: false; reason: string };
+  { ok: true; adapter: GpuAdapter; label: string; detail: string; gpu: GpuWatch } | { ok: false; reason: string };
 
 /** What went wrong on the GPU since training started, as words for the user (null while all is well). */
 export interface GpuWatch {
@@ -149,7 +149,7 @@ export async function startWebgpu(tf: typeof tfType): Promise<WebgpuAttempt> {
     adapter: described,
     label: described.software ? 'GPU (WebGPU, software)' : engineLabels.webgpu,
     detail: `${name} through Dawn`,
-    watch: {
+    gpu: {
       fault: () => fault,
       maxBufferBytes: Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize),
       loseDevice: () => device.destroy(),
