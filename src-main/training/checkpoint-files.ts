@@ -10,6 +10,23 @@ import { customLayers } from '../models/custom-layers';
  */
 export interface CheckpointState {
   epoch: number;
+  /**
+   * Adam's running powers beta1^t and beta2^t, exactly as training had multiplied them up. tfjs's setWeights
+   * recomputes them as pow(beta, t), which differs in the last float32 bits, and that difference grows until a
+   * resumed run drifts from an unbroken one; restoring the stored values keeps resume bit for bit.
+   */
+  adamPowers?: [number, number];
+}
+
+/** The optimizer state tfjs keeps outside its weights (see CheckpointState.adamPowers). */
+interface AdamPowers {
+  accBeta1: tfType.Variable;
+  accBeta2: tfType.Variable;
+}
+
+function adamPowers(optimizer: tfType.Optimizer): AdamPowers | undefined {
+  // By class name: tfjs's optimizers answer instanceof by duck typing, so every optimizer "is" an AdamOptimizer.
+  return optimizer.getClassName() === 'Adam' ? (optimizer as unknown as AdamPowers) : undefined;
 }
 
 export async function writeCheckpoint(
@@ -45,7 +62,11 @@ export async function writeCheckpoint(
     for (const slot of slots) if (!(slot.tensor instanceof tf.Variable)) slot.tensor.dispose();
     writeFileSync(join(tmp, 'optimizer.bin'), new Uint8Array(encoded.data));
     writeFileSync(join(tmp, 'optimizer.json'), JSON.stringify(encoded.specs));
-    writeFileSync(join(tmp, 'state.json'), JSON.stringify(state));
+    const powers = adamPowers(optimizer);
+    const fullState: CheckpointState = powers
+      ? { ...state, adamPowers: [(await powers.accBeta1.data())[0], (await powers.accBeta2.data())[0]] }
+      : state;
+    writeFileSync(join(tmp, 'state.json'), JSON.stringify(fullState));
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
   } catch (err) {
@@ -88,4 +109,22 @@ export async function readCheckpoint(
   const optimizerSlots = specs.map((spec) => ({ name: spec.name, tensor: slotMap[spec.name] }));
   const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as CheckpointState;
   return { model, optimizerSlots, state };
+}
+
+/** Puts a checkpoint's optimizer state into a fresh optimizer of the same kind, so training continues exactly. */
+export async function restoreOptimizer(
+  tf: typeof tfType,
+  optimizer: tfType.Optimizer,
+  checkpoint: { optimizerSlots: OptimizerSlots; state: CheckpointState },
+): Promise<void> {
+  await optimizer.setWeights(checkpoint.optimizerSlots);
+  const powers = adamPowers(optimizer);
+  // Checkpoints written before adamPowers was stored keep tfjs's recomputed powers.
+  if (powers && checkpoint.state.adamPowers) {
+    const [beta1Power, beta2Power] = checkpoint.state.adamPowers;
+    tf.tidy(() => {
+      powers.accBeta1.assign(tf.scalar(beta1Power));
+      powers.accBeta2.assign(tf.scalar(beta2Power));
+    });
+  }
 }

@@ -19,7 +19,7 @@ import { latentLogVarLayerName, latentMeanLayerName, type ImageShape } from '../
 import { setRandomStep, nextStepSeed } from '../models/step-random';
 import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
 import { corruptBatch } from './corruption';
-import { readCheckpoint, writeCheckpoint } from './checkpoint-files';
+import { readCheckpoint, restoreOptimizer, writeCheckpoint } from './checkpoint-files';
 import { epochOrder, seededRandom } from '../app/random';
 import type { TrainingProgress } from '../api/contract';
 import type { GpuWatch } from '../engine/webgpu-engine';
@@ -250,7 +250,7 @@ async function trainOpened(
   if (latest) {
     const restored = await readCheckpoint(tf, join(dataDir, latest.path));
     model = restored.model;
-    await optimizer.setWeights(restored.optimizerSlots);
+    await restoreOptimizer(tf, optimizer, restored);
     startEpoch = restored.state.epoch;
   } else {
     model = buildModel(tf, config.model, shape, config.seed);

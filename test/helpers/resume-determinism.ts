@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import type * as tfType from '@tensorflow/tfjs';
+import { openDatabase, type Database } from '../../src-main/store/database';
+import { dataLayout } from '../../src-main/app/paths';
+import { selectEngine, type EngineStatus } from '../../src-main/engine/select-engine';
+import { trainRun } from '../../src-main/training/train-run';
+import type { TrainingConfig } from '../../src-main/models/training-config';
+import { presetConfig } from '../../src-main/models/presets';
+import { insertRun, requeueRun } from '../../src-main/store/runs';
+import { listMetrics } from '../../src-main/store/metrics';
+import { createFashionSubset } from './fashion-subset';
+import { useTempDirs } from './temp-dir';
+
+/**
+ * The README promises that a stopped or killed run resumed from its checkpoint continues exactly as if it had never
+ * stopped: same seed, same data order, restored weights and optimizer state, so every loss is the same number, bit
+ * for bit, on each CPU engine.
+ */
+const counts = { train: 256, test: 64 };
+// Small batches give many optimizer steps per epoch, where float32 rounding of the optimizer's state shows.
+const batchSize = 4;
+const batchesPerEpoch = counts.train / batchSize;
+
+function runConfig(presetId: string, optimizer: TrainingConfig['optimizer']): TrainingConfig {
+  const base = presetConfig(presetId, [28, 28, 1])!;
+  return { ...base, batchSize, epochs: 4, learningRate: 1e-3, optimizer, earlyStopping: null };
+}
+
+/** Registers the resume tests for one engine (one engine per test file: the engine is chosen once per process). */
+export function describeResumeDeterminism(engineName: 'native' | 'wasm'): void {
+  describe(`resuming on the ${engineName} engine`, () => {
+    const tempDir = useTempDirs();
+    let tf: typeof tfType;
+    let engine: EngineStatus;
+
+    async function train(db: Database, dataDir: string, runId: number, stopAfterBatches = Infinity) {
+      if (!tf) {
+        process.env.AE_STUDIO_ENGINE = engineName;
+        ({ tf, status: engine } = await selectEngine());
+        expect(engine.name).toBe(engineName);
+      }
+      let batches = 0;
+      return trainRun({
+        tf,
+        engine,
+        db,
+        dataDir,
+        runId,
+        shouldStop: () => batches++ >= stopAfterBatches,
+        isPaused: () => false,
+        waitForResume: () => Promise.resolve(),
+        onProgress: () => {},
+        yieldToEvents: () => Promise.resolve(),
+      });
+    }
+
+    function setUp(config: TrainingConfig) {
+      const dataDir = tempDir();
+      const db = openDatabase(dataLayout(dataDir).database);
+      const datasetId = createFashionSubset(db, dataDir, counts.train, counts.test);
+      const runId = insertRun(db, { datasetId, name: 'test', config: JSON.stringify(config) });
+      return { db, dataDir, runId };
+    }
+
+    const curve = (db: Database, runId: number) => ({
+      epochs: listMetrics(db, runId, 'epoch').map((m) => [m.trainLoss, m.testLoss]),
+      batches: listMetrics(db, runId, 'batch').map((m) => m.trainLoss),
+    });
+
+    it.each([
+      ['small-dense', 'adam'],
+      ['small-conv', 'adam'],
+      ['small-dense', 'rmsprop'],
+    ] as const)(
+      '%s with %s: stopped at several points and resumed, every loss equals the unbroken run',
+      async (preset, optimizer) => {
+        const unbroken = setUp(runConfig(preset, optimizer));
+        expect(await train(unbroken.db, unbroken.dataDir, unbroken.runId)).toEqual({
+          status: 'completed',
+          error: null,
+        });
+        const expected = curve(unbroken.db, unbroken.runId);
+        expect(expected.epochs).toHaveLength(4);
+        unbroken.db.close();
+
+        const { db, dataDir, runId } = setUp(runConfig(preset, optimizer));
+        // Stop inside epoch 2, then at the end of epoch 3's first batch, then let it finish.
+        for (const stopAfter of [batchesPerEpoch + 3, batchesPerEpoch + 1]) {
+          expect((await train(db, dataDir, runId, stopAfter)).status).toBe('stopped');
+          expect(requeueRun(db, runId)).toBe(true);
+        }
+        expect((await train(db, dataDir, runId)).status).toBe('completed');
+        expect(curve(db, runId)).toEqual(expected);
+        db.close();
+      },
+    );
+  });
+}

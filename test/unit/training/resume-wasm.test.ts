@@ -1,0 +1,3 @@
+import { describeResumeDeterminism } from '../../helpers/resume-determinism';
+
+describeResumeDeterminism('wasm');
