@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isProcessAlive } from './process-owner';
 
 /** A temporary name beside `path`; start-up clean-up removes leftovers of crashed writes by this marker. */
 export function temporarySibling(path: string): string {
@@ -9,14 +10,9 @@ export function temporarySibling(path: string): string {
 
 const temporaryName = /\.partial-(\d+)-[0-9a-f]{8}$/;
 
-/** Whether a process with this id exists (EPERM: it does, but belongs to someone else). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Whether a file name is one temporarySibling made. */
+export function isTemporaryName(name: string): boolean {
+  return temporaryName.test(name);
 }
 
 /**

@@ -14,9 +14,9 @@ export type NewImageRow = Omit<images.NewImage, 'idx'>;
 
 /**
  * Builds one dataset, image by image, so that it is stored whole or not at all. The row is first written as
- * 'importing' (a crash leaves a marker that start-up clean-up removes); pixels stream into a temporary file, so
- * memory does not grow with the dataset; commit renames the file into place and adds the image rows and the
- * 'ready' flag in one transaction.
+ * 'importing' with this process as its owner (a crash leaves a marker that start-up clean-up removes once the owner
+ * is gone); pixels stream into a temporary file, so memory does not grow with the dataset; commit renames the file
+ * into place and adds the image rows and the 'ready' flag in one transaction.
  */
 export class DatasetWriter {
   readonly id: number;
@@ -152,8 +152,9 @@ export function deleteDataset(db: Database, dataDir: string, id: number): void {
   rmSync(dataLayout(dataDir).datasetDir(id), { recursive: true, force: true });
 }
 
-export function removeUnfinishedDatasets(db: Database, dataDir: string): void {
-  for (const leftover of datasets.listUnfinishedDatasets(db)) discardDataset(db, dataDir, leftover.id);
+/** Removes what imports killed or crashed left half-written (never an import another process is still running). */
+export function removeAbandonedImports(db: Database, dataDir: string): void {
+  for (const id of datasets.listAbandonedImports(db)) discardDataset(db, dataDir, id);
 }
 
 export function openPixelCache(dataDir: string, dataset: datasets.DatasetRow): PixelCache {

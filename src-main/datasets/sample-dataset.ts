@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from '../store/database';
 import { getSetting, setSetting } from '../store/settings';
-import { findDatasetByName } from '../store/datasets';
+import { findDatasetByName, isNameTaken } from '../store/datasets';
 import { resourcesDir } from '../app/paths';
 import type { NewImage } from '../store/images';
 import { parseIdx, type IdxArray } from './idx';
@@ -44,6 +44,8 @@ export function ensureSampleDataset(db: Database, dataDir: string): void {
     setSetting(db, registeredKey, new Date().toISOString());
     return;
   }
+  // Another process (a second window, a CLI command started at the same moment) is storing it right now.
+  if (isNameTaken(db, sampleDatasetName)) return;
   const { pixels, labels } = readSampleFiles();
   const [count, height, width] = pixels.shape;
   const seenPerClass = new Array<number>(fashionMnistClasses.length).fill(0);

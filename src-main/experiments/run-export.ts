@@ -20,6 +20,7 @@ import { countImages } from '../store/images';
 import { openPixelCache } from '../datasets/dataset-store';
 import { dataLayout } from '../app/paths';
 import { temporarySibling } from '../app/files';
+import { rememberOutsideTemporary } from '../app/outside-temporaries';
 import { UserError } from '../api/errors';
 import type { RunExport, RunExportArgs, RunSummary } from '../api/contract';
 import { trainingConfigSchema } from '../models/training-config';
@@ -84,6 +85,8 @@ export async function exportRun(db: Database, dataDir: string, args: RunExportAr
 
   const runDir = dataLayout(dataDir).runDir(run.id);
   const tmp = temporarySibling(target);
+  // Built beside its final place (the rename must not cross disks), and recorded so a kill's leftover is removed.
+  const forget = rememberOutsideTemporary(dataDir, tmp);
   mkdirSync(join(tmp, 'store'), { recursive: true });
   try {
     const saved = checkpoints.listCheckpoints(db, run.id);
@@ -167,6 +170,8 @@ export async function exportRun(db: Database, dataDir: string, args: RunExportAr
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
+  } finally {
+    forget();
   }
   return { path: target, files: listFiles(target) };
 }

@@ -158,10 +158,6 @@ export function listSweepSummaries(db: Database): SweepSummary[] {
     .map((sweep) => getSweepSummary(db, sweep.id));
 }
 
-/**
- * After a restart: queued runs go back on the queue, and sweep runs that a crash or kill interrupted resume from
- * their last checkpoint, so a sweep carries on by itself. (A lone interrupted run waits for the user's Resume.)
- */
 /** Resumes one sweep's unfinished runs (the API's sweeps:resume); a sweep that does not exist is an error. */
 export function resumeSweep(db: Database, supervisor: TrainingSupervisor, sweepId: number): SweepSummary {
   getSweepSummary(db, sweepId);
@@ -169,12 +165,18 @@ export function resumeSweep(db: Database, supervisor: TrainingSupervisor, sweepI
   return getSweepSummary(db, sweepId);
 }
 
+/**
+ * After a restart: queued runs whose process is gone go back on the queue, and sweep runs that a crash or kill
+ * interrupted resume from their last checkpoint, so a sweep carries on by itself. (A lone interrupted run waits for
+ * the user's Resume.) Runs queued in another live window stay there.
+ */
 export function resumeUnfinished(db: Database, supervisor: TrainingSupervisor, sweepId?: number): number[] {
   const candidates = sweepId === undefined ? runs.listRuns(db).reverse() : runs.listRunsOfSweep(db, sweepId);
   const resumed: number[] = [];
   for (const run of candidates) {
-    if (run.status === 'interrupted' && run.sweepId !== null) runs.requeueRun(db, run.id);
-    else if (run.status !== 'queued') continue;
+    if (run.status === 'interrupted' && run.sweepId !== null) {
+      if (!runs.requeueRun(db, run.id)) continue;
+    } else if (!runs.claimQueuedRun(db, run)) continue;
     supervisor.enqueue(run.id);
     resumed.push(run.id);
   }

@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { openDatabase, type Database } from '../store/database';
 import { dataLayout } from '../app/paths';
 import { removeStaleTemporaries } from '../app/files';
-import { removeUnfinishedDatasets } from '../datasets/dataset-store';
+import { removeAbandonedOutsideTemporaries } from '../app/outside-temporaries';
+import { removeAbandonedImports } from '../datasets/dataset-store';
 import { ensureSampleDataset } from '../datasets/sample-dataset';
 import { ImportJobs } from '../datasets/import-jobs';
 import { LatentJobs } from '../latent/latent-jobs';
@@ -43,10 +44,11 @@ export function openServices(options: ServiceOptions): Services {
   mkdirSync(dataDir, { recursive: true });
   const db = openDatabase(dataLayout(dataDir).database);
   try {
-    // Leftovers of a crash: half-written files and half-imported datasets go, runs whose worker died become
-    // resumable. (runs/<id>/checkpoints/<epoch> is the deepest place a temporary is written.)
+    // Leftovers of processes that are gone (crash, kill): half-written files (also a half-written export in the
+    // user's folder) and half-imported datasets go, runs whose worker died become resumable. (runs/<id>/checkpoints/<epoch> is the deepest place a temporary is written.)
     removeStaleTemporaries(dataDir, 3);
-    removeUnfinishedDatasets(db, dataDir);
+    removeAbandonedOutsideTemporaries(dataDir);
+    removeAbandonedImports(db, dataDir);
     reconcileStaleRuns(db);
     if (options.sampleDataset ?? true) ensureSampleDataset(db, dataDir);
   } catch (err) {

@@ -1,3 +1,4 @@
+import { isOwnerAlive, thisProcess } from '../app/process-owner';
 import { statement, type Database } from './database';
 import { currentProjectSql } from './projects';
 
@@ -47,10 +48,16 @@ export function insertDataset(
 ): number {
   const result = statement(
     db,
-    `INSERT INTO datasets (name, source, status, width, height, channels, class_names, pixel_file, created_at, project_id)
+    `INSERT INTO datasets (name, source, status, width, height, channels, class_names, pixel_file, created_at, project_id,
+         owner)
        VALUES (@name, @source, 'importing', @width, @height, @channels, @classNames, @pixelFile, @createdAt,
-         ${currentProjectSql})`,
-  ).run({ ...dataset, classNames: JSON.stringify(dataset.classNames), createdAt: new Date().toISOString() });
+         ${currentProjectSql}, @owner)`,
+  ).run({
+    ...dataset,
+    classNames: JSON.stringify(dataset.classNames),
+    createdAt: new Date().toISOString(),
+    owner: thisProcess,
+  });
   return Number(result.lastInsertRowid);
 }
 
@@ -75,10 +82,16 @@ export function findDatasetByName(db: Database, name: string): DatasetRow | unde
   return raw && fromRaw(raw);
 }
 
-/** Datasets left half-imported by a crash; their rows and files are removed at start-up. */
-export function listUnfinishedDatasets(db: Database): DatasetRow[] {
-  const rows = statement(db, `SELECT * FROM datasets WHERE status = 'importing'`).all() as RawDatasetRow[];
-  return rows.map(fromRaw);
+/**
+ * Datasets left half-imported by a process that is gone (killed, crashed); their rows and files are removed at
+ * start-up. An import whose process still runs (another window, a CLI import) is not a leftover.
+ */
+export function listAbandonedImports(db: Database): number[] {
+  const rows = statement(db, `SELECT id, owner FROM datasets WHERE status = 'importing'`).all() as Array<{
+    id: number;
+    owner: string | null;
+  }>;
+  return rows.filter((row) => !isOwnerAlive(row.owner)).map((row) => row.id);
 }
 
 export function deleteDatasetRow(db: Database, id: number): void {

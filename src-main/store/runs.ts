@@ -1,3 +1,4 @@
+import { isOwnerAlive, thisProcess } from '../app/process-owner';
 import { statement, type Database } from './database';
 import { currentProjectSql } from './projects';
 
@@ -28,6 +29,8 @@ export interface RunRow {
   sweepValues: string | null;
   projectId: number;
   workerPid: number | null;
+  /** The process whose queue holds the run (see app/process-owner.ts); another process leaves it alone. */
+  owner: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -35,7 +38,7 @@ export interface RunRow {
 
 const columns = `id, dataset_id AS datasetId, name, status, config, engine, engine_detail AS engineDetail, epochs_done AS epochsDone,
   final_train_loss AS finalTrainLoss, final_test_loss AS finalTestLoss, error, note, notes, tags,
-  sweep_id AS sweepId, sweep_values AS sweepValues, project_id AS projectId, worker_pid AS workerPid,
+  sweep_id AS sweepId, sweep_values AS sweepValues, project_id AS projectId, worker_pid AS workerPid, owner,
   created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt`;
 
 export function insertRun(
@@ -44,9 +47,17 @@ export function insertRun(
 ): number {
   const result = statement(
     db,
-    `INSERT INTO runs (dataset_id, name, status, config, sweep_id, sweep_values, created_at, project_id)
-     VALUES (?, ?, 'queued', ?, ?, ?, ?, ${currentProjectSql})`,
-  ).run(run.datasetId, run.name, run.config, run.sweepId ?? null, run.sweepValues ?? null, new Date().toISOString());
+    `INSERT INTO runs (dataset_id, name, status, config, sweep_id, sweep_values, created_at, project_id, owner)
+     VALUES (?, ?, 'queued', ?, ?, ?, ?, ${currentProjectSql}, ?)`,
+  ).run(
+    run.datasetId,
+    run.name,
+    run.config,
+    run.sweepId ?? null,
+    run.sweepValues ?? null,
+    new Date().toISOString(),
+    thisProcess,
+  );
   return Number(result.lastInsertRowid);
 }
 
@@ -136,13 +147,36 @@ export function finishRun(
   return result.changes === 1;
 }
 
+/** Queues a finished run again, in this process's queue; false when its status changed meanwhile. */
 export function requeueRun(db: Database, id: number): boolean {
   const result = statement(
     db,
-    `UPDATE runs SET status = 'queued', error = NULL, note = NULL, finished_at = NULL
+    `UPDATE runs SET status = 'queued', error = NULL, note = NULL, finished_at = NULL, owner = ?
        WHERE id = ? AND status IN ('stopped', 'interrupted', 'failed')`,
-  ).run(id);
+  ).run(thisProcess, id);
   return result.changes === 1;
+}
+
+/**
+ * Whether this process may train a queued run: it is in our own queue, or its owner is gone (a process killed before
+ * its worker started) and we take it over, so it is never stuck queued. Taking over is a compare-and-swap on the old
+ * owner: when two processes try at once, one gets it.
+ */
+export function claimQueuedRun(db: Database, run: Pick<RunRow, 'id' | 'status' | 'owner'>): boolean {
+  if (run.status !== 'queued') return false;
+  if (run.owner === thisProcess) return true;
+  if (isOwnerAlive(run.owner)) return false;
+  const result = statement(db, `UPDATE runs SET owner = ? WHERE id = ? AND status = 'queued' AND owner IS ?`).run(
+    thisProcess,
+    run.id,
+    run.owner,
+  );
+  return result.changes === 1;
+}
+
+/** Whether a queued or running run belongs to a live process other than this one. */
+export function isOwnedElsewhere(run: Pick<RunRow, 'owner'>): boolean {
+  return run.owner !== thisProcess && isOwnerAlive(run.owner);
 }
 
 /**

@@ -112,6 +112,11 @@ export function planForDataset(db: Database, query: ModelPlanQuery): ModelPlanRe
   }
 }
 
+/** The process id of whoever holds a run, for messages. */
+function ownerPid(run: runs.RunRow): string {
+  return run.workerPid !== null ? String(run.workerPid) : (run.owner?.split(':')[0] ?? 'unknown');
+}
+
 /** Stores a new run with a checked config (its input shape filled in) and queues it. */
 export function startTraining(db: Database, supervisor: TrainingSupervisor, args: StartTrainingArgs): RunSummary {
   const dataset = requireDataset(db, args.datasetId);
@@ -140,16 +145,18 @@ export function stopTraining(db: Database, supervisor: TrainingSupervisor, runId
     throw new UserError('conflict', `Run ${runId} is not training (it is ${run.status}).`);
   }
   if (!supervisor.isQueuedOrActive(runId)) {
+    // A queued run whose process is gone is nobody's: stopping it just settles it.
+    if (runs.claimQueuedRun(db, run) && runs.finishRun(db, runId, 'stopped'))
+      return getRunSummary(db, runId, supervisor);
     throw new UserError(
       'conflict',
-      `Run ${runId} is being trained by another Autoencoder Studio process; stop it there.`,
+      `Run ${runId} is ${run.status === 'queued' ? 'queued' : 'being trained'} by another Autoencoder Studio window or command (process ${ownerPid(run)}); stop it there.`,
     );
   }
   supervisor.stop(runId);
   return getRunSummary(db, runId, supervisor);
 }
 
-/** Queues a stopped, interrupted or failed run again; it continues from its last checkpoint. */
 /** Resumes a paused, stopped or interrupted run from its last checkpoint; `onCpu` keeps it off the GPU engines. */
 export function resumeTraining(
   db: Database,
@@ -162,8 +169,18 @@ export function resumeTraining(
   if (run.status === 'completed') {
     throw new UserError('conflict', `Run ${runId} already finished all ${parseConfig(run).epochs} epochs.`);
   }
+  if (supervisor.isQueuedOrActive(runId)) throw new UserError('conflict', `Run ${runId} is already ${run.status}.`);
+  if (run.status === 'queued' && runs.claimQueuedRun(db, run)) {
+    // Left queued by a process that is gone (killed before its worker started): this process trains it.
+    requireDataset(db, run.datasetId);
+    supervisor.enqueue(runId, options);
+    return getRunSummary(db, runId, supervisor);
+  }
   if (run.status === 'queued' || run.status === 'running') {
-    throw new UserError('conflict', `Run ${runId} is already ${run.status}.`);
+    throw new UserError(
+      'conflict',
+      `Run ${runId} is already ${run.status} in another Autoencoder Studio window or command (process ${ownerPid(run)}).`,
+    );
   }
   requireDataset(db, run.datasetId);
   if (!runs.requeueRun(db, runId)) throw new UserError('conflict', `Run ${runId} changed while resuming; try again.`);

@@ -1,7 +1,7 @@
 import type { Database } from '../store/database';
 import * as runs from '../store/runs';
 import type { EngineStatus, RunStatus, TrainingProgress } from '../api/contract';
-import { isProcessAlive } from '../app/files';
+import { isOwnerAlive, isProcessAlive } from '../app/process-owner';
 import type { ProcessHandle } from '../app/process-handle';
 import { Listeners, Waiters } from '../app/job-registry';
 
@@ -27,7 +27,8 @@ const stopGraceMs = 15_000;
 /** Runs left 'running' by a process that no longer exists (crash, kill, power loss) become 'interrupted'. */
 export function reconcileStaleRuns(db: Database): void {
   for (const run of runs.listRunsWithStatus(db, 'running')) {
-    if (run.workerPid === null || !isProcessAlive(run.workerPid)) {
+    // A worker exits when the process that started it goes, so either one gone means the run is no longer training.
+    if (run.workerPid === null || !isProcessAlive(run.workerPid) || !isOwnerAlive(run.owner)) {
       runs.interruptRun(
         db,
         run.id,

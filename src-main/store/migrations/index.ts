@@ -6,6 +6,16 @@ import * as m0004 from './0004-latent-maps';
 import * as m0005 from './0005-experiments';
 import * as m0006 from './0006-projects';
 import * as m0007 from './0007-engine-detail';
+import * as m0008 from './0008-work-owners';
 
 /** Schema versions in order; entry i brings the database to user_version i + 1. Never edit a shipped one. */
-export const migrations: ReadonlyArray<{ up(db: Database): void }> = [m0001, m0002, m0003, m0004, m0005, m0006, m0007];
+export const migrations: ReadonlyArray<{ up(db: Database): void }> = [
+  m0001,
+  m0002,
+  m0003,
+  m0004,
+  m0005,
+  m0006,
+  m0007,
+  m0008,
+];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import Database from 'better-sqlite3';
-import { isProcessAlive } from '../../../src-main/app/files';
+import { isProcessAlive } from '../../../src-main/app/process-owner';
 import { dataLayout } from '../../../src-main/app/paths';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dir';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src-main/store/database';
 import { dataLayout } from '../../../src-main/app/paths';
 import { ensureSampleDataset, sampleDatasetName } from '../../../src-main/datasets/sample-dataset';
-import { createDataset, openPixelCache, removeUnfinishedDatasets } from '../../../src-main/datasets/dataset-store';
+import { createDataset, openPixelCache, removeAbandonedImports } from '../../../src-main/datasets/dataset-store';
 import { listDatasets, insertDataset } from '../../../src-main/store/datasets';
 import { classCounts, countImages, splitIndex } from '../../../src-main/store/images';
 import { listDatasetSummaries } from '../../../src-main/datasets/dataset-catalog';
@@ -68,7 +68,12 @@ describe('bundled sample dataset', () => {
     mkdirSync(dataLayout(dataDir).datasetDir(leftover));
     writeFileSync(join(dataLayout(dataDir).datasetDir(leftover), 'pixels.u8.tmp'), 'partial');
     expect(readdirSync(join(dataDir, 'datasets'))).toHaveLength(2);
-    removeUnfinishedDatasets(db, dataDir);
+    // While its owner (this process) lives, it is an import in progress, not a leftover.
+    removeAbandonedImports(db, dataDir);
+    expect(readdirSync(join(dataDir, 'datasets'))).toHaveLength(2);
+    // Its owner gone (a pid that cannot be alive), it is.
+    db.prepare('UPDATE datasets SET owner = ? WHERE id = ?').run('2147483646:1', leftover);
+    removeAbandonedImports(db, dataDir);
     expect(readdirSync(join(dataDir, 'datasets'))).toHaveLength(1);
     expect(db.prepare('SELECT count(*) AS n FROM datasets WHERE id = ?').get(leftover)).toEqual({ n: 0 });
     expect(listDatasets(db)).toHaveLength(1);
