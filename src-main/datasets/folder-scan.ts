@@ -1,4 +1,4 @@
-import { opendir, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { UserError } from '../api/errors';
 import type { Split } from '../store/datasets';
@@ -27,47 +27,73 @@ const testNames = new Set(['test', 'testing', 'val', 'valid', 'validation']);
 /** Refuses folders so large that their file list alone would be a problem. */
 const maxFiles = 2_000_000;
 
-async function listDir(
-  dir: string,
-): Promise<Array<{ name: string; path: string; isDir: boolean; isFile: boolean; isLink: boolean }>> {
-  const entries = [];
-  for await (const entry of await opendir(dir)) {
-    entries.push({
-      name: entry.name,
-      path: join(dir, entry.name),
+interface DirEntry {
+  name: string;
+  path: string;
+  isDir: boolean;
+  isFile: boolean;
+  isLink: boolean;
+  /** A pipe, device or socket: never an image. */
+  isSpecial: boolean;
+  /** The name's bytes are not UTF-8, so no path string can name it (an old or foreign system wrote it). */
+  badName: boolean;
+}
+
+async function listDir(dir: string): Promise<DirEntry[]> {
+  // Raw bytes, not names decoded with replacement characters that point nowhere.
+  const entries = (await readdir(dir, { withFileTypes: true, encoding: 'buffer' })).map((entry) => {
+    const raw = entry.name;
+    const name = raw.toString('utf8');
+    return {
+      name,
+      path: join(dir, name),
       isDir: entry.isDirectory(),
       isFile: entry.isFile(),
       isLink: entry.isSymbolicLink(),
-    });
-  }
+      isSpecial: entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice(),
+      badName: !Buffer.from(name, 'utf8').equals(raw),
+    };
+  });
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+const badNameReason =
+  "its name is not valid UTF-8 text (written with another system's encoding); rename it to import it";
+const specialReason = 'not a regular file (a pipe, device or socket)';
+const linkIntoTreeReason = 'link to a place inside the imported folder (imported once, from where it really is)';
+
 /**
  * Finds the images of an image folder: one sub-folder per class (images in deeper folders belong to their top class
- * folder), optionally under top-level train/ and test/ folders. Follows symbolic links but never into a folder it has
- * already visited, so link loops end. Problems become entries in `skipped`, not failures.
+ * folder), optionally under top-level train/ and test/ folders. A symbolic link to somewhere inside the imported
+ * folder is skipped (the images there are imported once, under the class of their real place, whichever is visited
+ * first); a link to outside it is followed, but never into a folder already visited, so link loops end. Problems
+ * become entries in `skipped`, not failures.
  */
 export async function scanImageFolder(root: string, exclude: readonly string[] = []): Promise<FolderScan> {
   await requireFolder(root);
 
   const top = await listDir(root);
   const topDirs: typeof top = [];
-  for (const entry of top) if (await isDirectory(entry)) topDirs.push(entry);
+  for (const entry of top) if (!entry.badName && (await isDirectory(entry))) topDirs.push(entry);
   const train = topDirs.find((d) => trainNames.has(d.name.toLowerCase()));
   const test = topDirs.find((d) => testNames.has(d.name.toLowerCase()));
   const layout: FolderLayout = train && test ? 'train-test-folders' : 'class-folders';
 
   const skipped: SkippedFile[] = [];
   const files: ScannedFile[] = [];
-  const visited = new Set<string>([await realpath(root)]);
+  const realRoot = await realpath(root);
+  const visited = new Set<string>([realRoot]);
   const rel = (path: string) => relative(root, path).split(sep).join('/');
+  const insideTree = (real: string) => real === realRoot || real.startsWith(realRoot + sep);
 
-  const classRoots: Array<{ dir: string; className: string; split?: Split }> = [];
+  const classRoots: Array<{ dir: string; className: string; split?: Split; isLink: boolean }> = [];
   const note = (entries: typeof top, where: string) => {
     for (const entry of entries)
       if (!topDirs.includes(entry) && !entry.name.startsWith('.'))
-        skipped.push({ path: rel(entry.path), reason: `not inside a class folder (${where})` });
+        skipped.push({
+          path: rel(entry.path),
+          reason: entry.badName ? badNameReason : `not inside a class folder (${where})`,
+        });
   };
   if (layout === 'train-test-folders') {
     note(top, 'files must be in train/<class>/ or test/<class>/');
@@ -76,7 +102,8 @@ export async function scanImageFolder(root: string, exclude: readonly string[] =
       [test!, 'test'],
     ] as const) {
       for (const entry of await listDir(splitDir.path)) {
-        if (await isDirectory(entry)) classRoots.push({ dir: entry.path, className: entry.name, split });
+        if (await isDirectory(entry))
+          classRoots.push({ dir: entry.path, className: entry.name, split, isLink: entry.isLink });
         else if (!entry.name.startsWith('.'))
           skipped.push({
             path: rel(entry.path),
@@ -88,7 +115,7 @@ export async function scanImageFolder(root: string, exclude: readonly string[] =
       skipped.push({ path: `${rel(other.path)}/`, reason: 'folder beside train/ and test/ is ignored' });
   } else {
     note(top, 'put each image in a sub-folder named after its class');
-    for (const dir of topDirs) classRoots.push({ dir: dir.path, className: dir.name });
+    for (const dir of topDirs) classRoots.push({ dir: dir.path, className: dir.name, isLink: dir.isLink });
   }
 
   const excluded = new Set(exclude);
@@ -121,6 +148,20 @@ export async function scanImageFolder(root: string, exclude: readonly string[] =
     }
     for (const entry of entries) {
       if (entry.name.startsWith('.') && entry.isDir) continue;
+      if (entry.badName) {
+        skipped.push({ path: rel(entry.path), reason: badNameReason });
+        continue;
+      }
+      if (entry.isSpecial) {
+        skipped.push({ path: rel(entry.path), reason: specialReason });
+        continue;
+      }
+      const real = entry.isLink ? await realpath(entry.path).catch(() => undefined) : undefined;
+      if (real && insideTree(real)) {
+        const path = (await isDirectory(entry)) ? `${rel(entry.path)}/` : rel(entry.path);
+        skipped.push({ path, reason: linkIntoTreeReason });
+        continue;
+      }
       if (await isDirectory(entry)) {
         const real = await realpath(entry.path).catch(() => undefined);
         if (!real || visited.has(real)) {
@@ -153,6 +194,10 @@ export async function scanImageFolder(root: string, exclude: readonly string[] =
     const real = await realpath(classRoot.dir).catch(() => undefined);
     if (!real) {
       skipped.push({ path: `${rel(classRoot.dir)}/`, reason: 'broken link' });
+      continue;
+    }
+    if (classRoot.isLink && insideTree(real)) {
+      skipped.push({ path: `${rel(classRoot.dir)}/`, reason: linkIntoTreeReason });
       continue;
     }
     visited.add(real);

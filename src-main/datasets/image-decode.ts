@@ -30,6 +30,7 @@ const fits = { cover: 'cover', contain: 'contain', stretch: 'fill' } as const;
 async function readImageBytes(path: string): Promise<Buffer> {
   try {
     const info = await stat(path);
+    if (!info.isFile()) throw new SkipImage('not a regular file (a pipe, device or socket)');
     if (info.size === 0) throw new SkipImage('empty file (0 bytes)');
     if (info.size > maxFileBytes) {
       throw new SkipImage(`file too large (${Math.round(info.size / 1e6)} MB; the limit is ${maxFileBytes / 1e6} MB)`);

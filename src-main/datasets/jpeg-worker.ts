@@ -76,8 +76,8 @@ async function handle(job: JpegJob): Promise<JpegResult> {
   let bytes: Buffer;
   try {
     // Size first: empty or oversized files are left to image-decode.ts, which says what is wrong, unread.
-    const size = statSync(path).size;
-    if (size === 0 || size > maxFileBytes) return { id, declined: 'size' };
+    const info = statSync(path);
+    if (!info.isFile() || info.size === 0 || info.size > maxFileBytes) return { id, declined: 'size' };
     bytes = readFileSync(path);
   } catch (err) {
     return { id, declined: `unreadable (${(err as NodeJS.ErrnoException).code})` };

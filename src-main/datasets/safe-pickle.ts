@@ -46,6 +46,9 @@ const allowedGlobals = new Set([
   'numpy._core.multiarray._reconstruct',
   'numpy.ndarray',
   'numpy.dtype',
+  // Protocol 5 (numpy >= 1.16): an array is _frombuffer(buffer, dtype, shape, order).
+  'numpy.core.numeric._frombuffer',
+  'numpy._core.numeric._frombuffer',
   '_codecs.encode',
 ]);
 
@@ -74,7 +77,7 @@ export function readPickle(bytes: Uint8Array, file: string): PickleValue {
   const line = () => {
     const end = bytes.indexOf(0x0a, at);
     if (end < 0) bad(file, 'a name is not terminated');
-    const value = String.fromCharCode(...bytes.subarray(at, end));
+    const value = latin1String(bytes.subarray(at, end));
     at = end + 1;
     return value;
   };
@@ -183,12 +186,15 @@ export function readPickle(bytes: Uint8Array, file: string): PickleValue {
       case 0x42: // BINBYTES
         stack.push(take(u32()));
         break;
-      case 0x8e: {
-        // BINBYTES8
-        const n = Number(view.getBigUint64((need(8), (at += 8), at - 8), true));
-        stack.push(take(n));
+      case 0x8e: // BINBYTES8
+      case 0x96: // BYTEARRAY8 (protocol 5: numpy's in-band array buffer)
+        stack.push(take(Number(view.getBigUint64((need(8), (at += 8), at - 8), true))));
         break;
-      }
+      case 0x98: // READONLY_BUFFER: bytes are read-only here anyway
+        break;
+      case 0x97: // NEXT_BUFFER
+        bad(file, 'its arrays were saved out-of-band (pickle buffers kept outside the file)');
+        break;
       case 0x8c: // SHORT_BINUNICODE
         stack.push(text(u8()));
         break;
@@ -226,7 +232,8 @@ export function readPickle(bytes: Uint8Array, file: string): PickleValue {
         const items = popMark().map(value);
         const list = value(top() ?? bad(file, 'empty stack'));
         if (!Array.isArray(list)) bad(file, 'it appends to something that is not a list');
-        list.push(...items);
+        // One at a time: spreading millions of items into push() overflows the call stack.
+        for (const item of items) list.push(item);
         break;
       }
       case 0x73: {
@@ -269,6 +276,7 @@ export function readPickle(bytes: Uint8Array, file: string): PickleValue {
         if (!(callable instanceof PickleGlobal) || !Array.isArray(args))
           bad(file, 'it calls something that is not allowed');
         if (callable.name.endsWith('_reconstruct')) stack.push(new PendingArray());
+        else if (callable.name.endsWith('._frombuffer')) stack.push(arrayFromBuffer(file, args));
         else if (callable.name === 'numpy.dtype') stack.push(new NumpyDtype(String(args[0])));
         else if (callable.name === '_codecs.encode') {
           // Python 3 pickles bytes from Python 2 as _codecs.encode(text, 'latin1').
@@ -298,6 +306,17 @@ export function readPickle(bytes: Uint8Array, file: string): PickleValue {
         bad(file, `it uses pickle opcode 0x${op.toString(16)}, which plain data never needs`);
     }
   }
+}
+
+/** numpy's protocol-5 array: _frombuffer(buffer, dtype, shape, order), rebuilt as data. */
+function arrayFromBuffer(file: string, args: PickleValue[]): NumpyArray {
+  const [data, dtype, shape, order] = args;
+  if (!(data instanceof Uint8Array) || !(dtype instanceof NumpyDtype) || !Array.isArray(shape)) {
+    bad(file, 'a numpy array has malformed state');
+  }
+  if (order !== 'C' && shape.length > 1)
+    bad(file, `a numpy array is stored in ${String(order)} order; only C order is read`);
+  return new NumpyArray(shape.map(Number), dtype.code, data);
 }
 
 /**

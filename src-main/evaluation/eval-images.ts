@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import type { Database } from '../store/database';
 import { getDataset, type DatasetRow } from '../store/datasets';
 import { getImagesAt, splitIndex } from '../store/images';
 import { openPixelCache } from '../datasets/dataset-store';
 import { decodeImageBytes, SkipImage } from '../datasets/image-decode';
 import { maxFileBytes } from '../datasets/image-header';
+import { readUserFile } from '../app/user-file';
 import { resampleToSquare } from '../datasets/resample';
 import { UserError } from '../api/errors';
 import type { EvalImages, EvalItem, Split } from '../api/contract';
@@ -163,21 +163,6 @@ async function fileImage(shape: ImageShape, name: string, bytes: Buffer): Promis
   }
 }
 
-async function readUserFile(path: string): Promise<Buffer> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'there is no such file' : code === 'EISDIR' ? 'it is a folder' : code;
-    throw new UserError('file_error', `"${path}" cannot be read (${why}).`);
-  }
-  if (bytes.length > maxFileBytes) {
-    throw new UserError('invalid_argument', `"${path}" is too large (the limit is ${maxFileBytes / 1e6} MB).`);
-  }
-  return bytes;
-}
-
 /** Resolves any of the views' image sources to pixels in the run's image shape. */
 export async function resolveImages(ctx: ImageSourceContext, spec: EvalImages): Promise<ImageBatch> {
   switch (spec.from) {
@@ -190,7 +175,7 @@ export async function resolveImages(ctx: ImageSourceContext, spec: EvalImages): 
     case 'dataset':
       return otherDatasetImages(ctx, spec);
     case 'file':
-      return fileImage(ctx.shape, spec.path, await readUserFile(spec.path));
+      return fileImage(ctx.shape, spec.path, readUserFile(spec.path, maxFileBytes, 'The image'));
     case 'upload': {
       const bytes = Buffer.from(spec.data, 'base64');
       if (bytes.length > maxFileBytes) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { openDatabase } from '../../../src-main/store/database';
 import { dataLayout } from '../../../src-main/app/paths';
 import { importBuiltin } from '../../../src-main/datasets/builtin-import';
@@ -64,6 +65,33 @@ describe('CIFAR-10 files', () => {
     expect(batch.pixels.length).toBe(3 * 3072);
     const original = parseCifarPython(cifarPythonBatch([4, 0, 9], planar), 'data_batch_1');
     expect(Buffer.from(batch.pixels).equals(Buffer.from(original.pixels))).toBe(true);
+  });
+
+  it('reads a batch pickled by real numpy with protocol 5 (_frombuffer), as data, to the same pixels', () => {
+    const planar = planarImages(2);
+    // numpy writes the array as numpy.core.numeric._frombuffer(bytearray, dtype, shape, order): rebuilt, not called.
+    const pickle = execFileSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        'import sys, pickle, numpy; d = numpy.frombuffer(sys.stdin.buffer.read(), dtype="u1").reshape(2, 3072).copy(); ' +
+          'sys.stdout.buffer.write(pickle.dumps({"data": d, "labels": [3, 8]}, protocol=5))',
+      ],
+      { input: planar },
+    );
+    expect(pickle.includes(Buffer.from('_frombuffer'))).toBe(true);
+    const batch = parseCifarPython(pickle, 'data_batch_1');
+    expect([...batch.labels]).toEqual([3, 8]);
+    const original = parseCifarPython(cifarPythonBatch([3, 8], planar), 'data_batch_1');
+    expect(Buffer.from(batch.pixels).equals(Buffer.from(original.pixels))).toBe(true);
+  });
+
+  it('reads a list of millions of items without overflowing the call stack', () => {
+    const count = 2_000_000;
+    const body = Buffer.alloc(count * 2);
+    for (let i = 0; i < count; i++) body.writeUInt16BE(0x4b01, i * 2); // BININT1 1
+    const list = Buffer.concat([Buffer.from('\x80\x02]q\x00(', 'latin1'), body, Buffer.from('e.', 'latin1')]);
+    expect((readPickle(list, 'data_batch_1') as unknown[]).length).toBe(count);
   });
 
   it('refuses "latin-1" array bytes with a character no byte can hold', () => {

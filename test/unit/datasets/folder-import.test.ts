@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../../src-main/store/database';
@@ -108,10 +109,68 @@ describe('importing an image folder', () => {
       'cats/.DS_Store': expect.stringMatching(/^not an image/),
       'cats/huge.png': 'too many pixels (30000x30000; the limit is 50 megapixels)',
       'cats/drawing.svg': expect.stringMatching(/^unsupported format \(svg\)/),
-      'cats/loop/': expect.stringMatching(/link loop/),
+      'cats/loop/': expect.stringMatching(/link to a place inside the imported folder/),
       'dogs/broken.png': expect.stringMatching(/missing or a broken link/),
     });
     expect(report.duplicates).toBe(1);
+    db.close();
+  });
+
+  it('imports each image once, under the class of its real place, whatever links point into the folder', async () => {
+    const folder = tempDir();
+    const outside = tempDir();
+    const png = (grey: number) => makeImage('png', 12, 12, { left: grey, right: grey });
+    writeTree(folder, {
+      'train/a/a1.png': await png(10),
+      'train/b/b1.png': await png(20),
+      'train/b/b2.png': await png(30),
+      'test/a/a2.png': await png(40),
+      'test/b/b3.png': await png(50),
+    });
+    writeTree(outside, { 'c1.png': await png(60), 'c2.png': await png(70) });
+    // A link in class a back up to train/ used to be walked first, taking b's images into class a.
+    symlinkSync('..', join(folder, 'train', 'a', 'loop'));
+    symlinkSync(join(folder, 'train', 'b', 'b1.png'), join(folder, 'train', 'a', 'alias.png'));
+    // A link to a folder outside the imported one is followed: it is the user's way to add images.
+    symlinkSync(outside, join(folder, 'train', 'c'));
+    const { db, dataDir } = open();
+    const { datasetId, report } = await importImageFolder(context(db, dataDir), { path: folder, size: 8 });
+    const rows = db
+      .prepare('SELECT file_name AS fileName, label FROM images WHERE dataset_id = ? ORDER BY file_name')
+      .all(datasetId) as Array<{ fileName: string; label: number }>;
+    const classNames = listDatasets(db)[0].classNames;
+    expect(rows.map((r) => [r.fileName, classNames[r.label]])).toEqual([
+      ['test/a/a2.png', 'a'],
+      ['test/b/b3.png', 'b'],
+      ['train/a/a1.png', 'a'],
+      ['train/b/b1.png', 'b'],
+      ['train/b/b2.png', 'b'],
+      ['train/c/c1.png', 'c'],
+      ['train/c/c2.png', 'c'],
+    ]);
+    expect(report.duplicates).toBe(0);
+    expect(Object.fromEntries(report.skipped.map((s) => [s.path, s.reason]))).toEqual({
+      'train/a/loop/': expect.stringMatching(/link to a place inside the imported folder/),
+      'train/a/alias.png': expect.stringMatching(/link to a place inside the imported folder/),
+    });
+    db.close();
+  });
+
+  it('says why a pipe and a file whose name is not UTF-8 are skipped', async () => {
+    const folder = tempDir();
+    writeTree(folder, { 'cats/ok.png': await makeImage('png', 10, 10), 'dogs/ok.png': await makeImage('png', 12, 8) });
+    execFileSync('mkfifo', [join(folder, 'cats', 'pipe.png')]);
+    // Latin-1 "café.png", as an old camera or another system may have written it: not valid UTF-8.
+    const latin1Name = Buffer.concat([Buffer.from(join(folder, 'dogs') + '/'), Buffer.from('caf\xe9.png', 'latin1')]);
+    writeFileSync(latin1Name, await makeImage('png', 10, 10));
+    const { db, dataDir } = open();
+    const { datasetId, report } = await importImageFolder(context(db, dataDir), { path: folder, size: 8 });
+    expect(countImages(db, datasetId)).toBe(2);
+    const reasons = Object.fromEntries(report.skipped.map((s) => [s.path, s.reason]));
+    expect(reasons).toEqual({
+      'cats/pipe.png': 'not a regular file (a pipe, device or socket)',
+      'dogs/caf\ufffd.png': expect.stringMatching(/name is not valid UTF-8 .*rename it to import it/),
+    });
     db.close();
   });
 

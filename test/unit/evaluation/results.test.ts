@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -284,6 +284,14 @@ describe('results of a trained run', () => {
     );
     const missing = await failure('results:reconstruct', { runId, images: { from: 'file', path: '/no/such.png' } });
     expect(missing.message).toMatch(/cannot be read \(there is no such file\)/);
+    // A device, a folder or a huge file is refused before it is read (reading /dev/zero once filled 22 GB).
+    const fromFile = async (path: string) =>
+      (await failure('results:reconstruct', { runId, images: { from: 'file', path } })).message;
+    expect(await fromFile('/dev/zero')).toMatch(/The image \/dev\/zero is not a regular file/);
+    expect(await fromFile(dataDir)).toMatch(/is a folder, not a file/);
+    const huge = join(dataDir, 'huge.png');
+    truncateSync((writeFileSync(huge, ''), huge), 300e6); // sparse: takes no disk space
+    expect(await fromFile(huge)).toMatch(/huge\.png is too large \(300\.0 MB; the limit is 268\.4 MB\)/);
     const text = join(dataDir, 'notes.jpg');
     writeFileSync(text, 'not a picture');
     expect((await failure('results:reconstruct', { runId, images: { from: 'file', path: text } })).message).toMatch(
