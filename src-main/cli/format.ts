@@ -41,7 +41,8 @@ export function formatDataset(dataset: DatasetSummary, report: ImportReport | nu
   const skipped = report?.skipped.length
     ? `\nSkipped ${report.skipped.length} files:\n${report.skipped.map((s) => `  ${s.path}: ${s.reason}`).join('\n')}`
     : '';
-  return `#${dataset.id} ${dataset.name}  ${dataset.width}x${dataset.height}x${dataset.channels}  ${dataset.trainCount} train / ${dataset.testCount} test\n${classes}${skipped}`;
+  const notes = report?.notes?.length ? `\n${report.notes.map((note) => `Note: ${note}`).join('\n')}` : '';
+  return `#${dataset.id} ${dataset.name}  ${dataset.width}x${dataset.height}x${dataset.channels}  ${dataset.trainCount} train / ${dataset.testCount} test\n${classes}${notes}${skipped}`;
 }
 
 export function formatSweep(sweep: SweepSummary): string {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readUserFile } from '../app/user-file';
 import {
   corruptionKinds,
   corruptionTypes,
@@ -23,15 +23,8 @@ export interface TrainFlags {
 }
 
 function readConfigFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(
-      'file_error',
-      `Cannot read the config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
-    );
-  }
+  // A config is a few kB; 1 MB is generous and keeps a wrong path (a dataset, /dev/zero) from filling memory.
+  const text = readUserFile(file, 1e6, 'The config file').toString('utf8');
   try {
     const parsed = JSON.parse(text) as { config?: unknown };
     // Accept a bare training config or a run's JSON (ae-studio run <id> --json), which holds it under "config".

@@ -1,9 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BuiltinDataset, BuiltinImportArgs, ImportReport } from '../api/contract';
 import { UserError } from '../api/errors';
 import type { Split } from '../store/datasets';
-import { parseIdx, type IdxArray } from './idx';
+import { maxIdxBytes, parseIdx, type IdxArray } from './idx';
+import { stratifiedSplit } from './split';
+import { folderImportDefaults } from './folder-import';
+import { readUserFile } from '../app/user-file';
 import { DatasetWriter, type NewImageRow } from './dataset-store';
 import { fashionMnistClasses } from './sample-dataset';
 import { cifar10Classes, locateCifar, readCifarSplit } from './cifar';
@@ -75,12 +78,7 @@ function findIdxFile(dir: string, name: string): string {
 }
 
 function readIdx(path: string): IdxArray {
-  try {
-    return parseIdx(readFileSync(path), path);
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError('file_error', `${path} cannot be read: ${(err as Error).message}`);
-  }
+  return parseIdx(readUserFile(path, maxIdxBytes, 'The IDX file'), path);
 }
 
 function readIdxSet(
@@ -115,9 +113,16 @@ function readIdxSet(
     };
   });
   const [, height, width] = splits[0].shape;
-  if (splits[1].shape[1] !== height || splits[1].shape[2] !== width) {
+  if (height === 0 || width === 0) {
+    throw new UserError(
+      'file_error',
+      `The images in ${dir} are ${width}x${height} pixels, as their IDX header says; an image needs at least 1x1.`,
+    );
+  }
+  if (splits[1].shape[0] > 0 && (splits[1].shape[1] !== height || splits[1].shape[2] !== width)) {
     throw new UserError('file_error', 'The train and test images have different sizes.');
   }
+  if (splits[0].shape[0] === 0) throw new UserError('file_error', `The training files in ${dir} hold no images.`);
   return { width, height, channels: 1, splits };
 }
 
@@ -166,6 +171,7 @@ export async function importBuiltin(
     channels: set.channels,
     classNames: spec.classNames,
   });
+  const notes: string[] = [];
   try {
     let done = 0;
     for (const { split, pixels, labels, fileName } of set.splits) {
@@ -174,6 +180,17 @@ export async function importBuiltin(
       done += rows.length;
       ctx.onProgress({ phase: 'decoding', done, total, skipped: 0 });
       throwIfImportCancelled(ctx.signal);
+    }
+    const testCount = set.splits.find((s) => s.split === 'test')!.labels.length;
+    if (testCount === 0) {
+      // Without test images there is no test loss and no honest reconstruction; split as a folder import would.
+      const splits = stratifiedSplit(writer.labels(), folderImportDefaults.testFraction, 1);
+      writer.setSplits(splits);
+      const moved = splits.filter((split) => split === 'test').length;
+      notes.push(
+        `The test files hold no images, so ${moved.toLocaleString('en-US')} training images ` +
+          `(${folderImportDefaults.testFraction * 100}% of each class, chosen with seed 1) were set aside as the test split.`,
+      );
     }
     ctx.onProgress({ phase: 'saving', done: total, total, skipped: 0 });
     const report: ImportReport = {
@@ -184,6 +201,7 @@ export async function importBuiltin(
       imported: total,
       duplicates: 0,
       skipped: [],
+      ...(notes.length ? { notes } : {}),
       elapsedMs: performance.now() - started,
     };
     return { datasetId: writer.commit(report), report };

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readUserFile } from '../app/user-file';
 import { join } from 'node:path';
 import { UserError } from '../api/errors';
 import { NumpyArray, readPickle, type PickleValue } from './safe-pickle';
@@ -122,6 +123,9 @@ export function locateCifar(dir: string): { dir: string; format: 'binary' | 'pyt
   );
 }
 
+/** A real batch is 30.7 MB (10,000 images); anything far beyond that is not one. */
+const maxCifarBatchBytes = 256 * 1024 * 1024;
+
 export function readCifarSplit(
   location: { dir: string; format: 'binary' | 'python' },
   split: 'train' | 'test',
@@ -130,7 +134,7 @@ export function readCifarSplit(
   const batches = names.map((name) => {
     const path = join(location.dir, name);
     if (!existsSync(path)) throw new UserError('file_error', `${location.dir} is missing ${name}.`);
-    const bytes = readFileSync(path);
+    const bytes = readUserFile(path, maxCifarBatchBytes, 'The CIFAR-10 batch');
     return location.format === 'binary' ? parseCifarBinary(bytes, path) : parseCifarPython(bytes, path);
   });
   const count = batches.reduce((sum, b) => sum + b.labels.length, 0);

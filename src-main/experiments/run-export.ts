@@ -21,6 +21,7 @@ import { openPixelCache } from '../datasets/dataset-store';
 import { dataLayout } from '../app/paths';
 import { temporarySibling } from '../app/files';
 import { rememberOutsideTemporary } from '../app/outside-temporaries';
+import { readUserFile } from '../app/user-file';
 import { UserError } from '../api/errors';
 import type { RunExport, RunExportArgs, RunSummary } from '../api/contract';
 import { trainingConfigSchema } from '../models/training-config';
@@ -186,16 +187,15 @@ function listFiles(dir: string, prefix = ''): string[] {
 
 function readManifest(dir: string): RunManifest {
   const file = join(dir, 'run.json');
+  if (!existsSync(file)) throw new UserError('invalid_argument', `${dir} is not an exported run: it has no run.json.`);
   let manifest: RunManifest;
   try {
-    manifest = JSON.parse(readFileSync(file, 'utf8')) as RunManifest;
+    manifest = JSON.parse(readUserFile(file, 10e6, 'The run description').toString('utf8')) as RunManifest;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof UserError) throw err;
     throw new UserError(
       'invalid_argument',
-      code === 'ENOENT'
-        ? `${dir} is not an exported run: it has no run.json.`
-        : `${file} cannot be read as an exported run (${(err as Error).message.split('\n')[0]}).`,
+      `${file} cannot be read as an exported run (${(err as Error).message.split('\n')[0]}).`,
     );
   }
   if (manifest?.format !== format) throw new UserError('invalid_argument', `${file} is not an Autoencoder Studio run.`);
@@ -232,7 +232,9 @@ export function importRun(db: Database, dataDir: string, supervisor: TrainingSup
         `${wanted.classNames.length} classes), which is not in this store. Import that dataset first.`,
     );
   }
-  const { epochs, batches } = JSON.parse(readFileSync(join(source, 'metrics.json'), 'utf8')) as {
+  const { epochs, batches } = JSON.parse(
+    readUserFile(join(source, 'metrics.json'), 500e6, "The run's metrics").toString('utf8'),
+  ) as {
     epochs: metrics.MetricRow[];
     batches: metrics.MetricRow[];
   };

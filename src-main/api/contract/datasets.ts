@@ -116,6 +116,8 @@ export interface ImportReport {
   /** Files with the same content as one already imported (also listed in `skipped`). */
   duplicates: number;
   skipped: SkippedFile[];
+  /** What the user should know about how the files were read (e.g. a test split made from the training images). */
+  notes?: string[];
   elapsedMs: number;
 }
 

@@ -301,8 +301,9 @@ describe('ae-studio command line', () => {
     [
       ['train', '--config', '/nonexistent/config.json'],
       1,
-      /Cannot read the config file \/nonexistent\/config\.json: ENOENT/,
+      /The config file \/nonexistent\/config\.json cannot be read \(there is no such file\)/,
     ],
+    [['train', '--config', '/dev/zero'], 1, /The config file \/dev\/zero is not a regular file/],
     [['run'], 2, /Say which run to show/],
     [['run', '99'], 1, /no run with id 99/],
     [['frobnicate'], 2, /Unknown command "frobnicate"/],

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -132,6 +132,41 @@ describe('importing the standard sets from their IDX files', () => {
       ),
       /truncated: its header promises 32 bytes/,
     ],
+    [
+      'images of zero width',
+      (dir) => (
+        writeSet(dir, [1, 2], [1]),
+        writeFileSync(join(dir, 'train-images-idx3-ubyte'), idx('images', [], 2, 0)),
+        writeFileSync(join(dir, 't10k-images-idx3-ubyte'), idx('images', [], 1, 0))
+      ),
+      /are 0x0 pixels, as their IDX header says; an image needs at least 1x1/,
+    ],
+    [
+      'a gzip bomb (far more data than the header declares)',
+      (dir) => {
+        writeSet(dir, [1, 2], [1], true);
+        const bomb = Buffer.concat([idx('images', [], 2), Buffer.alloc(200e6)]);
+        writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(bomb));
+      },
+      /unpacks to more data than its header declares \(48 bytes\)/,
+    ],
+    [
+      'a header that declares more than can be held',
+      (dir) => (
+        writeSet(dir, [1, 2], [1]),
+        writeFileSync(join(dir, 'train-images-idx3-ubyte'), idx('images', [], 60000, 1000))
+      ),
+      /declares 60000 x 1000 x 1000 values \(60\.0 GB\), more than the 2\.1 GB/,
+    ],
+    [
+      'a folder where a file should be',
+      (dir) => (
+        writeSet(dir, [1], [1]),
+        rmSync(join(dir, 'train-labels-idx1-ubyte')),
+        mkdirSync(join(dir, 'train-labels-idx1-ubyte'))
+      ),
+      /The IDX file .*train-labels-idx1-ubyte is a folder, not a file/,
+    ],
   ])('refuses %s with a clear error and stores nothing', async (_, setUp, message) => {
     const from = tempDir();
     setUp(from);
@@ -140,6 +175,21 @@ describe('importing the standard sets from their IDX files', () => {
     await expect(importBuiltin(context(db, dataDir), { dataset: 'mnist', from })).rejects.toThrowError(message);
     expect(listDatasets(db)).toEqual([]);
     expect(existsSync(join(dataDir, 'datasets')) ? readdirSync(join(dataDir, 'datasets')) : []).toEqual([]);
+    db.close();
+  });
+
+  it('sets aside a stratified test split, and says so, when the test files hold no images', async () => {
+    const from = tempDir();
+    writeSet(from, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1], []);
+    const dataDir = tempDir();
+    const db = openDatabase(dataLayout(dataDir).database);
+    const { datasetId, report } = await importBuiltin(context(db, dataDir), { dataset: 'mnist', from });
+    expect(report.notes).toEqual([
+      'The test files hold no images, so 2 training images (20% of each class, chosen with seed 1) were set aside as the test split.',
+    ]);
+    const test = splitIndex(db, datasetId, 'test');
+    expect([...test.labels].sort()).toEqual([0, 1]);
+    expect(splitIndex(db, datasetId, 'train').idx.length).toBe(8);
     db.close();
   });
 });
