@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ApiMethods, MethodChannel, SimilarityQuery } from '../api/contract';
+import { maxUploadBytes } from '../api/contract';
 import { corruptionSchema, seedSchema, trainingConfigSchema } from '../models/training-config';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -73,11 +74,14 @@ export const evalImagesSchema = z.discriminatedUnion('from', [
   z.strictObject({
     from: z.literal('upload'),
     name: z.string().min(1).max(1000),
-    // 50 MB of image, as base64.
+    // The image as base64: 4 characters per 3 bytes.
     data: z
       .string()
       .min(1, 'The dropped file is empty.')
-      .max(70_000_000, 'The dropped file is too large (the limit is 50 MB).'),
+      .max(
+        Math.ceil(maxUploadBytes / 3) * 4,
+        `The dropped file is too large (the limit is ${maxUploadBytes / 1e6} MB).`,
+      ),
   }),
 ]);
 

@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { eventChannels, type Result } from '../api/contract';
+import { eventChannels, maxRequestBytes, type Result } from '../api/contract';
 import type { ApiHandlers } from '../host/handlers';
 
 /** The renderer's Content-Security-Policy; the Electron window sends the same one. */
@@ -31,9 +31,6 @@ const contentTypes: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.json': 'application/json',
 };
-
-/** Largest request a client may send; API arguments are small. */
-const maxMessageBytes = 1 << 20;
 
 export interface BrowserServerOptions {
   handlers: ApiHandlers;
@@ -125,7 +122,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes });
+  // Requests are small except a dropped image (schema-limited); a larger message closes that socket (code 1009).
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: maxRequestBytes });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refuse = (status: string) => {
@@ -147,6 +145,9 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       options.handlers.subscribe(event, (payload) => send({ event, payload })),
     );
     ws.on('close', () => unsubscribes.forEach((unsubscribe) => unsubscribe()));
+    // A message over the limit, or one that is not valid UTF-8: ws closes this socket; without a listener the error
+    // would be thrown and end the whole server (and the training it supervises).
+    ws.on('error', (err) => console.warn(`Browser mode: closed a connection: ${err.message}`));
     ws.on('message', (data, isBinary) => {
       const message = isBinary ? undefined : parseClientMessage(data.toString());
       if (!message) {

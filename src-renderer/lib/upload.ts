@@ -1,5 +1,15 @@
-/** A file the user dropped or picked, as the API takes it: its name and its bytes in base64. */
+import { maxUploadBytes } from '../../src-main/api/contract';
+
+/**
+ * A file the user dropped or picked, as the API takes it: its name and its bytes in base64. A file over the upload
+ * limit is refused before it is read, with a message for the user (the error's message).
+ */
 export async function fileToUpload(file: File): Promise<{ from: 'upload'; name: string; data: string }> {
+  if (file.size > maxUploadBytes) {
+    throw new Error(
+      `"${file.name}" is too large (${(file.size / 1e6).toFixed(1)} MB; the limit is ${maxUploadBytes / 1e6} MB).`,
+    );
+  }
   const bytes = new Uint8Array(await file.arrayBuffer());
   // btoa takes a binary string; build it in chunks so large files do not overflow the argument list.
   let binary = '';

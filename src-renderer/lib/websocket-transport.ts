@@ -1,5 +1,5 @@
 import type { ApiTransport } from '../../src-main/api/client';
-import type { Result } from '../../src-main/api/contract';
+import { maxRequestBytes, maxUploadBytes, type Result } from '../../src-main/api/contract';
 
 const tokenKey = 'ae-studio-token';
 
@@ -69,9 +69,20 @@ export function createWebSocketTransport(onState: (state: ConnectionState) => vo
     async invoke(channel, arg) {
       if (socket.readyState !== WebSocket.OPEN) await new Promise<void>((resume) => waitingForOpen.push(resume));
       const id = nextId++;
+      const message = JSON.stringify({ id, channel, arg });
+      // The server closes a connection sent more than this; refuse here, in words, and keep the connection.
+      if (message.length > maxRequestBytes) {
+        return {
+          ok: false,
+          error: {
+            code: 'invalid_argument',
+            message: `This request is too large to send (${(message.length / 1e6).toFixed(0)} MB; a dropped image may be at most ${maxUploadBytes / 1e6} MB).`,
+          },
+        };
+      }
       return new Promise((resolve) => {
         pending.set(id, resolve);
-        socket.send(JSON.stringify({ id, channel, arg }));
+        socket.send(message);
       });
     },
     subscribe(event, listener) {

@@ -265,7 +265,15 @@ export class LatentMapState {
   }
 
   async searchWithFile(file: File): Promise<void> {
-    if (this.map) await this.runSearch({ image: await fileToUpload(file) }, file);
+    if (!this.map) return;
+    let image;
+    try {
+      image = await fileToUpload(file);
+    } catch (err) {
+      this.searchError = (err as Error).message;
+      return;
+    }
+    await this.runSearch({ image }, file);
   }
 
   private async runSearch(

@@ -20,6 +20,13 @@ export interface ApiError {
   message: string;
 }
 
+/**
+ * The largest request a client may send over a connection (browser mode's WebSocket): a dropped image of up to
+ * maxUploadBytes travels as base64 (4/3 of its size) inside the request, so this must stay above that.
+ */
+export const maxUploadBytes = 50_000_000;
+export const maxRequestBytes = 72 * 1024 * 1024;
+
 /** Every call answers with data, never by throwing across the process boundary. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 

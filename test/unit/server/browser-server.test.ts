@@ -1,4 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { maxRequestBytes, maxUploadBytes } from '../../../src-main/api/contract';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -131,5 +133,35 @@ describe('browser-mode server', () => {
       result: { ok: false, error: { code: 'invalid_argument' } },
     });
     socket.close();
+  });
+
+  it('survives any message: an image upload over 1 MiB is answered, a message over the limit closes only its socket', async () => {
+    await start();
+    const socket = (await connect(server)) as WebSocket;
+    // A ~0.9 MB photo dropped on Results: its request is ~1.2 MB, which used to end the server.
+    const photo = randomBytes(900_000).toString('base64');
+    const images = { from: 'upload', name: 'photo.jpg', data: photo };
+    expect(await call(socket, { id: 1, channel: 'results:reconstruct', arg: { runId: 999, images } })).toMatchObject({
+      id: 1,
+      result: { ok: false, error: { code: 'not_found', message: expect.stringMatching(/no run with id 999/) } },
+    });
+    // An upload over the schema's limit is told so, in words.
+    const tooLarge = { ...images, data: 'A'.repeat(Math.ceil(maxUploadBytes / 3) * 4 + 4) };
+    expect(
+      await call(socket, { id: 2, channel: 'results:reconstruct', arg: { runId: 999, images: tooLarge } }),
+    ).toMatchObject({
+      id: 2,
+      result: {
+        ok: false,
+        error: { message: expect.stringMatching(/The dropped file is too large \(the limit is 50 MB\)/) },
+      },
+    });
+    // Past the connection's limit the server closes that socket (1009: message too big) and carries on.
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    socket.send('x'.repeat(maxRequestBytes + 1));
+    expect(await closed).toBe(1009);
+    const again = (await connect(server)) as WebSocket;
+    expect(await call(again, { id: 3, channel: 'app:info' })).toMatchObject({ id: 3, result: { ok: true } });
+    again.close();
   });
 });
