@@ -163,14 +163,19 @@ export async function importBuiltin(
   throwIfImportCancelled(ctx.signal);
 
   const total = set.splits.reduce((sum, s) => sum + s.labels.length, 0);
-  const writer = new DatasetWriter(ctx.db, ctx.dataDir, {
-    name: chooseDatasetName(ctx.db, args.name, spec.title),
-    source: `${args.dataset}:${dir}`,
-    width: set.width,
-    height: set.height,
-    channels: set.channels,
-    classNames: spec.classNames,
-  });
+  const writer = new DatasetWriter(
+    ctx.db,
+    ctx.dataDir,
+    {
+      name: chooseDatasetName(ctx.db, args.name, spec.title),
+      source: `${args.dataset}:${dir}`,
+      width: set.width,
+      height: set.height,
+      channels: set.channels,
+      classNames: spec.classNames,
+    },
+    total,
+  );
   const notes: string[] = [];
   try {
     let done = 0;

@@ -5,6 +5,7 @@ import * as datasets from '../store/datasets';
 import * as images from '../store/images';
 import * as runs from '../store/runs';
 import { AtomicFileWriter } from '../app/files';
+import { requireFreeSpace } from '../app/disk-space';
 import { dataLayout } from '../app/paths';
 import { UserError } from '../api/errors';
 import { PixelCache } from './pixel-cache';
@@ -26,15 +27,23 @@ export class DatasetWriter {
   private readonly imageBytes: number;
   private finished = false;
 
+  /** `expectedImages`: how many images the import expects to store, to refuse one that cannot fit on the disk. */
   constructor(
     private readonly db: Database,
     private readonly dataDir: string,
     readonly spec: NewDataset,
+    expectedImages = 0,
   ) {
     if (datasets.isNameTaken(db, spec.name)) {
       throw new UserError('conflict', `A dataset named "${spec.name}" already exists. Choose another name.`);
     }
     this.imageBytes = spec.width * spec.height * spec.channels;
+    // Pixels, plus about 100 bytes of store per image (its row and index entries).
+    requireFreeSpace(
+      dataDir,
+      expectedImages * (this.imageBytes + 100),
+      `Importing ${expectedImages.toLocaleString('en-US')} images`,
+    );
     this.id = datasets.insertDataset(db, { ...spec, pixelFile: '' });
     this.dir = dataLayout(dataDir).datasetDir(this.id);
     try {
@@ -107,7 +116,7 @@ export function createDataset(
   pixels: readonly Uint8Array[],
   report?: unknown,
 ): number {
-  const writer = new DatasetWriter(db, dataDir, spec);
+  const writer = new DatasetWriter(db, dataDir, spec, imageRows.length);
   try {
     const imageBytes = spec.width * spec.height * spec.channels;
     let row = 0;

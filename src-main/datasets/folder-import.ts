@@ -64,14 +64,19 @@ export async function importImageFolder(
   const labels = scan.files.map((file) => scan.classNames.indexOf(file.className));
 
   const name = chooseDatasetName(ctx.db, args.name, basename(root) || 'Imported images');
-  const writer = new DatasetWriter(ctx.db, ctx.dataDir, {
-    name,
-    source: root,
-    width: options.size,
-    height: options.size,
-    channels: options.channels,
-    classNames: scan.classNames,
-  });
+  const writer = new DatasetWriter(
+    ctx.db,
+    ctx.dataDir,
+    {
+      name,
+      source: root,
+      width: options.size,
+      height: options.size,
+      channels: options.channels,
+      classNames: scan.classNames,
+    },
+    scan.files.length,
+  );
   const skipped: SkippedFile[] = [...scan.skipped];
   let duplicates = 0;
   const jpegPool = JpegPool.open();

@@ -1,6 +1,7 @@
 import type { Database } from '../store/database';
 import type { ImportProgress, ImportReport } from '../api/contract';
 import { UserError } from '../api/errors';
+import { explainDiskFull } from '../app/disk-space';
 import type { ImportContext } from './import-context';
 import { JobRegistry, progressThrottle } from '../app/job-registry';
 
@@ -59,7 +60,8 @@ export class ImportJobs {
             skipped: report.skipped.length,
             elapsedMs: performance.now() - started,
           }),
-        (err: unknown) => {
+        (raw: unknown) => {
+          const err = explainDiskFull(raw, this.dataDir, 'The import could not be saved');
           const cancelled = err instanceof UserError && err.code === 'cancelled';
           if (!(err instanceof UserError)) console.error('[import] failed:', err);
           this.jobs.finish({

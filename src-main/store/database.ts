@@ -1,5 +1,7 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { dirname } from 'node:path';
 import { UserError } from '../api/errors';
+import { explainDiskFull } from '../app/disk-space';
 import { migrations } from './migrations';
 
 export type { Database };
@@ -10,6 +12,8 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
   try {
     db = new BetterSqlite3(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   } catch (err) {
+    const full = explainDiskFull(err, dirname(file), 'The experiment store cannot be opened');
+    if (full instanceof UserError) throw full;
     throw new UserError('store_unavailable', `Cannot open the experiment store at ${file}: ${(err as Error).message}`);
   }
   try {
@@ -25,6 +29,8 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
   } catch (err) {
     db.close();
     if (err instanceof UserError) throw err;
+    const full = explainDiskFull(err, dirname(file), 'The experiment store cannot be opened');
+    if (full instanceof UserError) throw full;
     throw new UserError(
       'store_unavailable',
       `The file ${file} is not a usable Autoencoder Studio store: ${(err as Error).message}`,

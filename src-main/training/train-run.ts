@@ -26,6 +26,7 @@ import type { GpuWatch } from '../engine/webgpu-engine';
 import { loseDeviceAfterEnv } from '../engine/webgpu-engine';
 import { gpuFitProblem } from '../engine/gpu-fit';
 import { UserError } from '../api/errors';
+import { explainDiskFull } from '../app/disk-space';
 
 /** How many test images each epoch's reconstruction gallery shows. */
 export const galleryImages = 10;
@@ -102,6 +103,18 @@ export async function trainRun(ctx: TrainRunContext): Promise<TrainRunResult> {
         `Training stopped because ${fault}. The run keeps its last checkpoint (${kept === 0 ? 'none yet: it restarts from the beginning' : `epoch ${kept}`}); ` +
         'resume it on the GPU, or choose "Resume on CPU".';
       runs.interruptRun(db, runId, process.pid, message);
+      return { status: 'interrupted', error: message };
+    }
+    // A full disk is the machine's too: the last checkpoint was written whole (or not at all), so it stays resumable.
+    const full = explainDiskFull(err, ctx.dataDir, 'Training stopped');
+    if (full instanceof UserError && full.code === 'disk_full') {
+      const kept = runs.getRun(db, runId)?.epochsDone ?? 0;
+      const message = `${full.message} The run keeps its last checkpoint (${kept === 0 ? 'none yet' : `epoch ${kept}`}); resume it once there is space.`;
+      try {
+        runs.interruptRun(db, runId, process.pid, message);
+      } catch {
+        // The store could not take even this row: the next start marks the run interrupted.
+      }
       return { status: 'interrupted', error: message };
     }
     const message = (err as Error).message || String(err);

@@ -174,8 +174,13 @@ export class TrainingSupervisor {
       clearTimeout(this.active?.killTimer);
       const reason = signal ? `it was killed (${signal})` : `it exited with code ${code}`;
       const message = `The training process stopped unexpectedly: ${reason}. Resume the run to continue from its last checkpoint.`;
-      if (runs.interruptRun(this.db, runId, worker.pid ?? null, message))
-        this.emitStatus(runId, 'interrupted', message);
+      try {
+        if (runs.interruptRun(this.db, runId, worker.pid ?? null, message))
+          this.emitStatus(runId, 'interrupted', message);
+      } catch (err) {
+        // The store refused the write (a full disk): the next start settles the run; this process carries on.
+        console.warn(`Could not record that run ${runId} stopped: ${(err as Error).message}`);
+      }
       this.settle(runId);
       this.active = undefined;
       this.pump();

@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'conflict'
   | 'store_unavailable'
   | 'store_too_new'
+  | 'disk_full'
   | 'file_error'
   | 'engine_unavailable'
   | 'training_failed'
