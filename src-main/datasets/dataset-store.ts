@@ -5,7 +5,7 @@ import * as datasets from '../store/datasets';
 import * as images from '../store/images';
 import * as runs from '../store/runs';
 import { AtomicFileWriter } from '../app/files';
-import { requireFreeSpace } from '../app/disk-space';
+import { requireFreeSpace } from '../app/storage-errors';
 import { dataLayout } from '../app/paths';
 import { UserError } from '../api/errors';
 import { PixelCache } from './pixel-cache';

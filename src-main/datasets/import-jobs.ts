@@ -1,7 +1,7 @@
 import type { Database } from '../store/database';
 import type { ImportProgress, ImportReport } from '../api/contract';
 import { UserError } from '../api/errors';
-import { explainDiskFull } from '../app/disk-space';
+import { explainStorageError } from '../app/storage-errors';
 import type { ImportContext } from './import-context';
 import { JobRegistry, progressThrottle } from '../app/job-registry';
 
@@ -61,7 +61,7 @@ export class ImportJobs {
             elapsedMs: performance.now() - started,
           }),
         (raw: unknown) => {
-          const err = explainDiskFull(raw, this.dataDir, 'The import could not be saved');
+          const err = explainStorageError(raw, this.dataDir, 'The import could not be saved');
           const cancelled = err instanceof UserError && err.code === 'cancelled';
           if (!(err instanceof UserError)) console.error('[import] failed:', err);
           this.jobs.finish({

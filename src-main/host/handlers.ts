@@ -3,7 +3,7 @@ import type { ApiEvents, ApiMethods, AppInfo, EventChannel, MethodChannel, Resul
 import { methodChannels } from '../api/contract';
 import { argumentSchemas, describeIssue } from './schemas';
 import { UserError } from '../api/errors';
-import { explainDiskFull } from '../app/disk-space';
+import { explainStorageError } from '../app/storage-errors';
 import type { Services } from './services';
 import {
   deleteDatasetById,
@@ -165,7 +165,7 @@ export function createApiHandlers(
       const run = implementations[channel] as (args: unknown) => unknown;
       return { ok: true, value: await run(parsed.data) };
     } catch (err) {
-      return { ok: false, error: toApiError(channel, explainDiskFull(err, dataDir)) };
+      return { ok: false, error: toApiError(channel, explainStorageError(err, dataDir)) };
     }
   }
 

@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { UserError } from '../api/errors';
+import { openReadOnlyCopy } from '../store/read-only-copy';
 import { openDatabase, type Database } from '../store/database';
 import { dataLayout } from '../app/paths';
 import { removeStaleTemporaries } from '../app/files';
@@ -12,9 +14,48 @@ import { resumeUnfinished } from '../experiments/sweeps';
 import { reconcileStaleRuns, TrainingSupervisor } from '../training/training-supervisor';
 import type { SpawnWorker } from '../worker/protocol';
 
+/**
+ * Makes sure the data folder exists and is a folder; false when it exists but cannot be written (read-only disk or
+ * folder). A file in the way is the user's to fix, and said in words.
+ */
+function prepareDataDir(dataDir: string): boolean {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      throw new UserError(
+        'store_unavailable',
+        `The data folder ${dataDir} is a file, not a folder. Choose a folder (--data-dir).`,
+      );
+    }
+    if (code === 'ENOTDIR') {
+      throw new UserError(
+        'store_unavailable',
+        `The data folder ${dataDir} cannot be made: a part of that path is a file, not a folder. Choose another folder (--data-dir).`,
+      );
+    }
+    if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw err;
+    if (!existsSync(dataDir)) {
+      throw new UserError(
+        'store_unavailable',
+        `The data folder ${dataDir} cannot be made (${code === 'EROFS' ? 'read-only disk' : 'permission denied'}). Choose another folder (--data-dir).`,
+      );
+    }
+  }
+  try {
+    accessSync(dataDir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Everything the API works on, opened once per app launch (desktop, browser mode, CLI or test). */
 export interface Services {
   readonly dataDir: string;
+  /** The data folder cannot be written (a read-only disk or share): everything can be looked at, nothing changed. */
+  readonly readOnly: boolean;
   readonly db: Database;
   readonly supervisor: TrainingSupervisor;
   readonly imports: ImportJobs;
@@ -41,11 +82,16 @@ export interface ServiceOptions {
 
 export function openServices(options: ServiceOptions): Services {
   const { dataDir } = options;
-  mkdirSync(dataDir, { recursive: true });
+  if (!prepareDataDir(dataDir)) {
+    // Nothing is cleaned up or added in a folder that cannot be written: it is shown as it is.
+    const copy = openReadOnlyCopy(dataLayout(dataDir).database);
+    return assemble(options, copy.db, true, copy.dispose);
+  }
   const db = openDatabase(dataLayout(dataDir).database);
   try {
     // Leftovers of processes that are gone (crash, kill): half-written files (also a half-written export in the
-    // user's folder) and half-imported datasets go, runs whose worker died become resumable. (runs/<id>/checkpoints/<epoch> is the deepest place a temporary is written.)
+    // user's folder) and half-imported datasets go, runs whose worker died become resumable.
+    // (runs/<id>/checkpoints/<epoch> is the deepest place a temporary is written.)
     removeStaleTemporaries(dataDir, 3);
     removeAbandonedOutsideTemporaries(dataDir);
     removeAbandonedImports(db, dataDir);
@@ -55,14 +101,21 @@ export function openServices(options: ServiceOptions): Services {
     db.close();
     throw err;
   }
+  const services = assemble(options, db, false, () => {});
+  if (options.resumeQueue) resumeUnfinished(db, services.supervisor);
+  return services;
+}
+
+function assemble(options: ServiceOptions, db: Database, readOnly: boolean, disposeStore: () => void): Services {
+  const { dataDir } = options;
   const supervisor = new TrainingSupervisor(db, dataDir, options.spawnWorker);
-  if (options.resumeQueue) resumeUnfinished(db, supervisor);
   const imports = new ImportJobs(db, dataDir);
   const latent = new LatentJobs(db, dataDir, options.spawnWorker);
   const evaluation = new EvaluationClient(dataDir, options.spawnWorker);
   let closing: Promise<void> | undefined;
   return {
     dataDir,
+    readOnly,
     db,
     supervisor,
     imports,
@@ -72,6 +125,7 @@ export function openServices(options: ServiceOptions): Services {
       evaluation.close();
       closing ??= Promise.all([supervisor.close(), imports.close(), latent.close()]).then(() => {
         db.close();
+        disposeStore();
       });
       return closing;
     },

@@ -1,7 +1,7 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { dirname } from 'node:path';
 import { UserError } from '../api/errors';
-import { explainDiskFull } from '../app/disk-space';
+import { explainStorageError } from '../app/storage-errors';
 import { migrations } from './migrations';
 
 export type { Database };
@@ -12,7 +12,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
   try {
     db = new BetterSqlite3(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   } catch (err) {
-    const full = explainDiskFull(err, dirname(file), 'The experiment store cannot be opened');
+    const full = explainStorageError(err, dirname(file), 'The experiment store cannot be opened');
     if (full instanceof UserError) throw full;
     throw new UserError('store_unavailable', `Cannot open the experiment store at ${file}: ${(err as Error).message}`);
   }
@@ -29,7 +29,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
   } catch (err) {
     db.close();
     if (err instanceof UserError) throw err;
-    const full = explainDiskFull(err, dirname(file), 'The experiment store cannot be opened');
+    const full = explainStorageError(err, dirname(file), 'The experiment store cannot be opened');
     if (full instanceof UserError) throw full;
     throw new UserError(
       'store_unavailable',

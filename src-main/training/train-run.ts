@@ -26,7 +26,7 @@ import type { GpuWatch } from '../engine/webgpu-engine';
 import { loseDeviceAfterEnv } from '../engine/webgpu-engine';
 import { gpuFitProblem } from '../engine/gpu-fit';
 import { UserError } from '../api/errors';
-import { explainDiskFull } from '../app/disk-space';
+import { explainStorageError } from '../app/storage-errors';
 
 /** How many test images each epoch's reconstruction gallery shows. */
 export const galleryImages = 10;
@@ -106,7 +106,7 @@ export async function trainRun(ctx: TrainRunContext): Promise<TrainRunResult> {
       return { status: 'interrupted', error: message };
     }
     // A full disk is the machine's too: the last checkpoint was written whole (or not at all), so it stays resumable.
-    const full = explainDiskFull(err, ctx.dataDir, 'Training stopped');
+    const full = explainStorageError(err, ctx.dataDir, 'Training stopped');
     if (full instanceof UserError && full.code === 'disk_full') {
       const kept = runs.getRun(db, runId)?.epochsDone ?? 0;
       const message = `${full.message} The run keeps its last checkpoint (${kept === 0 ? 'none yet' : `epoch ${kept}`}); resume it once there is space.`;

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dir';
-import { cliBin } from '../../helpers/cli-process';
+import { cliBin, runCli } from '../../helpers/cli-process';
 
 /**
  * A full disk, for real: a 40 MB tmpfs mounted in a private mount namespace (unshare, so no root is needed and
@@ -14,8 +14,18 @@ import { cliBin } from '../../helpers/cli-process';
 function onSmallDisk(logDir: string, steps: Record<string, string>): Record<string, { rc: number; out: string }> {
   const disk = join(logDir, 'disk');
   mkdirSync(disk);
+  return inMountNamespace(logDir, disk, [`mount -t tmpfs -o size=40m tmpfs "${disk}"`], steps);
+}
+
+/** Runs shell steps ($AE: the CLI on DISK/data) in a private mount namespace set up by `mounts`. */
+function inMountNamespace(
+  logDir: string,
+  disk: string,
+  mounts: string[],
+  steps: Record<string, string>,
+): Record<string, { rc: number; out: string }> {
   const node = `"${process.execPath}" "${cliBin}" --data-dir "${disk}/data"`;
-  const lines = ['set -u', `mount -t tmpfs -o size=40m tmpfs "${disk}"`];
+  const lines = ['set -u', ...mounts];
   for (const [name, command] of Object.entries(steps)) {
     const script = command.replaceAll('$AE', node).replaceAll('$DISK', disk);
     lines.push(`( ${script} ) > "${logDir}/${name}.out" 2>&1; echo $? > "${logDir}/${name}.rc"`);
@@ -35,10 +45,10 @@ function onSmallDisk(logDir: string, steps: Record<string, string>): Record<stri
 
 const sqlitePath = createRequire(import.meta.url).resolve('better-sqlite3');
 
-describe('a full disk', () => {
+describe('the data folder on troubled storage', () => {
   const tempDir = useTempDirs();
 
-  it('is named as such, loses nothing, and everything works again once space is freed', () => {
+  it('a full disk is named as such, loses nothing, and everything works again once space is freed', () => {
     const fill = (leaveKb: number) =>
       `dd if=/dev/zero of="$DISK/filler" bs=1k count=$(( $(df -k --output=avail "$DISK" | tail -1) - ${leaveKb} )) 2>/dev/null`;
     const steps = onSmallDisk(tempDir(), {
@@ -82,5 +92,56 @@ describe('a full disk', () => {
     expect(steps.resumed.rc).toBe(0);
     expect(steps.runs.out).toMatch(/#1\s+completed\s+3\/3 epochs/);
     expect(steps.integrity).toEqual({ rc: 0, out: 'ok 0\n' });
+  });
+
+  it('a read-only data folder is listed as it is; changes are refused in words, and nothing is written', async () => {
+    const logDir = tempDir();
+    const disk = join(logDir, 'disk');
+    mkdirSync(disk);
+    expect(
+      (await runCli(['train', '--preset', 'small-dense', '--epochs', '1', '--data-dir', join(disk, 'data')])).code,
+    ).toBe(0);
+    const before = readdirSync(join(disk, 'data')).sort();
+    const steps = inMountNamespace(
+      logDir,
+      disk,
+      [`mount --bind "${disk}" "${disk}"`, `mount -o remount,bind,ro "${disk}"`],
+      {
+        datasets: '$AE datasets',
+        runs: '$AE runs',
+        run: '$AE run 1',
+        train: '$AE train --epochs 1',
+        label: '$AE label 1 --name renamed',
+      },
+    );
+    expect(steps.datasets).toEqual({
+      rc: 0,
+      out: expect.stringMatching(/Fashion-MNIST sample .* 8000 train \/ 2000 test/),
+    });
+    expect(steps.runs).toEqual({ rc: 0, out: expect.stringMatching(/#1\s+completed\s+1\/1 epochs/) });
+    expect(steps.run.out).toMatch(/epoch\s+1\s+train 0\.\d+\s+test 0\.\d+/);
+    for (const refused of [steps.train, steps.label]) {
+      expect(refused.rc).toBe(1);
+      expect(refused.out).toMatch(/The data folder .* is read-only: .* can be looked at and exported, but not changed/);
+    }
+    expect(readdirSync(join(disk, 'data')).sort()).toEqual(before);
+  });
+
+  it.each([
+    [
+      'a file',
+      (dir: string) => (writeFileSync(join(dir, 'data'), 'x'), join(dir, 'data')),
+      /The data folder .*data is a file, not a folder/,
+    ],
+    [
+      'under a file',
+      (dir: string) => (writeFileSync(join(dir, 'data'), 'x'), join(dir, 'data', 'store')),
+      /cannot be made: a part of that path is a file/,
+    ],
+  ])('a data folder that is %s is refused in words', async (_, makePath, message) => {
+    const result = await runCli(['datasets', '--data-dir', makePath(tempDir())]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/EEXIST|ENOTDIR/);
   });
 });

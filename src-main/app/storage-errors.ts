@@ -1,3 +1,4 @@
+// Storage failures in the user's words: a full disk (with how much is free and needed), a read-only folder.
 import { existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../api/errors';
@@ -42,9 +43,26 @@ export function diskFullError(dir: string, lead = 'This could not be saved'): Us
   );
 }
 
-/** The full-disk message for `err` when it means a full disk; otherwise `err` itself. */
-export function explainDiskFull(err: unknown, dir: string, lead?: string): unknown {
-  return isDiskFull(err, dir) ? diskFullError(dir, lead) : err;
+/** Whether an error is a write refused because the data folder (or its disk) is read-only. */
+function isReadOnly(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'EROFS' || code === 'SQLITE_READONLY';
+}
+
+/**
+ * The user's words for a storage failure: a full disk, or a read-only data folder; anything else is returned as it
+ * is. `lead` says what failed ("The import could not be saved").
+ */
+export function explainStorageError(err: unknown, dir: string, lead?: string): unknown {
+  if (isDiskFull(err, dir)) return diskFullError(dir, lead);
+  if (isReadOnly(err)) {
+    return new UserError(
+      'store_unavailable',
+      `The data folder ${dir} is read-only: its datasets, runs and results can be looked at and exported, but not ` +
+        'changed. To train or import, copy it somewhere you can write to and open that (--data-dir).',
+    );
+  }
+  return err;
 }
 
 /**
