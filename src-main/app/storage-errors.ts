@@ -2,7 +2,7 @@
 import { existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../api/errors';
-import { formatBytes } from './user-file';
+import { formatBytes } from '../api/units';
 
 /** Bytes free for this user on the disk that holds `path` (or its nearest existing parent); undefined if unknown. */
 export function freeBytes(path: string): number | undefined {

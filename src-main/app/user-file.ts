@@ -1,13 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { UserError } from '../api/errors';
-
-/** Sizes for messages: "3.2 MB", "1.5 GB". */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
-  if (bytes >= 1e3) return `${Math.round(bytes / 1e3)} kB`;
-  return `${bytes} bytes`;
-}
+import { formatBytes } from '../api/units';
 
 /**
  * Reads a file the user named (an image to search with, a config, a dataset's files, an exported run's records):

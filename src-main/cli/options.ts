@@ -12,6 +12,8 @@ export const options = {
   loss: { type: 'string' },
   noise: { type: 'string' },
   'early-stop': { type: 'string' },
+  'keep-last': { type: 'string' },
+  'keep-every': { type: 'string' },
   epochs: { type: 'string' },
   batch: { type: 'string' },
   lr: { type: 'string' },

@@ -20,6 +20,8 @@ export interface TrainFlags {
   loss?: string;
   noise?: string;
   earlyStop?: number;
+  keepLast?: number;
+  keepEvery?: number;
 }
 
 function readConfigFile(file: string): unknown {
@@ -84,6 +86,13 @@ export function configFromFlags(presets: Preset[], flags: TrainFlags): unknown {
   set('loss', flags.loss);
   if (flags.noise !== undefined) base.corruption = parseNoise(flags.noise);
   if (flags.earlyStop !== undefined) base.earlyStopping = { patience: flags.earlyStop, minDelta: 0 };
+  if (flags.keepLast !== undefined || flags.keepEvery !== undefined) {
+    const kept = (base.checkpoints as { keepLast: number; keepEvery: number } | undefined) ?? {
+      keepLast: 3,
+      keepEvery: 10,
+    };
+    base.checkpoints = { keepLast: flags.keepLast ?? kept.keepLast, keepEvery: flags.keepEvery ?? kept.keepEvery };
+  }
   if (flags.latent !== undefined) base.model = { ...(base.model as object), latent: flags.latent };
   return base;
 }

@@ -3,8 +3,10 @@ import type { Database } from '../store/database';
 import * as runs from '../store/runs';
 import { dataLayout } from '../app/paths';
 import { UserError } from '../api/errors';
-import type { RunComparison, RunLabels, RunSummary } from '../api/contract';
-import { getRunDetail, getRunSummary } from '../training/run-service';
+import type { FreedSpace, RunComparison, RunDiskUse, RunLabels, RunSummary } from '../api/contract';
+import * as checkpoints from '../store/checkpoints';
+import { getRunDetail, getRunSummary, listRunSummaries } from '../training/run-service';
+import { minimalCheckpointPolicy, pruneCheckpoints, runDiskBytes } from '../training/checkpoint-retention';
 import type { TrainingSupervisor } from '../training/training-supervisor';
 
 function requireRun(db: Database, runId: number): runs.RunRow {
@@ -39,6 +41,36 @@ export function deleteRun(db: Database, dataDir: string, supervisor: TrainingSup
   }
   runs.deleteRunRow(db, runId);
   rmSync(dataLayout(dataDir).runDir(runId), { recursive: true, force: true });
+}
+
+/** Disk use of the open project's runs, largest first. */
+export function listRunDiskUse(db: Database, dataDir: string): RunDiskUse[] {
+  return listRunSummaries(db)
+    .map((run) => ({
+      runId: run.id,
+      bytes: runDiskBytes(dataDir, run.id),
+      checkpoints: checkpoints.listCheckpoints(db, run.id).map((c) => c.epoch),
+    }))
+    .sort((a, b) => b.bytes - a.bytes);
+}
+
+/** Gives back a finished run's space: only its last and best checkpoints stay (see checkpoint-retention.ts). */
+export function freeRunSpace(db: Database, dataDir: string, supervisor: TrainingSupervisor, runId: number): FreedSpace {
+  const run = requireRun(db, runId);
+  if (run.status === 'queued' || run.status === 'running' || supervisor.isQueuedOrActive(runId)) {
+    throw new UserError(
+      'conflict',
+      `Run ${runId} is ${run.status === 'queued' ? 'queued' : 'training'}; free its space once it has stopped.`,
+    );
+  }
+  const { removed, freedBytes } = pruneCheckpoints(db, dataDir, runId, minimalCheckpointPolicy);
+  return {
+    runId,
+    removed,
+    freedBytes,
+    bytes: runDiskBytes(dataDir, runId),
+    checkpoints: checkpoints.listCheckpoints(db, runId).map((c) => c.epoch),
+  };
 }
 
 /** A config as flat "path = value" pairs: nested objects by dotted path, lists as compact JSON. */

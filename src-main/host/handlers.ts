@@ -14,7 +14,7 @@ import {
   renameDatasetById,
 } from '../datasets/dataset-catalog';
 import { importImageFolder } from '../datasets/folder-import';
-import { compareRuns, deleteRun, updateRun } from '../experiments/run-catalog';
+import { compareRuns, deleteRun, freeRunSpace, listRunDiskUse, updateRun } from '../experiments/run-catalog';
 import { exportRun, importRun } from '../experiments/run-export';
 import { listSweepSummaries, resumeSweep, startSweep } from '../experiments/sweeps';
 import { createProject, listProjects, openProject, renameProject } from '../experiments/projects';
@@ -142,6 +142,8 @@ export function createApiHandlers(
       deleteRun(db, dataDir, supervisor, runId);
       return null;
     },
+    'runs:diskUse': () => listRunDiskUse(db, dataDir),
+    'runs:freeSpace': ({ runId }) => freeRunSpace(db, dataDir, supervisor, runId),
     'runs:compare': ({ runIds }) => compareRuns(db, supervisor, runIds),
     'runs:export': (args) => exportRun(db, dataDir, args),
     'runs:import': ({ dir }) => importRun(db, dataDir, supervisor, dir),

@@ -227,6 +227,8 @@ export const argumentSchemas = {
       .optional(),
   }),
   'runs:delete': runRef,
+  'runs:diskUse': none,
+  'runs:freeSpace': runRef,
   'runs:compare': z.strictObject({
     runIds: z.array(id).min(1, 'Pick at least one run.').max(12, 'Compare at most 12 runs at once.'),
   }),

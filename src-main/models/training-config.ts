@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { corruptionTypes, type Corruption, type TrainingConfig } from '../api/contract';
+import { corruptionTypes, type CheckpointPolicy, type Corruption, type TrainingConfig } from '../api/contract';
 import { modelConfigSchema } from './model-config';
 import { planModel, type ImageShape, type ModelPlan } from './model-plan';
 import { UserError } from '../api/errors';
 
-export type { Corruption, TrainingConfig };
+export type { CheckpointPolicy, Corruption, TrainingConfig };
 
 export const corruptionSchema = z
   .strictObject({
@@ -63,6 +63,12 @@ export const trainingConfigSchema = z.strictObject({
       minDelta: z.number().min(0).max(1),
     })
     .nullable(),
+  checkpoints: z
+    .strictObject({
+      keepLast: z.number().int().min(1, 'Keep at least the last checkpoint: a run resumes from it.').max(100_000),
+      keepEvery: z.number().int().min(0, 'Keep every N-th checkpoint, or 0 for none.').max(100_000),
+    })
+    .optional(),
 }) satisfies z.ZodType<TrainingConfig>;
 
 /** Training settings every preset starts from. */

@@ -25,3 +25,7 @@ export function listCheckpoints(db: Database, runId: number): CheckpointRow[] {
     runId,
   ) as CheckpointRow[];
 }
+
+export function deleteCheckpoint(db: Database, runId: number, epoch: number): void {
+  statement(db, 'DELETE FROM checkpoints WHERE run_id = ? AND epoch = ?').run(runId, epoch);
+}

@@ -20,6 +20,7 @@ import { setRandomStep, nextStepSeed } from '../models/step-random';
 import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
 import { corruptBatch } from './corruption';
 import { readCheckpoint, restoreOptimizer, writeCheckpoint } from './checkpoint-files';
+import { pruneCheckpoints } from './checkpoint-retention';
 import { epochOrder, seededRandom } from '../app/random';
 import type { TrainingProgress } from '../api/contract';
 import type { GpuWatch } from '../engine/webgpu-engine';
@@ -391,6 +392,7 @@ async function trainOpened(
       checkpoints.insertCheckpoint(db, runId, epoch, relative(dataDir, epochDir));
       runs.recordEpochDone(db, runId, epoch, trainLoss, testLoss);
     })();
+    pruneCheckpoints(db, dataDir, runId, config.checkpoints);
     const early = shouldStopEarly(config, metrics.listMetrics(db, runId, 'epoch'));
     if (early.stop && epoch < config.epochs) {
       const note = `Stopped early after epoch ${epoch}: the ${testLoss === null ? 'training' : 'test'} loss last improved in epoch ${early.best}.`;

@@ -134,4 +134,42 @@ describe('runs, comparisons and sweeps', () => {
     await expect.poll(() => page.getByRole('table', { name: 'Runs' }).locator('tbody tr').count()).toBe(7);
     expect(app.pageErrors).toEqual([]);
   }, 120_000);
+
+  it("shows each run's disk use and frees a finished run's space down to its last and best checkpoints", async () => {
+    const { page, services } = app;
+    const [dataset] = services.db.prepare('SELECT id FROM datasets WHERE project_id = 1').all() as Array<{
+      id: number;
+    }>;
+    const api = createApiHandlers(services, { name: 'e2e', version: 'e2e', transport: 'browser' });
+    const config = {
+      ...presetConfig('small-dense', [28, 28, 1])!,
+      epochs: 5,
+      batchSize: 256,
+      checkpoints: { keepLast: 3, keepEvery: 0 },
+    };
+    const started = await api.invoke('training:start', { datasetId: dataset.id, config, name: 'Five epochs' });
+    if (!started.ok) throw new Error(started.error.message);
+    expect(await services.supervisor.waitForRun((started.value as { id: number }).id)).toBe('completed');
+    await page.reload();
+    await page.getByRole('button', { name: /^Runs/ }).click();
+    const table = page.getByRole('table', { name: 'Runs' });
+    await table.getByRole('button', { name: 'Five epochs' }).click();
+    const row = table.locator('tbody tr.selected');
+    await expect.poll(() => row.locator('td').last().textContent()).toMatch(/^\d+\.\d MB$/);
+    const details = page.getByRole('region', { name: 'Run details' });
+    await expect
+      .poll(() => details.getByText(/On disk:/).innerText())
+      .toMatch(/On disk: \d+\.\d MB, with the checkpoints of epochs 3, 4, 5\./);
+    await details.getByRole('button', { name: 'Free space…' }).click();
+    expect(await details.getByText(/Keep only the last checkpoint \(epoch 5\) and the best\?/).isVisible()).toBe(true);
+    await app.screenshot('65-free-space');
+    await details.getByRole('button', { name: 'Free space', exact: true }).click();
+    await expect
+      .poll(() => page.getByText(/Freed \d+(\.\d)? MB from run \d+; it keeps the checkpoints? of epochs? /).isVisible())
+      .toBe(true);
+    await expect.poll(() => details.getByText(/On disk:/).innerText()).toMatch(/with the checkpoints? of epochs? 5\./);
+    expect(await details.getByRole('button', { name: 'Free space…' }).count()).toBe(0);
+    await app.screenshot('66-space-freed');
+    expect(app.pageErrors).toEqual([]);
+  }, 120_000);
 });

@@ -66,6 +66,19 @@ export interface RunExport {
   files: string[];
 }
 
+/** What a run takes on disk, and the checkpoint epochs it keeps. */
+export interface RunDiskUse {
+  runId: number;
+  bytes: number;
+  checkpoints: number[];
+}
+
+/** What freeing a run's space did: the checkpoints removed and the bytes given back. */
+export interface FreedSpace extends RunDiskUse {
+  removed: number[];
+  freedBytes: number;
+}
+
 export interface ProjectSummary {
   id: number;
   name: string;
@@ -84,6 +97,10 @@ export interface ProjectList {
 export interface ExperimentsMethods {
   'runs:update': { args: RunLabels; result: RunSummary };
   'runs:delete': { args: RunRef; result: null };
+  /** Disk use of the open project's runs. */
+  'runs:diskUse': { args: void; result: RunDiskUse[] };
+  /** Keeps only a finished run's last and best checkpoints (and every gallery); it still resumes and shows results. */
+  'runs:freeSpace': { args: RunRef; result: FreedSpace };
   'runs:compare': { args: { runIds: number[] }; result: RunComparison };
   'runs:export': { args: RunExportArgs; result: RunExport };
   'runs:import': { args: { dir: string }; result: RunSummary };
@@ -101,6 +118,8 @@ export interface ExperimentsMethods {
 export const experimentsChannels = {
   'runs:update': true,
   'runs:delete': true,
+  'runs:diskUse': true,
+  'runs:freeSpace': true,
   'runs:compare': true,
   'runs:export': true,
   'runs:import': true,

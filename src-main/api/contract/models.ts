@@ -90,6 +90,16 @@ export interface TrainingConfig {
   klWeight: number;
   /** Stop when the test loss (train loss without a test split) has not improved by minDelta for `patience` epochs. */
   earlyStopping: { patience: number; minDelta: number } | null;
+  /**
+   * Which checkpoints to keep on disk: the last `keepLast`, every `keepEvery`-th epoch (0: none) and always the best.
+   * Unset: the last 3 and every 10th.
+   */
+  checkpoints?: CheckpointPolicy;
+}
+
+export interface CheckpointPolicy {
+  keepLast: number;
+  keepEvery: number;
 }
 
 export interface Preset {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { SweepAxis, SweepParam } from '../../api/contract';
 import { UserError } from '../../api/errors';
+import { formatBytes } from '../../api/units';
 import type { Command } from '../command';
 import { followSweep } from '../follow';
 import { formatComparison, formatRun, formatSweep } from '../format';
@@ -132,6 +133,38 @@ export const experimentCommands: Command[] = [
         ...(flags.tag === undefined ? {} : { tags: flags.tag }),
       });
       out.result(run, `${formatRun(run)}${run.tags.length ? `\n      tags: ${run.tags.join(', ')}` : ''}`);
+      return 0;
+    },
+  },
+  {
+    name: 'disk',
+    summary: "Show each run's disk use and the checkpoint epochs it keeps, largest first",
+    async run({ api, out }) {
+      const use = await api.runs.diskUse();
+      const total = use.reduce((sum, run) => sum + run.bytes, 0);
+      const lines = use.map(
+        (run) =>
+          `#${String(run.runId).padEnd(4)} ${formatBytes(run.bytes).padStart(9)}  checkpoints: ${run.checkpoints.join(', ') || 'none'}`,
+      );
+      out.result(use, use.length ? `${lines.join('\n')}\nTotal: ${formatBytes(total)}` : 'No runs yet.');
+      return 0;
+    },
+  },
+  {
+    name: 'free-space',
+    args: '<run-id>',
+    summary:
+      "Keep only a finished run's last and best checkpoints (galleries stay); it still resumes and shows results",
+    async run({ api, out, positionals }) {
+      const runId = runIdArg(positionals, 'free-space');
+      const freed = await api.runs.freeSpace({ runId });
+      out.result(
+        freed,
+        freed.removed.length
+          ? `Run ${runId}: removed the checkpoints of epochs ${freed.removed.join(', ')}, freeing ${formatBytes(freed.freedBytes)}; ` +
+              `kept ${freed.checkpoints.join(', ')} (${formatBytes(freed.bytes)} left).`
+          : `Run ${runId} keeps only its last and best checkpoints already (${formatBytes(freed.bytes)}).`,
+      );
       return 0;
     },
   },

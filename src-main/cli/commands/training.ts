@@ -22,6 +22,8 @@ export async function configOfFlags(ctx: CliContext): Promise<{ datasetId: numbe
     loss: flags.loss,
     noise: flags.noise,
     earlyStop: number('early-stop', flags['early-stop']),
+    keepLast: number('keep-last', flags['keep-last']),
+    keepEvery: number('keep-every', flags['keep-every']),
   });
   // The API checks it against its schema like any other config.
   return { datasetId, config: config as TrainingConfig };
@@ -70,6 +72,8 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
       '--noise <type[:level]>  denoising: gaussian, saltPepper, occlusion, gaussianOcclusion,',
       '                        blur, warp (or none)',
       '--early-stop <epochs>   stop when the test loss has not improved for that many epochs',
+      '--keep-last <n> --keep-every <k>  checkpoints kept on disk: the last n (default 3), every k-th',
+      '                        epoch (default 10; 0 for none) and always the best',
       '--name <text>',
     ],
     async run(ctx) {

@@ -1,0 +1,100 @@
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database } from '../store/database';
+import * as checkpoints from '../store/checkpoints';
+import * as metrics from '../store/metrics';
+import { dataLayout } from '../app/paths';
+import type { CheckpointPolicy } from '../models/training-config';
+
+/**
+ * Which checkpoints a run keeps, so a long run does not fill the disk (each is the whole model plus the optimizer's
+ * state: ~5 MB for the small dense preset, every epoch). Kept: the last `keepLast` (a resume needs the last one),
+ * every `keepEvery`-th epoch (to look back along the run), and the best epoch (lowest test loss, or training loss
+ * without a test split). Galleries are small and every epoch's is kept.
+ */
+export const defaultCheckpointPolicy: CheckpointPolicy = { keepLast: 3, keepEvery: 10 };
+
+/** The lightest a finished run can be and still resume and show its results: its last and its best checkpoint. */
+export const minimalCheckpointPolicy: CheckpointPolicy = { keepLast: 1, keepEvery: 0 };
+
+export function checkpointsToKeep(epochs: readonly number[], best: number | undefined, policy: CheckpointPolicy) {
+  const sorted = [...epochs].sort((a, b) => a - b);
+  const keep = new Set(sorted.slice(-Math.max(1, policy.keepLast)));
+  if (policy.keepEvery > 0) for (const epoch of sorted) if (epoch % policy.keepEvery === 0) keep.add(epoch);
+  if (best !== undefined && sorted.includes(best)) keep.add(best);
+  return keep;
+}
+
+/** The epoch with the lowest test loss (training loss when there is no test split). */
+function bestEpoch(db: Database, runId: number): number | undefined {
+  let best: { epoch: number; loss: number } | undefined;
+  for (const m of metrics.listMetrics(db, runId, 'epoch')) {
+    const loss = m.testLoss ?? m.trainLoss;
+    if (loss !== null && (best === undefined || loss < best.loss)) best = { epoch: m.epoch, loss };
+  }
+  return best?.epoch;
+}
+
+/**
+ * Removes the checkpoints the policy does not keep: rows first, then folders, so a crash in between leaves only a
+ * folder no row points to (removed by the next prune), never a row without its files.
+ */
+export function pruneCheckpoints(
+  db: Database,
+  dataDir: string,
+  runId: number,
+  policy: CheckpointPolicy = defaultCheckpointPolicy,
+): { removed: number[]; freedBytes: number } {
+  const all = checkpoints.listCheckpoints(db, runId);
+  const keep = checkpointsToKeep(
+    all.map((c) => c.epoch),
+    bestEpoch(db, runId),
+    policy,
+  );
+  const drop = all.filter((c) => !keep.has(c.epoch));
+  db.transaction(() => {
+    for (const c of drop) checkpoints.deleteCheckpoint(db, runId, c.epoch);
+  })();
+  let freedBytes = 0;
+  for (const c of drop) {
+    freedBytes += folderBytes(join(dataDir, c.path));
+    rmSync(join(dataDir, c.path), { recursive: true, force: true });
+  }
+  // Folders left by a crash between the two steps above.
+  const referenced = new Set(checkpoints.listCheckpoints(db, runId).map((c) => join(dataDir, c.path)));
+  const dir = join(dataLayout(dataDir).runDir(runId), 'checkpoints');
+  for (const name of safeList(dir)) {
+    const path = join(dir, name);
+    if (/^epoch-\d+$/.test(name) && !referenced.has(path)) {
+      freedBytes += folderBytes(path);
+      rmSync(path, { recursive: true, force: true });
+    }
+  }
+  return { removed: drop.map((c) => c.epoch), freedBytes };
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Bytes of every file under `path` (links not followed). */
+export function folderBytes(path: string): number {
+  let info;
+  try {
+    info = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return 0;
+  }
+  if (!info) return 0;
+  if (!info.isDirectory()) return info.size;
+  return safeList(path).reduce((sum, name) => sum + folderBytes(join(path, name)), 0);
+}
+
+/** A run's disk use: its folder (checkpoints, galleries, codes and maps). */
+export function runDiskBytes(dataDir: string, runId: number): number {
+  return folderBytes(dataLayout(dataDir).runDir(runId));
+}
