@@ -9,7 +9,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import type { Database } from '../store/database';
 import * as runs from '../store/runs';
 import * as metrics from '../store/metrics';
@@ -28,33 +28,16 @@ import { trainingConfigSchema } from '../models/training-config';
 import { getRunSummary } from '../training/run-service';
 import type { TrainingSupervisor } from '../training/training-supervisor';
 import { toCsv } from '../app/csv';
+import {
+  checkPlainFiles,
+  describeManifestProblem,
+  runFormat,
+  runFormatVersion,
+  runManifestSchema,
+  runMetricsSchema,
+  type RunManifest,
+} from './run-manifest';
 import { imageGridPng, crispScale } from '../evaluation/figure-png';
-
-const format = 'autoencoder-studio-run';
-const version = 1;
-
-/** What run.json holds: enough to rebuild the run in another store. */
-interface RunManifest {
-  format: typeof format;
-  version: number;
-  name: string;
-  notes: string;
-  tags: string[];
-  status: string;
-  engine: string | null;
-  epochsDone: number;
-  finalTrainLoss: number | null;
-  finalTestLoss: number | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  /** The dataset it was trained on, to find the same one on import. */
-  dataset: { name: string; width: number; height: number; channels: number; classNames: string[]; images: number };
-  config: unknown;
-  /** Checkpoint folders and gallery files, relative to the export's store/ folder. */
-  checkpoints: Array<{ epoch: number; path: string }>;
-  galleries: Array<{ epoch: number; path: string; meta: unknown }>;
-}
 
 const slug = (name: string) =>
   name
@@ -97,11 +80,12 @@ export async function exportRun(db: Database, dataDir: string, args: RunExportAr
       const from = join(dataDir, path);
       const rel = relative(runDir, from);
       cpSync(from, join(tmp, 'store', rel), { recursive: true });
-      return rel;
+      // Forward slashes whatever the OS, so an export made on Windows imports anywhere.
+      return rel.split(sep).join('/');
     };
     const manifest: RunManifest = {
-      format,
-      version,
+      format: runFormat,
+      version: runFormatVersion,
       name: run.name,
       notes: run.notes,
       tags: JSON.parse(run.tags) as string[],
@@ -188,9 +172,24 @@ function listFiles(dir: string, prefix = ''): string[] {
 function readManifest(dir: string): RunManifest {
   const file = join(dir, 'run.json');
   if (!existsSync(file)) throw new UserError('invalid_argument', `${dir} is not an exported run: it has no run.json.`);
-  let manifest: RunManifest;
+  const parsed = runManifestSchema.safeParse(readJson(file, 10e6, 'The run description'));
+  if (!parsed.success) {
+    const fields = parsed.error.issues[0]?.path ?? [];
+    if (fields[0] === 'format') throw new UserError('invalid_argument', `${file} is not an Autoencoder Studio run.`);
+    if (fields[0] === 'version') {
+      throw new UserError(
+        'invalid_argument',
+        `${file} was written by a newer Autoencoder Studio; update the app first.`,
+      );
+    }
+    throw describeManifestProblem(file, parsed.error);
+  }
+  return parsed.data;
+}
+
+function readJson(file: string, maxBytes: number, what: string): unknown {
   try {
-    manifest = JSON.parse(readUserFile(file, 10e6, 'The run description').toString('utf8')) as RunManifest;
+    return JSON.parse(readUserFile(file, maxBytes, what).toString('utf8'));
   } catch (err) {
     if (err instanceof UserError) throw err;
     throw new UserError(
@@ -198,11 +197,6 @@ function readManifest(dir: string): RunManifest {
       `${file} cannot be read as an exported run (${(err as Error).message.split('\n')[0]}).`,
     );
   }
-  if (manifest?.format !== format) throw new UserError('invalid_argument', `${file} is not an Autoencoder Studio run.`);
-  if (manifest.version > version) {
-    throw new UserError('invalid_argument', `${file} was written by a newer Autoencoder Studio; update the app first.`);
-  }
-  return manifest;
 }
 
 /**
@@ -232,12 +226,11 @@ export function importRun(db: Database, dataDir: string, supervisor: TrainingSup
         `${wanted.classNames.length} classes), which is not in this store. Import that dataset first.`,
     );
   }
-  const { epochs, batches } = JSON.parse(
-    readUserFile(join(source, 'metrics.json'), 500e6, "The run's metrics").toString('utf8'),
-  ) as {
-    epochs: metrics.MetricRow[];
-    batches: metrics.MetricRow[];
-  };
+  const metricsFile = join(source, 'metrics.json');
+  const parsedMetrics = runMetricsSchema.safeParse(readJson(metricsFile, 500e6, "The run's metrics"));
+  if (!parsedMetrics.success) throw describeManifestProblem(metricsFile, parsedMetrics.error);
+  const { epochs, batches } = parsedMetrics.data;
+  checkPlainFiles(join(source, 'store'));
   for (const item of [...manifest.checkpoints, ...manifest.galleries]) {
     if (!existsSync(join(source, 'store', item.path))) {
       throw new UserError('invalid_argument', `The export is incomplete: store/${item.path} is missing.`);

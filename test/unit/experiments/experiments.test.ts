@@ -1,4 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -213,6 +223,35 @@ describe('experiments', () => {
       /not an Autoencoder Studio run/,
     );
     expect((await call(other.api, 'runs:list', undefined)).length).toBe(1);
+
+    // A crafted export: paths that climb out of the run folder, or a link inside it, refuse the whole import.
+    const crafted = (name: string, change: (manifest: { checkpoints: Array<{ path: string }> }) => void) => {
+      const dir = join(out, name);
+      cpSync(exported.path, dir, { recursive: true });
+      const manifest = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+      change(manifest);
+      writeFileSync(join(dir, 'run.json'), JSON.stringify(manifest));
+      return dir;
+    };
+    for (const [name, path] of [
+      ['climbs', '../../../../etc'],
+      ['absolute', '/etc/passwd'],
+      ['drive', 'C:\\Windows\\System32'],
+      ['hidden-climb', 'checkpoints/../../..'],
+    ]) {
+      const dir = crafted(name, (m) => (m.checkpoints[0].path = path));
+      expect((await failure(other.api, 'runs:import', { dir })).message).toMatch(
+        /run\.json is not a valid exported run: checkpoints\.0\.path is not a plain relative path inside the export/,
+      );
+    }
+    const linked = crafted('linked', () => {});
+    rmSync(join(linked, 'store', 'checkpoints', 'epoch-0001'), { recursive: true });
+    symlinkSync(tmpdir(), join(linked, 'store', 'checkpoints', 'epoch-0001'));
+    expect((await failure(other.api, 'runs:import', { dir: linked })).message).toMatch(
+      /store\/checkpoints\/epoch-0001, which is a symbolic link; an exported run holds only plain files/,
+    );
+    expect((await call(other.api, 'runs:list', undefined)).length).toBe(1);
+    expect(readdirSync(join(other.dataDir, 'runs')).filter((n) => n.includes('.partial-'))).toEqual([]);
 
     // Deleting removes the run's rows and files, and nothing else.
     const runDir = dataLayout(dataDir).runDir(run.id);
