@@ -27,7 +27,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve('src-renderer'),
-    // Relative asset paths, so the same build loads from file:// (Electron) and http:// (browser mode).
+    // Relative asset paths, so the same build loads from app:// (Electron) and http:// (browser mode).
     base: './',
     build: {
       minify: true,

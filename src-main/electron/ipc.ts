@@ -1,17 +1,20 @@
-import { ipcMain, type BrowserWindow, type WebFrameMain } from 'electron';
+import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { eventChannels, methodChannels, type Result } from '../api/contract';
 import type { ApiHandlers } from '../host/handlers';
+import { isTrustedSender } from './security-policy';
 
-/** Only our own renderer, loaded from the app's files or the dev server, may call the API. */
-function isTrustedFrame(frame: WebFrameMain | null, rendererUrl: string): boolean {
-  if (!frame) return false;
-  try {
-    const url = new URL(frame.url);
-    const expected = new URL(rendererUrl);
-    return url.protocol === expected.protocol && url.host === expected.host && url.pathname === expected.pathname;
-  } catch {
-    return false;
-  }
+/** Only the main frame of our own window, showing our own page, may call the API. */
+function isTrusted(event: IpcMainInvokeEvent, window: BrowserWindow | undefined, rendererUrl: string): boolean {
+  const frame = event.senderFrame;
+  return isTrustedSender(
+    {
+      senderId: event.sender.id,
+      windowId: window && !window.isDestroyed() ? window.webContents.id : undefined,
+      isMainFrame: frame !== null && frame === event.sender.mainFrame,
+      frameUrl: frame?.url,
+    },
+    rendererUrl,
+  );
 }
 
 /**
@@ -25,7 +28,7 @@ export function registerIpc(
 ): () => void {
   for (const channel of methodChannels) {
     ipcMain.handle(channel, (event, arg: unknown): Promise<Result<unknown>> => {
-      if (!isTrustedFrame(event.senderFrame, rendererUrl)) {
+      if (!isTrusted(event, window(), rendererUrl)) {
         return Promise.resolve({ ok: false, error: { code: 'forbidden', message: 'This page may not use the app.' } });
       }
       return handlers.invoke(channel, arg);

@@ -8,10 +8,12 @@ import { openServices, type Services } from '../host/services';
 import { appName, dataDirEnv } from '../app/paths';
 import { createApiHandlers } from '../host/handlers';
 import { registerIpc } from './ipc';
-import { createMainWindow, rendererUrl } from './window';
+import { createMainWindow, installSessionPolicy, registerAppScheme, rendererUrl } from './window';
 import { spawnUtilityWorker } from './utility-worker';
 
 app.setName(appName);
+// The renderer's own scheme must be declared before the app is ready (see security-policy.ts).
+registerAppScheme();
 let services: Services | undefined;
 let mainWindow: BrowserWindow | undefined;
 
@@ -38,6 +40,7 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   void app.whenReady().then(() => {
+    installSessionPolicy();
     try {
       services = openServices({ dataDir: dataDirFromArgs(), spawnWorker: spawnUtilityWorker, resumeQueue: true });
     } catch (err) {

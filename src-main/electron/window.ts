@@ -1,11 +1,43 @@
-import { BrowserWindow, shell } from 'electron';
+import { app, BrowserWindow, net, protocol, session, shell } from 'electron';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  allowNavigation,
+  allowPermission,
+  appScheme,
+  openExternalUrl,
+  rendererEntry,
+  resolveAppFile,
+} from './security-policy';
 
-/** The renderer's address: the dev server under `electron-vite dev`, else the built files. */
+/** The built renderer's folder (out/renderer), served as app://renderer/. */
+const rendererDir = fileURLToPath(new URL('../renderer/', import.meta.url));
+
+/** The renderer's address: the dev server under `electron-vite dev` (development builds only), else app://. */
 export function rendererUrl(): string {
-  const devServer = process.env.ELECTRON_RENDERER_URL;
-  if (devServer) return new URL('/index.html', devServer).href;
-  return pathToFileURL(fileURLToPath(new URL('../renderer/index.html', import.meta.url))).href;
+  return rendererEntry({ isPackaged: app.isPackaged, devServerUrl: process.env.ELECTRON_RENDERER_URL });
+}
+
+/**
+ * Declares app:// a standard, secure scheme (so 'self' in the CSP, fetch and relative URLs work as for https). Must
+ * run before the app is ready.
+ */
+export function registerAppScheme(): void {
+  protocol.registerSchemesAsPrivileged([
+    { scheme: appScheme, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+  ]);
+}
+
+/** Serves app://renderer/ from the built renderer, refusing any path outside it; denies every permission request. */
+export function installSessionPolicy(): void {
+  protocol.handle(appScheme, (request) => {
+    const file = resolveAppFile(rendererDir, request.url);
+    if (!file) return new Response('Not found', { status: 404 });
+    return net.fetch(pathToFileURL(file).href);
+  });
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) =>
+    callback(allowPermission(permission)),
+  );
+  session.defaultSession.setPermissionCheckHandler((_contents, permission) => allowPermission(permission));
 }
 
 export function createMainWindow(): BrowserWindow {
@@ -23,20 +55,25 @@ export function createMainWindow(): BrowserWindow {
       sandbox: true,
       nodeIntegration: false,
       webSecurity: true,
+      webviewTag: false,
       spellcheck: false,
     },
   });
   window.once('ready-to-show', () => window.show());
 
   const home = rendererUrl();
-  // No other windows and no navigation away from the app; web links open in the system browser.
+  // No other windows and no navigation away from the app, by link, redirect or frame; web links open in the browser.
   window.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    const external = openExternalUrl(url);
+    if (external) void shell.openExternal(external);
     return { action: 'deny' };
   });
-  window.webContents.on('will-navigate', (event, url) => {
-    if (url.split('#')[0] !== home) event.preventDefault();
-  });
+  const guard = (details: { url: string; preventDefault(): void }) => {
+    if (!allowNavigation(details.url, home)) details.preventDefault();
+  };
+  window.webContents.on('will-navigate', guard);
+  window.webContents.on('will-redirect', guard);
+  window.webContents.on('will-frame-navigate', guard);
   void window.loadURL(home);
   return window;
 }
