@@ -22,7 +22,8 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
  * 14. IPC: only the main frame of our window, showing our page, may call the API (isTrustedSender).
  * 15. Custom protocol, not file:// (appUrl).
  * 16. Fuses flipped at packaging: see scripts/fuses.mjs.
- * 17. The dev server address (ELECTRON_RENDERER_URL) is honoured only in a development build (rendererEntry).
+ * 17. The dev server address (ELECTRON_RENDERER_URL) is honoured only when running from source, never in a packaged
+ *     app (rendererEntry).
  */
 
 /** The privileged scheme and host the renderer is served from. */
