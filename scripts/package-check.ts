@@ -1,0 +1,234 @@
+/**
+ * Builds the unpacked Linux package (`electron-builder --dir`) and checks what is inside it:
+ *
+ *   npm run package:check
+ *
+ * Electron's binary cannot be downloaded here, so the package is built against a stand-in for Electron's unpacked
+ * distribution (electron-builder's electronDist option): a folder whose `electron` file only fills the executable's
+ * slot. It carries Electron's fuse wire so the packaging hook's fuse flips can be checked, and it is never run.
+ * Checked, with the real archive reader (@electron/asar): the main, preload and renderer bundles are inside; no
+ * devDependency is; every module the main and worker bundles import resolves inside the package; each native addon
+ * sits unpacked and loads under this Node from there; the sample dataset is there; the fuses are flipped; the package
+ * stays under maxPackageBytes.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { builtinModules } from 'node:module';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as asar from '@electron/asar';
+import { FuseState, FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
+import { build, Platform } from 'electron-builder';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The unpacked Linux package may be at most this large (measured: 143 MB, most of it TensorFlow.js and Dawn). */
+export const maxPackageBytes = 200e6;
+
+export interface PackageReport {
+  appDir: string;
+  bytes: number;
+  problems: string[];
+  addons: string[];
+  modules: number;
+}
+
+/** Electron's executable slot: a few bytes around the fuse wire at Electron's defaults. Never run. */
+function standInElectron(dir: string): void {
+  mkdirSync(join(dir, 'resources'), { recursive: true });
+  const wire = Buffer.from('111001011', 'latin1');
+  const sentinel = Buffer.from('dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX', 'latin1');
+  const body = Buffer.concat([
+    Buffer.from('#!/bin/sh\necho "Stand-in for the Electron binary; not an app." >&2\nexit 1\n'),
+    randomBytes(1024),
+    sentinel,
+    Buffer.from([1, wire.length]),
+    wire,
+  ]);
+  writeFileSync(join(dir, 'electron'), body);
+  chmodSync(join(dir, 'electron'), 0o755);
+}
+
+function folderBytes(path: string): number {
+  const info = statSync(path);
+  if (!info.isDirectory()) return info.size;
+  return readdirSync(path).reduce((sum, name) => sum + folderBytes(join(path, name)), 0);
+}
+
+/** Bare module names a bundle imports (static, dynamic or require), without Node's built-ins and Electron. */
+function importedModules(code: string): string[] {
+  const names = new Set<string>();
+  const patterns = [
+    /^\s*import\s[^;]*?\bfrom\s*["']([^"'\s]+)["']/gm,
+    /^\s*export\s[^;]*?\bfrom\s*["']([^"'\s]+)["']/gm,
+    /^\s*import\s*["']([^"'\s]+)["']/gm,
+    /\bimport\(\s*["']([^"'\s]+)["']\s*\)/g,
+    /\brequire\(\s*["']([^"'\s]+)["']\s*\)/g,
+  ];
+  for (const pattern of patterns) for (const match of code.matchAll(pattern)) names.add(match[1]);
+  const packageName = /^(@[\w.-]+\/)?[\w.-]+(\/[\w./-]+)?$/;
+  return [...names].filter((name) => {
+    if (!packageName.test(name) && !name.startsWith('node:')) return false;
+    if (name.startsWith('.')) return false;
+    const bare = name.replace(/^node:/, '');
+    return !name.startsWith('node:') && !builtinModules.includes(bare.split('/')[0]) && name !== 'electron';
+  });
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listFiles(join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`],
+  );
+}
+
+export async function checkPackage(
+  options: { keep?: boolean; log?: (line: string) => void } = {},
+): Promise<PackageReport> {
+  const log = options.log ?? (() => {});
+  const work = mkdtempSync(join(tmpdir(), 'ae-studio-package-'));
+  const problems: string[] = [];
+  try {
+    const electronDist = join(work, 'electron-stand-in');
+    standInElectron(electronDist);
+    const output = join(work, 'dist');
+    log('Packaging (electron-builder --linux --dir) against the stand-in Electron…');
+    await build({
+      projectDir: root,
+      targets: Platform.LINUX.createTarget('dir'),
+      config: { extends: join(root, 'electron-builder.yml'), electronDist, directories: { output } },
+      publish: 'never',
+    });
+    const appDir = join(output, 'linux-unpacked');
+    const archive = join(appDir, 'resources', 'app.asar');
+    const unpacked = `${archive}.unpacked`;
+    const entries = new Set(asar.listPackage(archive, { isPack: false }).map((e) => e.split(sep).join('/')));
+
+    for (const required of [
+      '/package.json',
+      '/out/main/index.js',
+      '/out/main/worker.js',
+      '/out/main/jpeg-worker.js',
+      '/out/preload/index.cjs',
+      '/out/renderer/index.html',
+      '/resources/sample/fashion-mnist/t10k-images-idx3-ubyte.gz',
+      '/resources/sample/fashion-mnist/t10k-labels-idx1-ubyte.gz',
+    ]) {
+      if (!entries.has(required)) problems.push(`missing from the archive: ${required}`);
+    }
+
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    const unpackedFiles = new Set(existsSync(unpacked) ? listFiles(unpacked).map((f) => `/${f}`) : []);
+    for (const dev of Object.keys(pkg.devDependencies)) {
+      const marker = `/node_modules/${dev}/package.json`;
+      if (entries.has(marker) || unpackedFiles.has(marker)) problems.push(`a devDependency is packaged: ${dev}`);
+    }
+
+    // Every native addon: outside the archive, and loadable from there.
+    const addons = [...entries].filter((e) => e.endsWith('.node'));
+    for (const addon of addons) {
+      const file = join(unpacked, addon);
+      if (!existsSync(file)) {
+        problems.push(`native addon inside the archive, not unpacked: ${addon}`);
+        continue;
+      }
+      const loaded = spawnSync(process.execPath, ['-e', `process.dlopen({ exports: {} }, ${JSON.stringify(file)})`], {
+        encoding: 'utf8',
+      });
+      if (loaded.status !== 0) problems.push(`native addon ${addon} does not load: ${loaded.stderr.split('\n')[0]}`);
+    }
+    for (const expected of ['ae_kernels.node', 'ae_images.node', 'dawn.node', 'better_sqlite3', 'sharp-linux']) {
+      const wanted = expected === 'better_sqlite3' ? '/node_modules/better-sqlite3/prebuilds/' : expected;
+      if (!addons.some((a) => a.includes(wanted))) problems.push(`no ${expected} addon in the package`);
+    }
+    for (const foreign of ['win32', 'darwin', 'linux-arm64', 'linuxmusl']) {
+      const other = addons.find((a) => a.includes(foreign));
+      if (other) problems.push(`another platform's binary is packaged: ${other}`);
+    }
+
+    // Every module the bundles import resolves inside the package, as Node resolves it.
+    const extracted = join(work, 'extracted');
+    asar.extractAll(archive, extracted);
+    if (existsSync(unpacked)) cpSync(unpacked, extracted, { recursive: true });
+    // Nothing only the devDependencies need: each packaged package (name and version) is one the lockfile lists
+    // for production.
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version?: string; dev?: boolean; name?: string }>;
+    };
+    const production = new Set(
+      Object.entries(lock.packages)
+        .filter(([path, info]) => path.startsWith('node_modules/') && !info.dev)
+        .map(([path, info]) => `${info.name ?? path.slice(path.lastIndexOf('node_modules/') + 13)}@${info.version}`),
+    );
+    for (const file of listFiles(join(extracted, 'node_modules'))) {
+      if (!/(^|\/)node_modules\/(@[^/]+\/)?[^/@]+\/package\.json$/.test(`node_modules/${file}`)) continue;
+      const manifest = JSON.parse(readFileSync(join(extracted, 'node_modules', file), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      const id = `${manifest.name}@${manifest.version}`;
+      if (manifest.name && manifest.version && !production.has(id)) {
+        problems.push(`a package only development needs is packaged: ${id}`);
+      }
+    }
+    const bundleDir = join(extracted, 'out', 'main');
+    const bundles = listFiles(bundleDir).filter((f) => f.endsWith('.js'));
+    const modules = [...new Set(bundles.flatMap((f) => importedModules(readFileSync(join(bundleDir, f), 'utf8'))))];
+    const resolver = join(bundleDir, 'resolve-check.mjs');
+    writeFileSync(
+      resolver,
+      `for (const name of ${JSON.stringify(modules)}) {
+         try { console.log(JSON.stringify([name, import.meta.resolve(name)])); }
+         catch (err) { console.log(JSON.stringify([name, null, err.message])); }
+       }`,
+    );
+    const resolved = spawnSync(process.execPath, [resolver], { encoding: 'utf8' });
+    for (const line of resolved.stdout.trim().split('\n').filter(Boolean)) {
+      const [name, url, error] = JSON.parse(line) as [string, string | null, string?];
+      if (!url) problems.push(`the bundles import "${name}", which does not resolve in the package: ${error}`);
+      else if (!fileURLToPath(url).startsWith(extracted + sep)) {
+        problems.push(`"${name}" resolves outside the package: ${url}`);
+      }
+    }
+    if (!pkg.dependencies.sharp || !modules.includes('sharp')) problems.push('the bundles should import sharp');
+
+    const fuses = await getCurrentFuseWire(join(appDir, 'autoencoder-studio'));
+    if (fuses[FuseV1Options.RunAsNode] !== FuseState.DISABLE) problems.push('the RunAsNode fuse is not off');
+    if (fuses[FuseV1Options.OnlyLoadAppFromAsar] !== FuseState.ENABLE) problems.push('OnlyLoadAppFromAsar is not on');
+
+    const bytes = folderBytes(appDir);
+    if (bytes > maxPackageBytes) {
+      problems.push(`the package is ${(bytes / 1e6).toFixed(0)} MB, over ${(maxPackageBytes / 1e6).toFixed(0)} MB`);
+    }
+    log(
+      `Package: ${(bytes / 1e6).toFixed(1)} MB, ${entries.size} archive entries, ${addons.length} native addons, ${modules.length} modules imported by the bundles.`,
+    );
+    return { appDir: relative(work, appDir), bytes, problems, addons, modules: modules.length };
+  } finally {
+    if (!options.keep) rmSync(work, { recursive: true, force: true });
+    else log(`Kept ${work}`);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const report = await checkPackage({ keep: process.argv.includes('--keep'), log: (line) => console.log(line) });
+  for (const addon of report.addons) console.log(`  addon ${addon}`);
+  for (const problem of report.problems) console.error(`Problem: ${problem}`);
+  console.log(report.problems.length ? `${report.problems.length} problems.` : 'The package is complete.');
+  process.exit(report.problems.length ? 1 : 0);
+}
