@@ -61,9 +61,15 @@ describe('API handlers', () => {
     for (const [channel, result] of answered) {
       // No-argument channels succeed; the others reject the missing argument as data, never by throwing.
       if (result.ok)
-        expect(['app:info', 'datasets:list', 'presets:list', 'runs:list', 'sweeps:list', 'projects:list']).toContain(
-          channel,
-        );
+        expect([
+          'app:info',
+          'datasets:list',
+          'presets:list',
+          'runs:list',
+          'runs:diskUse',
+          'sweeps:list',
+          'projects:list',
+        ]).toContain(channel);
       else expect(result.error.code).toBe(channel === 'app:chooseFolder' ? 'unsupported' : 'invalid_argument');
     }
   });
