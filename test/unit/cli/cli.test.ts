@@ -47,6 +47,34 @@ describe('ae-studio command line', () => {
     expect(stdout).toMatch(/--cpu trains it on the CPU/);
   });
 
+  it('keeps the checkpoints --keep-last/--keep-every say, shows disk use, and frees space', async () => {
+    const dataDir = tempDir();
+    const trained = await cli([
+      'train',
+      '--preset',
+      'small-dense',
+      '--epochs',
+      '4',
+      '--keep-last',
+      '1',
+      '--keep-every',
+      '2',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(trained.code).toBe(0);
+    const disk = JSON.parse((await cli(['disk', '--json', '--data-dir', dataDir])).stdout) as {
+      value: Array<{ runId: number; bytes: number; checkpoints: number[] }>;
+    };
+    // The last (4), every 2nd (2, 4) and the best, which on a falling curve is the last.
+    expect(disk.value).toEqual([{ runId: 1, bytes: expect.any(Number), checkpoints: [2, 4] }]);
+    const freed = await cli(['free-space', '1', '--data-dir', dataDir]);
+    expect(freed.stdout).toMatch(
+      /^Run 1: removed the checkpoints of epochs 2, freeing \d+\.\d MB; kept 4 \(\d+\.\d MB left\)\.$/m,
+    );
+    expect((await cli(['disk', '--data-dir', dataDir])).stdout).toMatch(/#1\s+\d+\.\d MB\s+checkpoints: 4\nTotal: /);
+  });
+
   it('lists datasets as one JSON document', async () => {
     const dataDir = tempDir();
     const { code, stdout } = await cli(['datasets', '--json', '--data-dir', dataDir]);
