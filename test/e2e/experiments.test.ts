@@ -170,6 +170,9 @@ describe('runs, comparisons and sweeps', () => {
     await expect.poll(() => details.getByText(/On disk:/).innerText()).toMatch(/with the checkpoints? of epochs? 5\./);
     expect(await details.getByRole('button', { name: 'Free space…' }).count()).toBe(0);
     await app.screenshot('66-space-freed');
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await app.screenshot('66-space-freed-small');
+    await page.setViewportSize({ width: 1280, height: 820 });
     expect(app.pageErrors).toEqual([]);
   }, 120_000);
 });
