@@ -3,7 +3,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { openDatabase, type Database } from '../../src-main/store/database';
 import { dataLayout } from '../../src-main/app/paths';
 import { selectEngine, type EngineStatus } from '../../src-main/engine/select-engine';
-import { trainRun } from '../../src-main/training/train-run';
+import { trainInProcess } from './train-in-process';
 import type { TrainingConfig } from '../../src-main/models/training-config';
 import { presetConfig } from '../../src-main/models/presets';
 import { insertRun, requeueRun } from '../../src-main/store/runs';
@@ -39,19 +39,7 @@ export function describeResumeDeterminism(engineName: 'native' | 'wasm'): void {
         ({ tf, status: engine } = await selectEngine());
         expect(engine.name).toBe(engineName);
       }
-      let batches = 0;
-      return trainRun({
-        tf,
-        engine,
-        db,
-        dataDir,
-        runId,
-        shouldStop: () => batches++ >= stopAfterBatches,
-        isPaused: () => false,
-        waitForResume: () => Promise.resolve(),
-        onProgress: () => {},
-        yieldToEvents: () => Promise.resolve(),
-      });
+      return trainInProcess({ tf, engine, db, dataDir, runId }, { stopAfterBatches });
     }
 
     function setUp(config: TrainingConfig) {

@@ -1,38 +1,20 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import Database from 'better-sqlite3';
 import { isProcessAlive } from '../../../src-main/app/process-owner';
 import { dataLayout } from '../../../src-main/app/paths';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dir';
+import { cliBin, runCli } from '../../helpers/cli-process';
 import { makeImage, writeTree } from '../../helpers/image-folder';
-
-const bin = fileURLToPath(new URL('../../../bin/ae-studio.mjs', import.meta.url));
-
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { timeout: 120_000, env: { ...process.env, ...env } },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe('ae-studio command line', () => {
   const tempDir = useTempDirs();
 
   it('lists every command in its help, with its options', async () => {
-    const { code, stdout } = await cli(['help']);
+    const { code, stdout } = await runCli(['help']);
     expect(code).toBe(0);
     for (const command of [
       'serve',
@@ -49,7 +31,7 @@ describe('ae-studio command line', () => {
 
   it('keeps the checkpoints --keep-last/--keep-every say, shows disk use, and frees space', async () => {
     const dataDir = tempDir();
-    const trained = await cli([
+    const trained = await runCli([
       'train',
       '--preset',
       'small-dense',
@@ -63,21 +45,21 @@ describe('ae-studio command line', () => {
       dataDir,
     ]);
     expect(trained.code).toBe(0);
-    const disk = JSON.parse((await cli(['disk', '--json', '--data-dir', dataDir])).stdout) as {
+    const disk = JSON.parse((await runCli(['disk', '--json', '--data-dir', dataDir])).stdout) as {
       value: Array<{ runId: number; bytes: number; checkpoints: number[] }>;
     };
     // The last (4), every 2nd (2, 4) and the best, which on a falling curve is the last.
     expect(disk.value).toEqual([{ runId: 1, bytes: expect.any(Number), checkpoints: [2, 4] }]);
-    const freed = await cli(['free-space', '1', '--data-dir', dataDir]);
+    const freed = await runCli(['free-space', '1', '--data-dir', dataDir]);
     expect(freed.stdout).toMatch(
       /^Run 1: removed the checkpoints of epochs 2, freeing \d+\.\d MB; kept 4 \(\d+\.\d MB left\)\.$/m,
     );
-    expect((await cli(['disk', '--data-dir', dataDir])).stdout).toMatch(/#1\s+\d+\.\d MB\s+checkpoints: 4\nTotal: /);
+    expect((await runCli(['disk', '--data-dir', dataDir])).stdout).toMatch(/#1\s+\d+\.\d MB\s+checkpoints: 4\nTotal: /);
   });
 
   it('lists datasets as one JSON document', async () => {
     const dataDir = tempDir();
-    const { code, stdout } = await cli(['datasets', '--json', '--data-dir', dataDir]);
+    const { code, stdout } = await runCli(['datasets', '--json', '--data-dir', dataDir]);
     expect(code).toBe(0);
     const doc = JSON.parse(stdout) as { ok: boolean; value: Array<{ name: string; trainCount: number }> };
     expect(doc.ok).toBe(true);
@@ -88,7 +70,7 @@ describe('ae-studio command line', () => {
 
   it('trains a run end to end, with progress on stderr and the result on stdout', async () => {
     const dataDir = tempDir();
-    const { code, stdout, stderr } = await cli([
+    const { code, stdout, stderr } = await runCli([
       'train',
       '--preset',
       'small-dense',
@@ -111,11 +93,11 @@ describe('ae-studio command line', () => {
     expect(doc.value).toMatchObject({ status: 'completed', epochsDone: 1 });
     expect(doc.value.finalTestLoss).toBeGreaterThan(0);
     expect(stderr).toMatch(/epoch 1\/1 batch \d+\/32/);
-    const runs = JSON.parse((await cli(['runs', '--json', '--data-dir', dataDir])).stdout) as { value: unknown[] };
+    const runs = JSON.parse((await runCli(['runs', '--json', '--data-dir', dataDir])).stdout) as { value: unknown[] };
     expect(runs.value).toHaveLength(1);
 
     // "run <id>" shows the stored config and the per-epoch losses; its JSON can start the next run (--config).
-    const shown = await cli(['run', String(doc.value.id), '--json', '--data-dir', dataDir]);
+    const shown = await runCli(['run', String(doc.value.id), '--json', '--data-dir', dataDir]);
     const run = JSON.parse(shown.stdout) as { value: { config: Record<string, unknown>; epochMetrics: unknown[] } };
     expect(run.value.config).toMatchObject({
       preset: 'small-dense',
@@ -124,7 +106,7 @@ describe('ae-studio command line', () => {
       model: { latent: 8 },
     });
     expect(run.value.epochMetrics).toHaveLength(1);
-    const text = await cli(['run', String(doc.value.id), '--data-dir', dataDir]);
+    const text = await runCli(['run', String(doc.value.id), '--data-dir', dataDir]);
     expect(text.stdout).toMatch(
       /small-dense: standard, latent 8, mse, adam 0\.001, batch 256, seed 1, noise gaussian 0\.2/,
     );
@@ -133,7 +115,7 @@ describe('ae-studio command line', () => {
 
   it("maps a run's codes, exports CSV, searches, reconstructs and generates, and explains bad requests", async () => {
     const dataDir = tempDir();
-    const trained = await cli([
+    const trained = await runCli([
       'train',
       '--preset',
       'small-dense',
@@ -145,24 +127,24 @@ describe('ae-studio command line', () => {
       dataDir,
     ]);
     expect(trained.code).toBe(0);
-    const projected = await cli(['project', '1', '--method', 'pca', '--json', '--data-dir', dataDir]);
+    const projected = await runCli(['project', '1', '--method', 'pca', '--json', '--data-dir', dataDir]);
     expect(projected.code).toBe(0);
     const map = JSON.parse(projected.stdout) as { value: { id: number; count: number; split: string } };
     expect(map.value).toMatchObject({ count: 2000, split: 'test' });
     const out = join(dataDir, 'map for tableau.csv');
-    const exported = await cli(['export-csv', '1', '--latent', '--out', out, '--data-dir', dataDir]);
+    const exported = await runCli(['export-csv', '1', '--latent', '--out', out, '--data-dir', dataDir]);
     expect(exported.stdout).toContain('Wrote 2000 rows');
     const lines = readFileSync(out, 'utf8').split('\r\n');
     expect(lines[0]).toMatch(/^file_name,label,label_name,split,x1,x2,z0,.*,z15$/);
     expect(lines[1]).toMatch(/^t10k-\d{5}\.png,\d,[^,]+,test,-?[\d.e-]+,-?[\d.e-]+,/);
-    const searched = await cli(['search', '1', '--index', '0', '--k', '3', '--metric', 'l1', '--data-dir', dataDir]);
+    const searched = await runCli(['search', '1', '--index', '0', '--k', '3', '--metric', 'l1', '--data-dir', dataDir]);
     expect(searched.code).toBe(0);
     expect(searched.stdout).toMatch(/Nearest to t10k-\d{5}\.png \(l1, [\d.]+ ms\):\n {2}1\. t10k-\d{5}\.png {2}[\d.]+/);
 
     // Results: the worst reconstructions with their errors and a PNG; new images decoded from random codes; and a
     // search from an image file (one of those new images).
     const reconPng = join(dataDir, 'worst.png');
-    const recon = await cli([
+    const recon = await runCli([
       'reconstruct',
       '1',
       '--n',
@@ -186,22 +168,22 @@ describe('ae-studio command line', () => {
     // 4 images of 28 px enlarged 3x with 4 px gaps, originals above reconstructions.
     expect(await sharp(reconPng).metadata()).toMatchObject({ format: 'png', width: 4 + 4 * 88, height: 4 + 2 * 88 });
     const newPng = join(dataDir, 'new images.png');
-    const generated = await cli(['generate', '1', '--n', '4', '--out', newPng, '--json', '--data-dir', dataDir]);
+    const generated = await runCli(['generate', '1', '--n', '4', '--out', newPng, '--json', '--data-dir', dataDir]);
     const codes = (JSON.parse(generated.stdout) as { value: { codes: number[][] } }).value.codes;
     expect(codes.map((code) => code.length)).toEqual([16, 16, 16, 16]);
     expect(await sharp(newPng).metadata()).toMatchObject({ width: 4 + 2 * 88, height: 4 + 2 * 88 });
-    const byFile = await cli(['search', '1', '--image', newPng, '--k', '2', '--data-dir', dataDir]);
+    const byFile = await runCli(['search', '1', '--image', newPng, '--k', '2', '--data-dir', dataDir]);
     expect(byFile.stdout).toMatch(/Nearest to .*new images\.png \(l2, [\d.]+ ms\):\n {2}1\. t10k-\d{5}\.png/);
 
-    const noOut = await cli(['export-csv', '1', '--data-dir', dataDir]);
+    const noOut = await runCli(['export-csv', '1', '--data-dir', dataDir]);
     expect(noOut).toMatchObject({ code: 2, stderr: 'Error: Say where to write it: --out <file.csv>\n' });
-    const badMethod = await cli(['project', '1', '--method', 'isomap', '--data-dir', dataDir]);
+    const badMethod = await runCli(['project', '1', '--method', 'isomap', '--data-dir', dataDir]);
     expect(badMethod).toMatchObject({ code: 2, stderr: 'Error: --method must be tsne, umap or pca, not "isomap".\n' });
-    const noRun = await cli(['embed', '7', '--data-dir', dataDir]);
+    const noRun = await runCli(['embed', '7', '--data-dir', dataDir]);
     expect(noRun).toMatchObject({ code: 1, stderr: 'Error: There is no run with id 7.\n' });
-    const badIndex = await cli(['search', '1', '--index', '5000', '--data-dir', dataDir]);
+    const badIndex = await runCli(['search', '1', '--index', '5000', '--data-dir', dataDir]);
     expect(badIndex.stderr).toMatch(/cover 2000 images; index 5000 is past the end \(use 0 to 1999\)/);
-    const notAnImage = await cli(['reconstruct', '1', '--image', out, '--data-dir', dataDir]);
+    const notAnImage = await runCli(['reconstruct', '1', '--image', out, '--data-dir', dataDir]);
     expect(notAnImage.stderr).toMatch(/map for tableau\.csv" cannot be used: not an image/);
   }, 180_000);
 
@@ -209,7 +191,9 @@ describe('ae-studio command line', () => {
     const dataDir = tempDir();
     const args = ['sweep', '--preset', 'small-dense', '--epochs', '1', '--batch', '512', '--vary', 'latent=2,4,8'];
     // Killed (no chance to clean up) once the second run is under way.
-    const child = spawn(process.execPath, [bin, ...args, '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliBin, ...args, '--data-dir', dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`The sweep did not reach its second run: ${stderr}`)), 90_000);
@@ -238,40 +222,40 @@ describe('ae-studio command line', () => {
       .toBe(0);
     db.close();
 
-    const resumed = await cli(['resume-sweep', '1', '--json', '--data-dir', dataDir]);
+    const resumed = await runCli(['resume-sweep', '1', '--json', '--data-dir', dataDir]);
     expect(resumed.code).toBe(0);
     const sweep = (JSON.parse(resumed.stdout) as { value: { status: string; runs: Array<{ status: string }> } }).value;
     expect(sweep.status).toBe('completed');
     expect(sweep.runs.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
 
-    const compared = await cli(['compare', '1', '2', '3', '--data-dir', dataDir]);
+    const compared = await runCli(['compare', '1', '2', '3', '--data-dir', dataDir]);
     expect(compared.stdout).toMatch(/Settings that differ:\n {2}model\.latent: 2 \| 4 \| 8/);
     const exportDir = tempDir();
-    const exported = await cli(['export-run', '3', '--out', exportDir, '--json', '--data-dir', dataDir]);
+    const exported = await runCli(['export-run', '3', '--out', exportDir, '--json', '--data-dir', dataDir]);
     const path = (JSON.parse(exported.stdout) as { value: { path: string } }).value.path;
     const otherStore = tempDir();
-    const imported = await cli(['import-run', path, '--data-dir', otherStore]);
+    const imported = await runCli(['import-run', path, '--data-dir', otherStore]);
     expect(imported.stdout).toMatch(/^Imported as run 1: #1 {2}completed {3}1\/1 epochs {2}Sweep 1: latent=8/);
 
-    const badVary = await cli(['sweep', '--vary', 'latent:2,4', '--data-dir', dataDir]);
+    const badVary = await runCli(['sweep', '--vary', 'latent:2,4', '--data-dir', dataDir]);
     expect(badVary).toMatchObject({
       code: 2,
       stderr: 'Error: --vary takes param=v1,v2,… (e.g. latent=2,6,16), not "latent:2,4".\n',
     });
-    const oneValue = await cli(['sweep', '--vary', 'latent=2', '--data-dir', dataDir]);
+    const oneValue = await runCli(['sweep', '--vary', 'latent=2', '--data-dir', dataDir]);
     expect(oneValue.stderr).toMatch(/at least 2 values/);
-    const notExport = await cli(['import-run', dataDir, '--data-dir', otherStore]);
+    const notExport = await runCli(['import-run', dataDir, '--data-dir', otherStore]);
     expect(notExport.stderr).toMatch(/is not an exported run: it has no run\.json/);
   }, 240_000);
 
   it('lists the presets adapted to a dataset, with parameter counts', async () => {
     const dataDir = tempDir();
-    const { code, stdout } = await cli(['presets', '--dataset', '1', '--json', '--data-dir', dataDir]);
+    const { code, stdout } = await runCli(['presets', '--dataset', '1', '--json', '--data-dir', dataDir]);
     expect(code).toBe(0);
     const presets = JSON.parse(stdout) as { value: Array<{ id: string; summary: { totalParams: number } | null }> };
     expect(presets.value.find((p) => p.id === 'fashion-cae-2d')?.summary?.totalParams).toBe(306_699);
     expect(presets.value.every((p) => p.summary !== null)).toBe(true);
-    const text = await cli(['presets', '--dataset', '1', '--data-dir', dataDir]);
+    const text = await runCli(['presets', '--dataset', '1', '--data-dir', dataDir]);
     expect(text.stdout).toMatch(/fashion-cae-2d\s+Fashion CAE, 2-D latent {2}306,699 params, code 2/);
   }, 60_000);
 
@@ -286,7 +270,7 @@ describe('ae-studio command line', () => {
     });
     const dataDir = tempDir();
     const args = ['import', folder, '--name', 'Moods', '--size', '32', '--channels', '1', '--exclude', 'unknown'];
-    const { code, stdout } = await cli([...args, '--test-split', '0', '--json', '--data-dir', dataDir]);
+    const { code, stdout } = await runCli([...args, '--test-split', '0', '--json', '--data-dir', dataDir]);
     expect(code).toBe(0);
     const doc = JSON.parse(stdout) as { value: Record<string, unknown> & { report: { skipped: unknown[] } } };
     expect(doc.value).toMatchObject({
@@ -299,13 +283,13 @@ describe('ae-studio command line', () => {
     expect(doc.value.report.skipped).toEqual([
       { path: 'sad/notes.txt', reason: expect.stringMatching(/not an image/) },
     ]);
-    const shown = await cli(['dataset', String(doc.value.id), '--report', '--data-dir', dataDir]);
+    const shown = await runCli(['dataset', String(doc.value.id), '--report', '--data-dir', dataDir]);
     expect(shown.stdout).toMatch(/Moods\s+32x32x1\s+3 train \/ 0 test[\s\S]*sad\/notes\.txt: not an image/);
   });
 
   it('downloads a standard set when no folder is given, and says so plainly when offline', async () => {
     // A mirror address where nothing listens stands in for a machine without a network.
-    const { code, stdout } = await cli(['import-builtin', 'mnist', '--json', '--data-dir', tempDir()], {
+    const { code, stdout } = await runCli(['import-builtin', 'mnist', '--json', '--data-dir', tempDir()], {
       AE_STUDIO_DOWNLOAD_MIRROR: 'http://127.0.0.1:1',
     });
     expect(code).toBe(1);
@@ -344,7 +328,7 @@ describe('ae-studio command line', () => {
     [['resume-sweep', '5'], 1, /no sweep with id 5/],
   ])('%j fails with exit code %i and says why', async (args, exitCode, message) => {
     const dataDir = tempDir();
-    const { code, stdout } = await cli([...args, '--json', '--data-dir', dataDir]);
+    const { code, stdout } = await runCli([...args, '--json', '--data-dir', dataDir]);
     expect(code).toBe(exitCode);
     const doc = JSON.parse(stdout) as { ok: boolean; error: { message: string } };
     expect(doc.ok).toBe(false);

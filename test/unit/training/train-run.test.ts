@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { openDatabase, type Database } from '../../../src-main/store/database';
 import { dataLayout } from '../../../src-main/app/paths';
 import { selectEngine, type EngineStatus } from '../../../src-main/engine/select-engine';
+import { trainInProcess } from '../../helpers/train-in-process';
 import { trainRun } from '../../../src-main/training/train-run';
 import type { TrainingConfig } from '../../../src-main/models/training-config';
 import { listPresets, presetConfig } from '../../../src-main/models/presets';
@@ -44,27 +45,8 @@ function setUp(
   return { db, dataDir, runId };
 }
 
-async function train(
-  db: Database,
-  dataDir: string,
-  runId: number,
-  stopAfterBatches = Infinity,
-  preloadLimitBytes?: number,
-) {
-  let batches = 0;
-  return trainRun({
-    preloadLimitBytes,
-    tf,
-    engine,
-    db,
-    dataDir,
-    runId,
-    shouldStop: () => batches++ >= stopAfterBatches,
-    isPaused: () => false,
-    waitForResume: () => Promise.resolve(),
-    onProgress: () => {},
-    yieldToEvents: () => Promise.resolve(),
-  });
+function train(db: Database, dataDir: string, runId: number, stopAfterBatches = Infinity, preloadLimitBytes?: number) {
+  return trainInProcess({ tf, engine, db, dataDir, runId }, { stopAfterBatches, preloadLimitBytes });
 }
 
 /** MSE of predicting every test image by the mean training image: the bar any autoencoder must clear. */

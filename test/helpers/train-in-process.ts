@@ -1,0 +1,25 @@
+import type * as tfType from '@tensorflow/tfjs';
+import type { Database } from '../../src-main/store/database';
+import type { EngineStatus } from '../../src-main/engine/select-engine';
+import { trainRun } from '../../src-main/training/train-run';
+
+/**
+ * Trains a stored run in this process (no worker), never paused, stopping after `stopAfterBatches` batches if given:
+ * the training loop itself, as the tests drive it.
+ */
+export function trainInProcess(
+  ctx: { tf: typeof tfType; engine: EngineStatus; db: Database; dataDir: string; runId: number },
+  options: { stopAfterBatches?: number; preloadLimitBytes?: number } = {},
+) {
+  const stopAfter = options.stopAfterBatches ?? Infinity;
+  let batches = 0;
+  return trainRun({
+    ...ctx,
+    preloadLimitBytes: options.preloadLimitBytes,
+    shouldStop: () => batches++ >= stopAfter,
+    isPaused: () => false,
+    waitForResume: () => Promise.resolve(),
+    onProgress: () => {},
+    yieldToEvents: () => Promise.resolve(),
+  });
+}
