@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { seededRandom } from '../src-main/app/random';
+import { isTemporaryName } from '../src-main/app/files';
 
 const bin = fileURLToPath(new URL('../bin/ae-studio.mjs', import.meta.url));
 const fashion = '/usr/share/datasets/fashion-mnist';
@@ -172,7 +173,7 @@ function temporaries(dir: string, found: string[] = []): string[] {
   if (!existsSync(dir)) return found;
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (/\.partial-\d+-[0-9a-f]{8}$/.test(name)) found.push(path);
+    if (isTemporaryName(name)) found.push(path);
     else if (statSync(path).isDirectory()) temporaries(path, found);
   }
   return found;

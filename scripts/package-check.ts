@@ -23,7 +23,6 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import * as asar from '@electron/asar';
 import { FuseState, FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
 import { build, Platform } from 'electron-builder';
+import { folderBytes } from '../src-main/app/files';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -60,12 +60,6 @@ function standInElectron(dir: string): void {
   ]);
   writeFileSync(join(dir, 'electron'), body);
   chmodSync(join(dir, 'electron'), 0o755);
-}
-
-function folderBytes(path: string): number {
-  const info = statSync(path);
-  if (!info.isDirectory()) return info.size;
-  return readdirSync(path).reduce((sum, name) => sum + folderBytes(join(path, name)), 0);
 }
 
 /** Bare module names a bundle imports (static, dynamic or require), without Node's built-ins and Electron. */

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isProcessAlive } from './process-owner';
@@ -81,4 +81,23 @@ export function writeFileAtomic(path: string, chunks: Uint8Array | readonly Uint
     writer.abort();
     throw err;
   }
+}
+
+/** Bytes of every file under `path`; what cannot be read counts as nothing. */
+export function folderBytes(path: string): number {
+  let info;
+  try {
+    info = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return 0;
+  }
+  if (!info) return 0;
+  if (!info.isDirectory()) return info.size;
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch {
+    return 0;
+  }
+  return names.reduce((sum, name) => sum + folderBytes(join(path, name)), 0);
 }

@@ -37,11 +37,6 @@ function ownerName(pid: number): Owner {
 /** This process, as an owner. */
 export const thisProcess: Owner = ownerName(process.pid);
 
-/** A child process we started (a training worker), as an owner. */
-export function ownerOfPid(pid: number): Owner {
-  return ownerName(pid);
-}
-
 /** Whether the owner still runs; work with no owner recorded (older stores) counts as abandoned. */
 export function isOwnerAlive(owner: Owner | null): boolean {
   if (!owner) return false;

@@ -2,6 +2,8 @@ import { readUserFile } from '../app/user-file';
 import {
   corruptionKinds,
   corruptionTypes,
+  defaultCheckpointPolicy,
+  type CheckpointPolicy,
   type CorruptionType,
   type Preset,
   type TrainingConfig,
@@ -87,10 +89,7 @@ export function configFromFlags(presets: Preset[], flags: TrainFlags): unknown {
   if (flags.noise !== undefined) base.corruption = parseNoise(flags.noise);
   if (flags.earlyStop !== undefined) base.earlyStopping = { patience: flags.earlyStop, minDelta: 0 };
   if (flags.keepLast !== undefined || flags.keepEvery !== undefined) {
-    const kept = (base.checkpoints as { keepLast: number; keepEvery: number } | undefined) ?? {
-      keepLast: 3,
-      keepEvery: 10,
-    };
+    const kept = (base.checkpoints as CheckpointPolicy | undefined) ?? defaultCheckpointPolicy;
     base.checkpoints = { keepLast: flags.keepLast ?? kept.keepLast, keepEvery: flags.keepEvery ?? kept.keepEvery };
   }
   if (flags.latent !== undefined) base.model = { ...(base.model as object), latent: flags.latent };

@@ -156,14 +156,13 @@ export async function scanImageFolder(root: string, exclude: readonly string[] =
         skipped.push({ path: rel(entry.path), reason: specialReason });
         continue;
       }
-      const real = entry.isLink ? await realpath(entry.path).catch(() => undefined) : undefined;
-      if (real && insideTree(real)) {
-        const path = (await isDirectory(entry)) ? `${rel(entry.path)}/` : rel(entry.path);
-        skipped.push({ path, reason: linkIntoTreeReason });
+      const isDir = await isDirectory(entry);
+      const real = entry.isLink || isDir ? await realpath(entry.path).catch(() => undefined) : undefined;
+      if (entry.isLink && real && insideTree(real)) {
+        skipped.push({ path: isDir ? `${rel(entry.path)}/` : rel(entry.path), reason: linkIntoTreeReason });
         continue;
       }
-      if (await isDirectory(entry)) {
-        const real = await realpath(entry.path).catch(() => undefined);
+      if (isDir) {
         if (!real || visited.has(real)) {
           skipped.push({
             path: `${rel(entry.path)}/`,

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { corruptionTypes, type CheckpointPolicy, type Corruption, type TrainingConfig } from '../api/contract';
+import { corruptionTypes, type Corruption, type TrainingConfig } from '../api/contract';
 import { modelConfigSchema } from './model-config';
 import { planModel, type ImageShape, type ModelPlan } from './model-plan';
 import { UserError } from '../api/errors';
 
-export type { CheckpointPolicy, Corruption, TrainingConfig };
+export type { Corruption, TrainingConfig };
 
 export const corruptionSchema = z
   .strictObject({

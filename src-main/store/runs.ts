@@ -174,11 +174,6 @@ export function claimQueuedRun(db: Database, run: Pick<RunRow, 'id' | 'status' |
   return result.changes === 1;
 }
 
-/** Whether a queued or running run belongs to a live process other than this one. */
-export function isOwnedElsewhere(run: Pick<RunRow, 'owner'>): boolean {
-  return run.owner !== thisProcess && isOwnerAlive(run.owner);
-}
-
 /**
  * Marks a run interrupted after its worker died, but only if that worker still owned it (or it never started), so
  * a run another process is training is left alone.

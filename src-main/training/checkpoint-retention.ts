@@ -1,18 +1,19 @@
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from '../store/database';
 import * as checkpoints from '../store/checkpoints';
 import * as metrics from '../store/metrics';
 import { dataLayout } from '../app/paths';
-import type { CheckpointPolicy } from '../models/training-config';
+import { folderBytes } from '../app/files';
+import { defaultCheckpointPolicy, type CheckpointPolicy } from '../api/contract';
 
 /**
  * Which checkpoints a run keeps, so a long run does not fill the disk (each is the whole model plus the optimizer's
  * state: ~5 MB for the small dense preset, every epoch). Kept: the last `keepLast` (a resume needs the last one),
  * every `keepEvery`-th epoch (to look back along the run), and the best epoch (lowest test loss, or training loss
- * without a test split). Galleries are small and every epoch's is kept.
+ * without a test split). Galleries are small and every epoch's is kept. A config without a policy keeps
+ * defaultCheckpointPolicy (api/contract/models.ts).
  */
-export const defaultCheckpointPolicy: CheckpointPolicy = { keepLast: 3, keepEvery: 10 };
 
 /** The lightest a finished run can be and still resume and show its results: its last and its best checkpoint. */
 export const minimalCheckpointPolicy: CheckpointPolicy = { keepLast: 1, keepEvery: 0 };
@@ -79,19 +80,6 @@ function safeList(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** Bytes of every file under `path` (links not followed). */
-export function folderBytes(path: string): number {
-  let info;
-  try {
-    info = statSync(path, { throwIfNoEntry: false });
-  } catch {
-    return 0;
-  }
-  if (!info) return 0;
-  if (!info.isDirectory()) return info.size;
-  return safeList(path).reduce((sum, name) => sum + folderBytes(join(path, name)), 0);
 }
 
 /** A run's disk use: its folder (checkpoints, galleries, codes and maps). */

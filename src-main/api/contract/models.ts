@@ -102,6 +102,9 @@ export interface CheckpointPolicy {
   keepEvery: number;
 }
 
+/** The checkpoints a run keeps when its config does not say: the last 3 and every 10th (and always the best). */
+export const defaultCheckpointPolicy: CheckpointPolicy = { keepLast: 3, keepEvery: 10 };
+
 export interface Preset {
   id: string;
   name: string;
