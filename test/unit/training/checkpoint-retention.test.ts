@@ -45,6 +45,20 @@ describe('checkpoint retention in a real run', () => {
       checkpoints: { keepLast: 2, keepEvery: 5 },
     };
     const { id: runId } = await call<{ id: number }>('training:start', { datasetId, config });
+    // A run that is training, or one that does not exist, is refused in words, and nothing is removed.
+    const busy = await api.invoke('runs:freeSpace', { runId });
+    expect(busy).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringMatching(/free its space once it has stopped/) },
+    });
+    expect(await api.invoke('runs:freeSpace', { runId: 999 })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect(await api.invoke('runs:freeSpace', { runId: -1 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_argument' },
+    });
     expect(await services.supervisor.waitForRun(runId)).toBe('completed');
 
     const epochLosses = services.db
