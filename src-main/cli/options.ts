@@ -41,6 +41,7 @@ export const options = {
   projection: { type: 'string' },
   'latent-columns': { type: 'boolean', default: false },
   out: { type: 'string' },
+  format: { type: 'string' },
   index: { type: 'string' },
   k: { type: 'string' },
   metric: { type: 'string' },

@@ -7,6 +7,7 @@ import { getDataset, type DatasetRow } from '../store/datasets';
 import { UserError } from '../api/errors';
 import type { ModelLayerInfo } from '../api/contract';
 import { latentLayerName, latentMeanLayerName, type ImageShape } from '../models/model-plan';
+import { leakyReluLayerName } from '../models/build-model';
 import { readCheckpointModel } from '../training/checkpoint-files';
 export { toModelInput } from '../training/split-pixels';
 
@@ -38,11 +39,16 @@ export interface RunModel {
  * shape (weights are shared, nothing is copied). A decoder that unpools with the encoder's pooling positions needs
  * an encoder pass, so it cannot decode a code alone; that is reported rather than faked.
  */
-function decoderOf(tf: typeof tfType, model: LayersModel, codeShape: number[]): LayersModel | string {
+function decoderOf(
+  tf: typeof tfType,
+  model: LayersModel,
+  codeLayer: string,
+  codeShape: number[],
+): LayersModel | string {
   const tensors = new Map<string, SymbolicTensor>();
   const codeInput = tf.input({ shape: codeShape, name: 'code' });
-  tensors.set(latentLayerName, codeInput);
-  const start = model.layers.findIndex((layer) => layer.name === latentLayerName);
+  tensors.set(codeLayer, codeInput);
+  const start = model.layers.findIndex((layer) => layer.name === codeLayer);
   for (const layer of model.layers.slice(start + 1)) {
     const inbound = layer.inboundNodes[0]?.inboundLayers ?? [];
     const inputs = inbound.map((source) => tensors.get(source.name));
@@ -138,9 +144,15 @@ export async function loadRunModel(
   }
   const names = model.layers.map((layer) => layer.name);
   const variational = names.includes(latentMeanLayerName);
-  const codeOutput = model.getLayer(variational ? latentMeanLayerName : latentLayerName).output as SymbolicTensor;
+  // The code is the latent layer's activation; a leaky ReLU is a layer of its own after it.
+  const codeLayer = variational
+    ? latentMeanLayerName
+    : names.includes(leakyReluLayerName(latentLayerName))
+      ? leakyReluLayerName(latentLayerName)
+      : latentLayerName;
+  const codeOutput = model.getLayer(codeLayer).output as SymbolicTensor;
   const codeShape = codeOutput.shape.slice(1) as number[];
-  const decoder = decoderOf(tf, model, codeShape);
+  const decoder = decoderOf(tf, model, variational ? latentLayerName : codeLayer, codeShape);
   return {
     runId,
     epoch: checkpoint.epoch,

@@ -53,26 +53,10 @@ const slug = (name: string) =>
  * folder is assembled under a temporary name and renamed into place, so it exists whole or not at all.
  */
 export async function exportRun(db: Database, dataDir: string, args: RunExportArgs): Promise<RunExport> {
-  const run = runs.getRun(db, args.runId);
-  if (!run) throw new UserError('not_found', `There is no run with id ${args.runId}.`);
-  if (run.status === 'running' || run.status === 'queued') {
-    throw new UserError('conflict', `Run ${run.id} is ${run.status}; export it once it has stopped or finished.`);
-  }
-  const parent = resolve(args.dir);
-  if (!existsSync(parent) || !statSync(parent).isDirectory()) {
-    throw new UserError('not_found', `The folder ${parent} does not exist.`);
-  }
-  const dataset = getDataset(db, run.datasetId);
-  if (!dataset) throw new UserError('not_found', `The dataset of run ${run.id} no longer exists.`);
-  const target = join(parent, `run-${run.id}-${slug(run.name)}`);
-  if (existsSync(target)) throw new UserError('conflict', `${target} already exists; choose another folder.`);
-
+  const { run, dataset, target } = exportTarget(db, args, '');
   const runDir = dataLayout(dataDir).runDir(run.id);
-  const tmp = temporarySibling(target);
-  // Built beside its final place (the rename must not cross disks), and recorded so a kill's leftover is removed.
-  const forget = rememberOutsideTemporary(dataDir, tmp);
-  mkdirSync(join(tmp, 'store'), { recursive: true });
-  try {
+  await writeFolderWhole(dataDir, target, async (tmp) => {
+    mkdirSync(join(tmp, 'store'));
     const saved = checkpoints.listCheckpoints(db, run.id);
     const galleries = listArtifacts(db, run.id, 'reconstructions');
     // The store's own files, under the same relative paths they have in the run's folder.
@@ -151,6 +135,44 @@ export async function exportRun(db: Database, dataDir: string, args: RunExportAr
     } finally {
       cache.close();
     }
+  });
+  return { path: target, files: listFiles(target), notes: [] };
+}
+
+/** The run an export is of and the folder it will be (named after the run, plus `suffix`), or why it cannot be. */
+export function exportTarget(db: Database, args: RunExportArgs, suffix: string) {
+  const run = runs.getRun(db, args.runId);
+  if (!run) throw new UserError('not_found', `There is no run with id ${args.runId}.`);
+  if (run.status === 'running' || run.status === 'queued') {
+    throw new UserError('conflict', `Run ${run.id} is ${run.status}; export it once it has stopped or finished.`);
+  }
+  const parent = resolve(args.dir);
+  if (!existsSync(parent) || !statSync(parent).isDirectory()) {
+    throw new UserError('not_found', `The folder ${parent} does not exist.`);
+  }
+  const dataset = getDataset(db, run.datasetId);
+  if (!dataset) throw new UserError('not_found', `The dataset of run ${run.id} no longer exists.`);
+  const target = join(parent, `run-${run.id}-${slug(run.name)}${suffix}`);
+  // Never into or over something the user has.
+  if (existsSync(target)) throw new UserError('conflict', `${target} already exists; choose another folder.`);
+  return { run, dataset, target };
+}
+
+/**
+ * Fills a new folder and puts it at `target` whole or not at all: it is assembled under a temporary name beside its
+ * final place (the rename must not cross disks), recorded so a kill's leftover is removed at the next start, and
+ * renamed into place only once complete.
+ */
+export async function writeFolderWhole(
+  dataDir: string,
+  target: string,
+  fill: (dir: string) => Promise<void>,
+): Promise<void> {
+  const tmp = temporarySibling(target);
+  const forget = rememberOutsideTemporary(dataDir, tmp);
+  mkdirSync(tmp, { recursive: true });
+  try {
+    await fill(tmp);
     renameSync(tmp, target);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
@@ -158,10 +180,9 @@ export async function exportRun(db: Database, dataDir: string, args: RunExportAr
   } finally {
     forget();
   }
-  return { path: target, files: listFiles(target) };
 }
 
-function listFiles(dir: string, prefix = ''): string[] {
+export function listFiles(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .flatMap((entry) =>
       entry.isDirectory() ? listFiles(join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`],

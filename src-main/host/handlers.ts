@@ -16,6 +16,7 @@ import {
 import { importImageFolder } from '../datasets/folder-import';
 import { compareRuns, deleteRun, freeRunSpace, listRunDiskUse, updateRun } from '../experiments/run-catalog';
 import { exportRun, importRun } from '../experiments/run-export';
+import { exportRunForPython } from '../experiments/python-export/python-export';
 import { listSweepSummaries, resumeSweep, startSweep } from '../experiments/sweeps';
 import { createProject, listProjects, openProject, renameProject } from '../experiments/projects';
 import { builtinDatasets, builtinSourceDir, importBuiltin } from '../datasets/builtin-import';
@@ -145,7 +146,10 @@ export function createApiHandlers(
     'runs:diskUse': () => listRunDiskUse(db, dataDir),
     'runs:freeSpace': ({ runId }) => freeRunSpace(db, dataDir, supervisor, runId),
     'runs:compare': ({ runIds }) => compareRuns(db, supervisor, runIds),
-    'runs:export': (args) => exportRun(db, dataDir, args),
+    'runs:export': (args) =>
+      args.format === 'pytorch'
+        ? exportRunForPython(db, dataDir, args, (query) => evaluation.request('results:reconstruct', query))
+        : exportRun(db, dataDir, args),
     'runs:import': ({ dir }) => importRun(db, dataDir, supervisor, dir),
     'sweeps:start': (args) => startSweep(db, supervisor, args),
     'sweeps:list': () => listSweepSummaries(db),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiMethods, MethodChannel, SimilarityQuery } from '../api/contract';
-import { maxUploadBytes } from '../api/contract';
+import { maxUploadBytes, runExportFormats } from '../api/contract';
 import { corruptionSchema, seedSchema, trainingConfigSchema } from '../models/training-config';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -232,7 +232,7 @@ export const argumentSchemas = {
   'runs:compare': z.strictObject({
     runIds: z.array(id).min(1, 'Pick at least one run.').max(12, 'Compare at most 12 runs at once.'),
   }),
-  'runs:export': z.strictObject({ runId: id, dir: path }),
+  'runs:export': z.strictObject({ runId: id, dir: path, format: z.enum(runExportFormats).optional() }),
   'runs:import': z.strictObject({ dir: path }),
   'sweeps:start': z.strictObject({
     datasetId: id,

@@ -18,6 +18,9 @@ type SymbolicTensor = tfType.SymbolicTensor;
 /** PyTorch's default slope, which the notebooks used (Keras's default is 0.3). */
 const leakySlope = 0.01;
 
+/** tfjs has no leaky-ReLU activation option, so a leaky-ReLU layer's activation is a layer of its own, named so. */
+export const leakyReluLayerName = (layer: string) => `${layer}_leaky_relu`;
+
 /**
  * Builds the autoencoder as one functional tfjs model following the plan exactly (same names, shapes and parameter
  * counts). Its first output is the reconstruction; a VAE also outputs the code's mean and log-variance. Initialisers
@@ -42,7 +45,7 @@ export function buildModel(
 
   const activated = (layer: PlannedLayer & { activation: string }, x: SymbolicTensor): SymbolicTensor =>
     layer.activation === 'leakyRelu'
-      ? (tf.layers.leakyReLU({ alpha: leakySlope, name: `${layer.name}_leaky_relu` }).apply(x) as SymbolicTensor)
+      ? (tf.layers.leakyReLU({ alpha: leakySlope, name: leakyReluLayerName(layer.name) }).apply(x) as SymbolicTensor)
       : x;
   const activation = (name: string) => (name === 'leakyRelu' ? 'linear' : name) as 'linear';
 

@@ -128,3 +128,23 @@ export async function restoreOptimizer(
     });
   }
 }
+
+/** A checkpoint's model weights by name (`encoder_conv_1/kernel`), read without tfjs: every weight is float32. */
+export function readCheckpointWeights(dir: string): Map<string, { shape: number[]; data: Float32Array }> {
+  const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+    weightsManifest: Array<{ weights: tfType.io.WeightsManifestEntry[] }>;
+  };
+  const bytes = readFileSync(join(dir, 'weights.bin'));
+  const weights = new Map<string, { shape: number[]; data: Float32Array }>();
+  let offset = 0;
+  for (const spec of modelJson.weightsManifest[0].weights) {
+    if (spec.dtype !== 'float32') throw new Error(`Weight ${spec.name} is ${spec.dtype}, not float32.`);
+    const count = spec.shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(count);
+    Buffer.from(data.buffer).set(bytes.subarray(offset, offset + count * 4));
+    weights.set(spec.name, { shape: spec.shape, data });
+    offset += count * 4;
+  }
+  if (offset !== bytes.length) throw new Error(`weights.bin holds ${bytes.length} bytes; model.json names ${offset}.`);
+  return weights;
+}

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { launchBrowserApp, type BrowserApp } from './browser-app';
 import { presetConfig } from '../../src-main/models/presets';
 import { createApiHandlers } from '../../src-main/host/handlers';
+import { pytorchExportFiles, torchPython } from '../helpers/python-export';
 
 /**
  * Runs as experiments in Chromium: a real sweep of three tiny runs, the runs table (search, sort, labels), comparing
@@ -175,4 +180,27 @@ describe('runs, comparisons and sweeps', () => {
     await page.setViewportSize({ width: 1280, height: 820 });
     expect(app.pageErrors).toEqual([]);
   }, 120_000);
+
+  it('exports a run for PyTorch: the folder it names holds a model that runs in PyTorch', async () => {
+    const { page } = app;
+    const table = page.getByRole('table', { name: 'Runs' });
+    await table.getByRole('button', { name: 'Five epochs' }).click();
+    const details = page.getByRole('region', { name: 'Run details' });
+    const parent = mkdtempSync(join(tmpdir(), 'ae-studio-e2e-export-'));
+    try {
+      await details.getByRole('combobox', { name: 'Export format' }).selectOption('pytorch');
+      await details.getByRole('textbox', { name: 'Export folder' }).fill(parent);
+      await details.getByRole('button', { name: 'Export run…' }).click();
+      const message = page.getByText(/Exported run \d+ as PyTorch code and weights to /);
+      await expect.poll(() => message.isVisible(), { timeout: 30_000 }).toBe(true);
+      const folder = /to (.+-pytorch)\./.exec(await message.innerText())![1];
+      expect(readdirSync(folder).sort()).toEqual(pytorchExportFiles);
+      await app.screenshot('67-export-pytorch');
+      const printed = execFileSync(torchPython, ['example.py'], { cwd: folder, encoding: 'utf8' });
+      expect(printed).toMatch(/Mean squared error: 0\.\d+ \(Autoencoder Studio: 0\.\d+\)/);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+    expect(app.pageErrors).toEqual([]);
+  }, 60_000);
 });

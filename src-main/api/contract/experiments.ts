@@ -55,15 +55,26 @@ export interface SweepSummary {
   createdAt: string;
 }
 
+/**
+ * What an export writes: `studio` (the default) is the whole run, checkpoints included, for another copy of the app
+ * (import-run); `pytorch` is the last checkpoint's model as PyTorch code and safetensors weights (plus Keras code
+ * where every layer has a Keras equivalent), for use in Python.
+ */
+export const runExportFormats = ['studio', 'pytorch'] as const;
+export type RunExportFormat = (typeof runExportFormats)[number];
+
 export interface RunExportArgs {
   runId: number;
   /** A folder to create the export in (it gets a sub-folder named after the run). */
   dir: string;
+  format?: RunExportFormat;
 }
 
 export interface RunExport {
   path: string;
   files: string[];
+  /** What the user should know about this export (e.g. why no Keras code was written). */
+  notes: string[];
 }
 
 /** What a run takes on disk, and the checkpoint epochs it keeps. */

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { SweepAxis, SweepParam } from '../../api/contract';
+import { runExportFormats, type RunExportFormat, type SweepAxis, type SweepParam } from '../../api/contract';
 import { UserError } from '../../api/errors';
 import { formatBytes } from '../../api/units';
 import type { Command } from '../command';
@@ -100,12 +100,20 @@ export const experimentCommands: Command[] = [
     name: 'export-run',
     args: '<run-id>',
     summary: 'Write a run as a folder (config, metrics CSV, checkpoints, model in tfjs format, gallery',
-    details: ['PNGs): --out <folder>'],
+    details: [
+      'PNGs): --out <folder>. --format pytorch writes the last checkpoint as PyTorch code (model.py),',
+      'safetensors weights, Keras code where it can, and example.py instead',
+    ],
     async run({ api, out, flags, positionals }) {
       const runId = runIdArg(positionals, 'export-run');
       if (!flags.out) throw new UserError('invalid_argument', 'Say where to write it: --out <folder>');
-      const exported = await api.runs.export({ runId, dir: resolve(flags.out) });
-      out.result(exported, `Wrote run ${runId} to ${exported.path} (${exported.files.length} files)`);
+      const format = flags.format ?? 'studio';
+      if (!(runExportFormats as readonly string[]).includes(format)) {
+        throw new UserError('invalid_argument', `--format is studio or pytorch, not "${format}".`);
+      }
+      const exported = await api.runs.export({ runId, dir: resolve(flags.out), format: format as RunExportFormat });
+      const notes = exported.notes.map((note) => `\n${note}`).join('');
+      out.result(exported, `Wrote run ${runId} to ${exported.path} (${exported.files.length} files)${notes}`);
       return 0;
     },
   },

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dir';
 import { cliBin, runCli } from '../../helpers/cli-process';
 import { makeImage, writeTree } from '../../helpers/image-folder';
+import { torchPython } from '../../helpers/python-export';
 
 describe('ae-studio command line', () => {
   const tempDir = useTempDirs();
@@ -236,6 +237,24 @@ describe('ae-studio command line', () => {
     const otherStore = tempDir();
     const imported = await runCli(['import-run', path, '--data-dir', otherStore]);
     expect(imported.stdout).toMatch(/^Imported as run 1: #1 {2}completed {3}1\/1 epochs {2}Sweep 1: latent=8/);
+
+    // For PyTorch: the evaluation worker measures the bundled images, and the code it writes runs in real PyTorch.
+    const forTorch = await runCli([
+      'export-run',
+      '3',
+      '--out',
+      exportDir,
+      '--format',
+      'pytorch',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(forTorch.stdout).toMatch(/^Wrote run 3 to .+-pytorch \(6 files\)\n$/);
+    const torchDir = /to (.+-pytorch) /.exec(forTorch.stdout)![1];
+    const example = execFileSync(torchPython, ['example.py'], { cwd: torchDir, encoding: 'utf8' });
+    expect(example).toMatch(/^Reconstructed 16 test images with PyTorch/);
+    const badFormat = await runCli(['export-run', '3', '--out', exportDir, '--format', 'onnx', '--data-dir', dataDir]);
+    expect(badFormat).toMatchObject({ code: 2, stderr: 'Error: --format is studio or pytorch, not "onnx".\n' });
 
     const badVary = await runCli(['sweep', '--vary', 'latent:2,4', '--data-dir', dataDir]);
     expect(badVary).toMatchObject({
