@@ -102,7 +102,7 @@ export function buildModel(
         out = custom.maxUnpool({ size: layer.size, name: layer.name }).apply([x, y]) as SymbolicTensor;
         break;
       case 'batchNorm':
-        out = tf.layers.batchNormalization({ name: layer.name }).apply(x) as SymbolicTensor;
+        out = tf.layers.batchNormalization({ momentum: layer.momentum, name: layer.name }).apply(x) as SymbolicTensor;
         break;
       case 'dropout':
         out = custom.seededDropout({ rate: layer.rate, name: layer.name }).apply(x) as SymbolicTensor;

@@ -33,7 +33,14 @@ export const layerSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('avgPool'), size: count('The pooling size', 8) }),
   z.strictObject({ type: z.literal('upsample'), size: count('The upsampling factor', 8) }),
   z.strictObject({ type: z.literal('unpool') }),
-  z.strictObject({ type: z.literal('batchNorm') }),
+  z.strictObject({
+    type: z.literal('batchNorm'),
+    momentum: z
+      .number()
+      .min(0, 'The batch-norm momentum must be between 0 and 0.999.')
+      .max(0.999, 'The batch-norm momentum must be between 0 and 0.999.')
+      .optional(),
+  }),
   z.strictObject({
     type: z.literal('dropout'),
     rate: z

@@ -15,6 +15,8 @@ type Shape = number[];
 export const latentLayerName = 'latent';
 export const latentMeanLayerName = 'z_mean';
 export const latentLogVarLayerName = 'z_log_var';
+/** tfjs's and Keras's default: each training batch moves the moving statistics 1% of the way. */
+export const defaultBatchNormMomentum = 0.99;
 /** Largest model we agree to build: beyond this, a desktop CPU cannot train it in reasonable time or memory. */
 export const maxParams = 100_000_000;
 
@@ -34,7 +36,7 @@ export type PlannedOp =
   | { op: 'maxPool' | 'avgPool' | 'upsample'; size: number }
   /** `indices` is the encoder layer whose output was max-pooled; its pooling picks where each value goes back. */
   | { op: 'unpool'; size: number; indices: string }
-  | { op: 'batchNorm' }
+  | { op: 'batchNorm'; momentum: number }
   | { op: 'dropout'; rate: number }
   | { op: 'identity' }
   | { op: 'sample' }
@@ -191,7 +193,7 @@ class Planner {
       case 'batchNorm': {
         const channels = this.current.shape[this.current.shape.length - 1];
         this.add(
-          { op: 'batchNorm' },
+          { op: 'batchNorm', momentum: spec.momentum ?? defaultBatchNormMomentum },
           this.name(section, 'bn'),
           section,
           this.current.shape,

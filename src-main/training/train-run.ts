@@ -21,6 +21,7 @@ import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from '
 import { corruptBatch } from './corruption';
 import { readCheckpoint, restoreOptimizer, writeCheckpoint } from './checkpoint-files';
 import { pruneCheckpoints } from './checkpoint-retention';
+import { remeasureBatchNorm, statisticsSampleSize } from './batch-norm-statistics';
 import { epochOrder, seededRandom } from '../app/random';
 import type { TrainingProgress } from '../api/contract';
 import type { GpuWatch } from '../engine/webgpu-engine';
@@ -270,6 +271,7 @@ async function trainOpened(
     model = buildModel(tf, config.model, shape, config.seed);
   }
   const training = trainingModel(tf, model, config);
+  const hasBatchNorm = model.layers.some((layer) => layer.getClassName() === 'BatchNormalization');
   metrics.deleteMetricsAfterEpoch(db, runId, startEpoch);
   const previousElapsed = metrics.listMetrics(db, runId, 'epoch').at(-1)?.elapsedMs ?? 0;
 
@@ -372,6 +374,7 @@ async function trainOpened(
     const e0 = performance.now();
     progress({ phase: 'evaluating', epoch, batch: batches, trainLoss: lossSum / lossCount }, true);
     const trainLoss = lossSum / lossCount;
+    if (hasBatchNorm) await remeasureStatistics(tf, model, config, trainPixels, shape);
     const testLoss = testPixels.count > 0 ? await evaluate(tf, training, config, testPixels, shape) : null;
     lastTestLoss = testLoss;
     const epochDir = join(runDir, 'checkpoints', `epoch-${String(epoch).padStart(4, '0')}`);
@@ -402,6 +405,28 @@ async function trainOpened(
   }
   runs.finishRun(db, runId, 'completed');
   return { status: 'completed', error: null };
+}
+
+/**
+ * Batch-norm statistics measured over a fixed sample of training images, as the model is given them in training
+ * (corrupted, with the same seeded noise every epoch, for a denoising run): see remeasureBatchNorm.
+ */
+async function remeasureStatistics(
+  tf: typeof tfType,
+  model: tfType.LayersModel,
+  config: TrainingConfig,
+  pixels: SplitPixels,
+  shape: ImageShape,
+): Promise<void> {
+  const sample = epochOrder(pixels.count, config.seed, 0).subarray(0, Math.min(pixels.count, statisticsSampleSize));
+  const buffer = new Float32Array(evalBatch * shape[0] * shape[1] * shape[2]);
+  const noisy = config.corruption ? new Float32Array(buffer.length) : buffer;
+  await remeasureBatchNorm(tf, model, Math.ceil(sample.length / evalBatch), (b) => {
+    const start = b * evalBatch;
+    const n = pixels.fill(sample, start, Math.min(start + evalBatch, sample.length), buffer);
+    setRandomStep(config.seed, 0, start);
+    return batchTensors(tf, config, buffer, noisy, n, shape).input;
+  });
 }
 
 function memoryNow(tf: typeof tfType): TrainingProgress['memory'] {

@@ -60,6 +60,26 @@ describe('model editor and run controls', () => {
     expect(await page.getByRole('button', { name: 'Start training' }).isDisabled()).toBe(false);
   });
 
+  it("edits a batch-norm layer's momentum and says its statistics are measured again each epoch", async () => {
+    const { page } = app;
+    await page.getByLabel('Preset').selectOption({ label: 'Photo CAE: stride-2 conv + BN stack' });
+    const encoder = page.getByRole('group', { name: 'Encoder layers' });
+    const momentum = encoder.getByLabel('Encoder layer 2 momentum');
+    expect(await momentum.getAttribute('placeholder')).toBe('0.99');
+    expect(await encoder.getByText('statistics re-measured each epoch').first().isVisible()).toBe(true);
+    await momentum.fill('1.5');
+    await momentum.press('Tab');
+    await expect
+      .poll(async () => page.getByRole('alert').textContent())
+      .toMatch(/The batch-norm momentum must be between 0 and 0\.999\./);
+    expect(await page.getByRole('button', { name: 'Start training' }).isDisabled()).toBe(true);
+    await momentum.fill('0.9');
+    await momentum.press('Tab');
+    await expect.poll(async () => page.getByRole('alert').count()).toBe(0);
+    await encoder.scrollIntoViewIfNeeded();
+    await app.screenshot('13-train-batch-norm');
+  });
+
   it('pauses with Space, resumes, and stops a run', async () => {
     const { page } = app;
     await page.getByLabel('Preset').selectOption({ label: 'Small dense AE' });

@@ -19,7 +19,12 @@ export type LayerSpec =
   | { type: 'upsample'; size: number }
   /** Max-unpooling with the indices of the matching encoder max-pool (paired from the innermost outwards). */
   | { type: 'unpool' }
-  | { type: 'batchNorm' }
+  /**
+   * Batch normalisation. `momentum` (default 0.99, tfjs's and Keras's) is how much of its moving statistics each
+   * training batch keeps; whatever it is, the statistics are measured afresh over training images before each epoch's
+   * test loss and checkpoint, so the model is evaluated with statistics that fit its current weights.
+   */
+  | { type: 'batchNorm'; momentum?: number }
   | { type: 'dropout'; rate: number }
   | { type: 'reshape'; height: number; width: number; channels: number }
   | { type: 'flatten' };

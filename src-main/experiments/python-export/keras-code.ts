@@ -79,7 +79,7 @@ export function kerasModelCode(plan: ModelPlan, layouts: Layouts, info: ExportIn
         loads.push(
           `model.get_layer("${layer.name}").set_weights([${['weight', 'bias', 'running_mean', 'running_var'].map(param).join(', ')}])`,
         );
-        apply(layer, `BatchNormalization(momentum=0.99, epsilon=1e-3)`);
+        apply(layer, `BatchNormalization(momentum=${layer.momentum}, epsilon=1e-3)`);
         break;
       }
       case 'dropout':

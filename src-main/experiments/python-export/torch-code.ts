@@ -140,9 +140,9 @@ export function torchModelCode(plan: ModelPlan, layouts: Layouts, info: ExportIn
         );
         break;
       case 'batchNorm':
-        // tfjs's defaults: epsilon 1e-3 and moving averages kept with momentum 0.99 (PyTorch counts it the other way).
+        // tfjs's epsilon (1e-3) and the layer's momentum, which PyTorch counts the other way (the share of the batch).
         declare(
-          `nn.BatchNorm${layer.shape.length === 3 ? '2d' : '1d'}(${channels(layer.shape)}, eps=1e-3, momentum=0.01)`,
+          `nn.BatchNorm${layer.shape.length === 3 ? '2d' : '1d'}(${channels(layer.shape)}, eps=1e-3, momentum=${Number((1 - layer.momentum).toFixed(6))})`,
         );
         lines.push(`x = ${self}(x)`);
         break;

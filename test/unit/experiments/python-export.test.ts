@@ -186,7 +186,11 @@ describe('Export for PyTorch (real PyTorch, real trained runs)', () => {
       expect(readFileSync(join(dir, 'README.md'), 'utf8')).toMatch(/No Keras code: Keras has no max-unpooling/);
     } else {
       const keras = readFileSync(join(dir, 'model_keras.py'), 'utf8');
-      execFileSync(torchPython, ['-c', `import ast, sys; ast.parse(open(sys.argv[1]).read())`, join(dir, 'model_keras.py')]);
+      execFileSync(torchPython, [
+        '-c',
+        `import ast, sys; ast.parse(open(sys.argv[1]).read())`,
+        join(dir, 'model_keras.py'),
+      ]);
       for (const layer of plan.layers.slice(1)) {
         if (layer.op !== 'input') expect(keras).toContain(`name="${layer.name}"`);
       }

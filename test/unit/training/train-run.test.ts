@@ -13,6 +13,7 @@ import { getRun, insertRun, requeueRun } from '../../../src-main/store/runs';
 import { listMetrics } from '../../../src-main/store/metrics';
 import { listCheckpoints } from '../../../src-main/store/checkpoints';
 import { readReconstructionGallery } from '../../../src-main/training/run-service';
+import { disposeRunModel, loadRunModel } from '../../../src-main/evaluation/run-model';
 import { decodeBase64 } from '../../helpers/base64';
 import { createFashionSubset, loadFashionSample } from '../../helpers/fashion-subset';
 import { useTempDirs } from '../../helpers/temp-dir';
@@ -96,6 +97,32 @@ describe('trainRun (WebAssembly engine, real Fashion-MNIST images)', () => {
       db.close();
     },
   );
+
+  it('measures batch-norm statistics over training images before each evaluation: a short BN run beats the mean image', async () => {
+    // Seed 004's stride-2 conv + batch-norm stack: with the moving averages alone (momentum 0.99, 48 batches) its
+    // test reconstructions are flat grey and lose to the mean image.
+    const model = presetConfig('photos-stride2-bn', [28, 28, 1])!.model;
+    const { db, dataDir, runId } = setUp(tempDir, config({ model, epochs: 3 }));
+    expect(await train(db, dataDir, runId)).toEqual({ status: 'completed', error: null });
+    const epochs = listMetrics(db, runId, 'epoch');
+    expect(epochs.at(-1)!.testLoss!).toBeLessThan(meanImageBaseline());
+
+    // The stored statistics are the sample's own: the first batch-norm layer's moving mean is the mean of what
+    // reaches it over the training images measured (the first 512 in this set's seeded order: all of them).
+    const parts = await loadRunModel(tf, db, dataDir, runId);
+    const bn = parts.model.layers.find((layer) => layer.getClassName() === 'BatchNormalization')!;
+    const { pixels } = loadFashionSample();
+    const direct = tf.tidy(() => {
+      const reaching = tf.model({ inputs: parts.model.inputs, outputs: bn.input as tfType.SymbolicTensor });
+      const x = tf.div(tf.tensor4d(pixels.subarray(0, trainCount * 784), [trainCount, 28, 28, 1]), 255);
+      const out = reaching.predict(x) as tfType.Tensor;
+      return tf.mean(out, [0, 1, 2]).dataSync();
+    });
+    const stored = bn.getWeights()[2].dataSync();
+    for (let c = 0; c < stored.length; c++) expect(stored[c]).toBeCloseTo(direct[c], 3);
+    disposeRunModel(parts);
+    db.close();
+  });
 
   it('gives identical losses for the same seed, whether the split is in memory or read batch by batch', async () => {
     const losses = async (preloadLimitBytes?: number) => {
