@@ -3,16 +3,28 @@ import { maxRequestBytes, maxUploadBytes, type Result } from '../../src-main/api
 
 const tokenKey = 'ae-studio-token';
 
-/** The launch token comes in the URL fragment; it is kept for reloads and removed from the address bar. */
+const tokenInAddress = () => new URLSearchParams(location.hash.slice(1)).get('token');
+
+/**
+ * The launch token comes in the URL fragment. It is removed from the address bar (so it is not shown, shared or
+ * bookmarked) and kept in this origin's storage (127.0.0.1 and this server's port), so a reload, a tab reopened from
+ * history and a bookmark all reconnect while this server runs. A server started later prints a new link.
+ */
 function takeToken(): string {
-  const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
-  if (fromHash) {
-    sessionStorage.setItem(tokenKey, fromHash);
+  const fromAddress = tokenInAddress();
+  if (fromAddress) {
+    localStorage.setItem(tokenKey, fromAddress);
     history.replaceState(null, '', location.pathname + location.search);
-    return fromHash;
+    return fromAddress;
   }
-  return sessionStorage.getItem(tokenKey) ?? '';
+  return localStorage.getItem(tokenKey) ?? '';
 }
+
+// Pasting a launch link into this tab changes only the fragment, which does not reload the page: reload, so the
+// page connects with the token it carries.
+addEventListener('hashchange', () => {
+  if (tokenInAddress()) location.reload();
+});
 
 /** 'refused': the very first connection failed, e.g. the page was opened without its launch link's token. */
 export type ConnectionState = 'connecting' | 'open' | 'lost' | 'refused';

@@ -47,7 +47,8 @@ export async function launchBrowserApp(): Promise<BrowserApp> {
       '--no-first-run',
     ],
   });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
+  // One context, so a second tab (page.context().newPage()) shares this one's storage, as a real browser's tabs do.
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 820 } })).newPage();
   const pageErrors: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') pageErrors.push(message.text());
