@@ -14,9 +14,13 @@ function findElectron() {
     timeout: 300_000,
   });
   if (probe.status === 0 && probe.stdout) return { path: probe.stdout };
-  const lines = `${probe.stderr ?? ''}`.split('\n').filter((line) => /Error:/.test(line));
-  const why = lines.at(-1)?.replace(/^.*?Error:\s*/, '') ?? 'the electron package did not answer';
-  return { reason: `the Electron binary is not installed and could not be downloaded (${why.replace(/\.$/, '')})` };
+  // Electron's own message advises deleting node_modules and reinstalling, which does not help where its download is
+  // blocked; say what happened instead.
+  return {
+    reason:
+      'the Electron binary is not installed (npm ci downloads it from GitHub, and that download was skipped or did ' +
+      'not succeed here)',
+  };
 }
 
 function startBrowserMode(reason) {

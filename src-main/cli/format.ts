@@ -7,6 +7,7 @@ import type {
   SweepSummary,
   TrainingProgress,
 } from '../api/contract';
+import { countOf } from '../api/units';
 
 /** How the CLI writes what it knows as text; --json prints the same values as data instead. */
 
@@ -31,7 +32,7 @@ export function formatRun(run: RunSummary): string {
 }
 
 export function formatDatasetLine(d: DatasetSummary): string {
-  return `#${d.id}  ${d.name}  ${d.width}x${d.height}x${d.channels}  ${d.trainCount} train / ${d.testCount} test  ${d.classNames.length} classes`;
+  return `#${d.id}  ${d.name}  ${d.width}x${d.height}x${d.channels}  ${d.trainCount} train / ${d.testCount} test  ${countOf(d.classNames.length, 'class', 'classes')}`;
 }
 
 export function formatDataset(dataset: DatasetSummary, report: ImportReport | null | undefined): string {

@@ -25,3 +25,22 @@ export function stratifiedSplit(labels: readonly number[], testFraction: number,
   }
   return splits;
 }
+
+/**
+ * Positions of up to `count` images taking every class in turn (each class's images in their stored order), so a
+ * gallery of a folder set sorted by class shows every class rather than the first class's first images.
+ */
+export function stratifiedPick(labels: ArrayLike<number>, count: number): Int32Array {
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const members = byClass.get(labels[i]);
+    if (members) members.push(i);
+    else byClass.set(labels[i], [i]);
+  }
+  const classes = [...byClass.keys()].sort((a, b) => a - b).map((label) => byClass.get(label)!);
+  const picked: number[] = [];
+  for (let round = 0; picked.length < Math.min(count, labels.length); round++) {
+    for (const members of classes) if (round < members.length && picked.length < count) picked.push(members[round]);
+  }
+  return Int32Array.from(picked);
+}

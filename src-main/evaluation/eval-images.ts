@@ -10,6 +10,7 @@ import { UserError } from '../api/errors';
 import type { EvalImages, EvalItem, Split } from '../api/contract';
 import { seededRandom } from '../app/random';
 import type { ImageShape } from '../models/model-plan';
+import { stratifiedPick } from '../datasets/split';
 
 /** Images ready for the model: uint8 HWC back to back, and what each one is. */
 export interface ImageBatch {
@@ -74,11 +75,12 @@ export function datasetImages(ctx: ImageSourceContext, cacheIndices: readonly nu
 }
 
 async function splitImages(ctx: ImageSourceContext, spec: Extract<EvalImages, { from: 'split' }>): Promise<ImageBatch> {
-  const { idx } = splitIndex(ctx.db, ctx.dataset.id, spec.split);
+  const { idx, labels } = splitIndex(ctx.db, ctx.dataset.id, spec.split);
   if (idx.length === 0)
     throw new UserError('not_found', `The dataset "${ctx.dataset.name}" has no ${spec.split} images.`);
   let picked: number[];
-  if (spec.order === 'first') picked = Array.from(idx.subarray(0, spec.count));
+  if (spec.order === 'stratified') picked = Array.from(stratifiedPick(labels, spec.count), (i) => idx[i]);
+  else if (spec.order === 'first') picked = Array.from(idx.subarray(0, spec.count));
   else if (spec.order === 'random')
     picked = Array.from(samplePositions(idx.length, spec.count, spec.seed ?? 1), (i) => idx[i]);
   else {

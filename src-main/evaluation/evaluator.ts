@@ -275,6 +275,7 @@ export class Evaluator {
       runId: parts.runId,
       epoch: parts.epoch,
       epochs: parts.epochs,
+      inside: parts.inside,
       height: parts.shape[0],
       width: parts.shape[1],
       channels: parts.shape[2] as 1 | 3,

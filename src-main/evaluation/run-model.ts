@@ -5,7 +5,7 @@ import * as runs from '../store/runs';
 import * as checkpoints from '../store/checkpoints';
 import { getDataset, type DatasetRow } from '../store/datasets';
 import { UserError } from '../api/errors';
-import type { ModelLayerInfo } from '../api/contract';
+import type { CheckpointInside, ModelLayerInfo } from '../api/contract';
 import { latentLayerName, latentMeanLayerName, type ImageShape } from '../models/model-plan';
 import { leakyReluLayerName } from '../models/build-model';
 import { readCheckpointModel } from '../training/checkpoint-files';
@@ -20,6 +20,8 @@ export interface RunModel {
   epoch: number;
   /** Every epoch with a checkpoint, ascending. */
   epochs: number[];
+  /** When the latest of them was saved inside its epoch: how far into it. */
+  inside: CheckpointInside | null;
   dataset: DatasetRow;
   shape: ImageShape;
   /** Numbers per code (a conv code's shape flattened). */
@@ -157,6 +159,7 @@ export async function loadRunModel(
     runId,
     epoch: checkpoint.epoch,
     epochs: checkpoints.listCheckpoints(db, runId).map((c) => c.epoch),
+    inside: checkpoints.checkpointInside(checkpoints.latestCheckpoint(db, runId)),
     dataset,
     shape: [dataset.height, dataset.width, dataset.channels],
     latentDims: product(codeShape),

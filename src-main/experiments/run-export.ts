@@ -23,6 +23,7 @@ import { temporarySibling } from '../app/files';
 import { rememberOutsideTemporary } from '../app/outside-temporaries';
 import { readUserFile } from '../app/user-file';
 import { UserError } from '../api/errors';
+import { countOf } from '../api/units';
 import type { RunExport, RunExportArgs, RunSummary } from '../api/contract';
 import { trainingConfigSchema } from '../models/training-config';
 import { getRunSummary } from '../training/run-service';
@@ -90,7 +91,11 @@ export async function exportRun(db: Database, dataDir: string, args: RunExportAr
         images: countImages(db, dataset.id),
       },
       config: JSON.parse(run.config),
-      checkpoints: saved.map((c) => ({ epoch: c.epoch, path: copy(c.path) })),
+      checkpoints: saved.map((c) => ({
+        epoch: c.epoch,
+        path: copy(c.path),
+        ...(c.batchesDone === null ? {} : { inside: { done: c.batchesDone, total: c.batchesTotal ?? 1 } }),
+      })),
       galleries: galleries.map((g) => ({ epoch: g.epoch, path: copy(g.path), meta: JSON.parse(g.meta) })),
     };
     writeFileSync(join(tmp, 'run.json'), JSON.stringify(manifest, null, 2));
@@ -225,7 +230,12 @@ function readJson(file: string, maxBytes: number, what: string): unknown {
  * and image count, or failing the name, by the rest): the app stores images once per dataset, so import the dataset
  * first. Files are copied before the rows are written in one transaction; a failure leaves nothing behind.
  */
-export function importRun(db: Database, dataDir: string, supervisor: TrainingSupervisor, dir: string): RunSummary {
+export function importRun(
+  db: Database,
+  dataDir: string,
+  supervisor: TrainingSupervisor | undefined,
+  dir: string,
+): RunSummary {
   const source = resolve(dir);
   const manifest = readManifest(source);
   const parsed = trainingConfigSchema.safeParse(manifest.config);
@@ -244,7 +254,7 @@ export function importRun(db: Database, dataDir: string, supervisor: TrainingSup
     throw new UserError(
       'not_found',
       `This run was trained on "${wanted.name}" (${wanted.images} images of ${wanted.width}x${wanted.height}, ` +
-        `${wanted.classNames.length} classes), which is not in this store. Import that dataset first.`,
+        `${countOf(wanted.classNames.length, 'class', 'classes')}), which is not in this store. Import that dataset first.`,
     );
   }
   const metricsFile = join(source, 'metrics.json');
@@ -290,7 +300,9 @@ export function importRun(db: Database, dataDir: string, supervisor: TrainingSup
       );
       const inRun = (path: string) => relative(dataDir, join(dataLayout(dataDir).runDir(id), path));
       for (const m of [...epochs, ...batches]) metrics.insertMetric(db, id, m);
-      for (const c of manifest.checkpoints) checkpoints.insertCheckpoint(db, id, c.epoch, inRun(c.path));
+      for (const c of manifest.checkpoints) {
+        checkpoints.insertCheckpoint(db, id, c.epoch, inRun(c.path), c.inside ?? null);
+      }
       for (const g of manifest.galleries) {
         insertArtifact(db, { runId: id, kind: 'reconstructions', epoch: g.epoch, path: inRun(g.path), meta: g.meta });
       }

@@ -54,7 +54,16 @@ export const runManifestSchema = z.object({
     images: z.number().int().min(0),
   }),
   config: z.unknown(),
-  checkpoints: z.array(z.object({ epoch, path: storePath })).max(1_000_000),
+  checkpoints: z
+    .array(
+      z.object({
+        epoch,
+        path: storePath,
+        /** A checkpoint inside its epoch: after how many of its batches (absent at the end of an epoch). */
+        inside: z.object({ done: z.number().int().min(0), total: z.number().int().min(1) }).optional(),
+      }),
+    )
+    .max(1_000_000),
   galleries: z
     .array(
       z.object({

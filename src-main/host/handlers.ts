@@ -185,6 +185,8 @@ export function createApiHandlers(
           return imports.onProgress(listener as (payload: ApiEvents['import:progress']) => void);
         case 'latent:progress':
           return latent.onProgress(listener as (payload: ApiEvents['latent:progress']) => void);
+        case 'store:changed':
+          return services.onStoreChange(listener as (payload: ApiEvents['store:changed']) => void);
         default:
           throw new Error(`Unknown event ${String(event)}`);
       }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiMethods, MethodChannel, SimilarityQuery } from '../api/contract';
-import { maxUploadBytes, runExportFormats } from '../api/contract';
+import { maxUploadBytes, runExportFormats, splitOrders } from '../api/contract';
 import { corruptionSchema, seedSchema, trainingConfigSchema } from '../models/training-config';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -55,8 +55,8 @@ export const evalImagesSchema = z.discriminatedUnion('from', [
   z.strictObject({
     from: z.literal('split'),
     split,
-    order: z.enum(['first', 'random', 'worst', 'best'], {
-      message: 'Order the images by first, random, worst or best.',
+    order: z.enum(splitOrders, {
+      message: 'Order the images by stratified (every class in turn), first, random, worst or best.',
     }),
     count: imageCount,
     seed: seed.optional(),

@@ -13,6 +13,8 @@ import { EvaluationClient } from '../evaluation/evaluation-client';
 import { resumeUnfinished } from '../experiments/sweeps';
 import { reconcileStaleRuns, TrainingSupervisor } from '../training/training-supervisor';
 import type { SpawnWorker } from '../worker/protocol';
+import { watchOtherWriters } from '../store/change-watch';
+import { Listeners } from '../app/job-registry';
 
 /**
  * Makes sure the data folder exists and is a folder; false when it exists but cannot be written (read-only disk or
@@ -63,9 +65,14 @@ export interface Services {
   readonly latent: LatentJobs;
   /** The results views: reconstructions, PCA baseline, filters, decoding codes, from any checkpoint. */
   readonly evaluation: EvaluationClient;
+  /** Tells `listener` when another process has changed the store (see store/change-watch.ts). */
+  onStoreChange(listener: (change: { at: number }) => void): () => void;
   /** Stops training (its last checkpoint is kept), cancels imports and closes the store. */
   close(): Promise<void>;
 }
+
+/** How often the store is checked for other processes' changes. */
+const storeWatchMs = 1500;
 
 export interface ServiceOptions {
   dataDir: string;
@@ -112,6 +119,8 @@ function assemble(options: ServiceOptions, db: Database, readOnly: boolean, disp
   const imports = new ImportJobs(db, dataDir);
   const latent = new LatentJobs(db, dataDir, options.spawnWorker);
   const evaluation = new EvaluationClient(dataDir, options.spawnWorker);
+  const storeChanges = new Listeners<{ at: number }>();
+  const stopWatching = watchOtherWriters(db, storeWatchMs, () => storeChanges.emit({ at: Date.now() }));
   let closing: Promise<void> | undefined;
   return {
     dataDir,
@@ -121,7 +130,9 @@ function assemble(options: ServiceOptions, db: Database, readOnly: boolean, disp
     imports,
     latent,
     evaluation,
+    onStoreChange: (listener) => storeChanges.add(listener),
     close() {
+      stopWatching();
       evaluation.close();
       closing ??= Promise.all([supervisor.close(), imports.close(), latent.close()]).then(() => {
         db.close();

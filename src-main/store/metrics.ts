@@ -34,6 +34,14 @@ export function deleteMetricsAfterEpoch(db: Database, runId: number, epoch: numb
   statement(db, 'DELETE FROM metrics WHERE run_id = ? AND epoch > ?').run(runId, epoch);
 }
 
+/** What a resume from inside an epoch redoes: epoch rows after `epoch`, batch rows from `step` on. */
+export function deleteMetricsFromStep(db: Database, runId: number, epoch: number, step: number): void {
+  statement(
+    db,
+    "DELETE FROM metrics WHERE run_id = ? AND (epoch > ? AND scope = 'epoch' OR scope = 'batch' AND step >= ?)",
+  ).run(runId, epoch, step);
+}
+
 /** A run's lowest per-epoch test loss and its training time so far (the last epoch's elapsed time). */
 export function epochTotals(db: Database, runId: number): { bestTestLoss: number | null; trainingMs: number | null } {
   return statement(

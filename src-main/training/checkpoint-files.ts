@@ -16,6 +16,12 @@ export interface CheckpointState {
    * resumed run drifts from an unbroken one; restoring the stored values keeps resume bit for bit.
    */
   adamPowers?: [number, number];
+  /**
+   * Set when the checkpoint was written inside epoch `epoch + 1` (on Stop, on Pause, or every few minutes of a long
+   * epoch): the batches of that epoch already trained, the epoch's running loss over them, and the training time so
+   * far. A resume carries on from the next batch with exactly the numbers an unbroken run would have.
+   */
+  inside?: { batch: number; lossSum: number; lossCount: number; elapsedMs: number };
 }
 
 /** The optimizer state tfjs keeps outside its weights (see CheckpointState.adamPowers). */

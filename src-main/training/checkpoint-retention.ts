@@ -66,7 +66,7 @@ export function pruneCheckpoints(
   const dir = join(dataLayout(dataDir).runDir(runId), 'checkpoints');
   for (const name of safeList(dir)) {
     const path = join(dir, name);
-    if (/^epoch-\d+$/.test(name) && !referenced.has(path)) {
+    if (/^epoch-\d+(-batch-\d+)?$/.test(name) && !referenced.has(path)) {
       freedBytes += folderBytes(path);
       rmSync(path, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Database } from '../store/database';
 import * as runs from '../store/runs';
 import * as metrics from '../store/metrics';
+import * as checkpoints from '../store/checkpoints';
 import { listArtifacts } from '../store/artifacts';
 import { getDataset } from '../store/datasets';
 import { countImages, getImagesAt } from '../store/images';
@@ -70,6 +71,7 @@ function toSummary(db: Database, run: runs.RunRow, supervisor?: TrainingSupervis
     batchSize: config.batchSize,
     learningRate: config.learningRate,
     ...metrics.epochTotals(db, run.id),
+    checkpointInside: checkpoints.checkpointInside(checkpoints.latestCheckpoint(db, run.id)),
   };
 }
 
@@ -268,6 +270,7 @@ export function readReconstructionGallery(db: Database, dataDir: string, query: 
     runId: run.id,
     epoch: artifact.epoch,
     epochs: galleries.map((g) => g.epoch),
+    inside: null,
     width: dataset.width,
     height: dataset.height,
     channels: dataset.channels,

@@ -55,10 +55,4 @@ export class SplitPixels {
     }
     return n;
   }
-
-  /** The first `n` images as uint8 (for galleries). */
-  firstImages(n: number): Uint8Array {
-    const bytes = this.cache.imageBytes;
-    return this.preloaded ? this.preloaded.subarray(0, n * bytes) : this.cache.read(this.idx.subarray(0, n));
-  }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import type { Database } from '../store/database';
@@ -8,8 +8,9 @@ import * as checkpoints from '../store/checkpoints';
 import * as artifacts from '../store/artifacts';
 import { getDataset, type DatasetRow } from '../store/datasets';
 import { splitIndex } from '../store/images';
+import { stratifiedPick } from '../datasets/split';
 import { openPixelCache } from '../datasets/dataset-store';
-import { SplitPixels, toModelInput } from './split-pixels';
+import { SplitPixels } from './split-pixels';
 import { dataLayout } from '../app/paths';
 import { writeFileAtomic } from '../app/files';
 import type { EngineStatus } from '../engine/select-engine';
@@ -19,7 +20,7 @@ import { latentLogVarLayerName, latentMeanLayerName, type ImageShape } from '../
 import { setRandomStep, nextStepSeed } from '../models/step-random';
 import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
 import { corruptBatch } from './corruption';
-import { readCheckpoint, restoreOptimizer, writeCheckpoint } from './checkpoint-files';
+import { readCheckpoint, restoreOptimizer, writeCheckpoint, type CheckpointState } from './checkpoint-files';
 import { pruneCheckpoints } from './checkpoint-retention';
 import { remeasureBatchNorm, statisticsSampleSize } from './batch-norm-statistics';
 import { epochOrder, seededRandom } from '../app/random';
@@ -53,7 +54,12 @@ export interface TrainRunContext {
   preloadLimitBytes?: number;
   /** Lets queued messages (a stop request) in between batches. */
   yieldToEvents(): Promise<void>;
+  /** How often a long epoch saves a checkpoint inside it (default: midEpochCheckpointMs). */
+  midEpochCheckpointMs?: number;
 }
+
+/** A long epoch is checkpointed this often, so a crash loses at most this much training. */
+export const midEpochCheckpointMs = 5 * 60_000;
 
 export interface TrainRunResult {
   status: runs.RunStatus;
@@ -100,9 +106,9 @@ export async function trainRun(ctx: TrainRunContext): Promise<TrainRunResult> {
     // resumable from its last checkpoint, on the GPU again or on the CPU.
     const fault = ctx.gpu?.fault();
     if (fault) {
-      const kept = runs.getRun(db, runId)?.epochsDone ?? 0;
+      const kept = describeCheckpoint(checkpoints.latestCheckpoint(db, runId));
       const message =
-        `Training stopped because ${fault}. The run keeps its last checkpoint (${kept === 0 ? 'none yet: it restarts from the beginning' : `epoch ${kept}`}); ` +
+        `Training stopped because ${fault}. The run keeps its last checkpoint (${kept ?? 'none yet: it restarts from the beginning'}); ` +
         'resume it on the GPU, or choose "Resume on CPU".';
       runs.interruptRun(db, runId, process.pid, message);
       return { status: 'interrupted', error: message };
@@ -110,8 +116,8 @@ export async function trainRun(ctx: TrainRunContext): Promise<TrainRunResult> {
     // A full disk is the machine's too: the last checkpoint was written whole (or not at all), so it stays resumable.
     const full = explainStorageError(err, ctx.dataDir, 'Training stopped');
     if (full instanceof UserError && full.code === 'disk_full') {
-      const kept = runs.getRun(db, runId)?.epochsDone ?? 0;
-      const message = `${full.message} The run keeps its last checkpoint (${kept === 0 ? 'none yet' : `epoch ${kept}`}); resume it once there is space.`;
+      const kept = describeCheckpoint(checkpoints.latestCheckpoint(db, runId));
+      const message = `${full.message} The run keeps its last checkpoint (${kept ?? 'none yet'}); resume it once there is space.`;
       try {
         runs.interruptRun(db, runId, process.pid, message);
       } catch {
@@ -145,7 +151,9 @@ async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<Trai
   try {
     const train = new SplitPixels(cache, trainSplit.idx, ctx.preloadLimitBytes);
     const test = new SplitPixels(cache, testSplit.idx, ctx.preloadLimitBytes);
-    return await trainOpened(ctx, config, dataset, train, test, testSplit.idx);
+    // The gallery shows every class in turn, not the first images (all of one class in a folder set).
+    const gallery = stratifiedPick(testSplit.labels, galleryImages);
+    return await trainOpened(ctx, config, dataset, train, test, testSplit.idx, gallery);
   } finally {
     cache.close();
   }
@@ -245,6 +253,7 @@ async function trainOpened(
   trainPixels: SplitPixels,
   testPixels: SplitPixels,
   testIdx: Int32Array,
+  gallery: Int32Array,
 ): Promise<TrainRunResult> {
   const { tf, db, dataDir, runId, engine } = ctx;
   const shape: ImageShape = [dataset.height, dataset.width, dataset.channels];
@@ -262,21 +271,23 @@ async function trainOpened(
   let model: tfType.LayersModel;
   const optimizer = makeOptimizer(tf, config);
   let startEpoch = 0;
+  let inside: NonNullable<CheckpointState['inside']> | undefined;
   if (latest) {
     const restored = await readCheckpoint(tf, join(dataDir, latest.path));
     model = restored.model;
     await restoreOptimizer(tf, optimizer, restored);
     startEpoch = restored.state.epoch;
+    inside = restored.state.inside;
   } else {
     model = buildModel(tf, config.model, shape, config.seed);
   }
   const training = trainingModel(tf, model, config);
   const hasBatchNorm = model.layers.some((layer) => layer.getClassName() === 'BatchNormalization');
-  metrics.deleteMetricsAfterEpoch(db, runId, startEpoch);
-  const previousElapsed = metrics.listMetrics(db, runId, 'epoch').at(-1)?.elapsedMs ?? 0;
-
   const trainable = model.trainableWeights.map((w) => w.read() as tfType.Variable);
   const batches = Math.ceil(trainCount / config.batchSize);
+  if (inside) metrics.deleteMetricsFromStep(db, runId, startEpoch, startEpoch * batches + inside.batch);
+  else metrics.deleteMetricsAfterEpoch(db, runId, startEpoch);
+  const previousElapsed = inside?.elapsedMs ?? metrics.listMetrics(db, runId, 'epoch').at(-1)?.elapsedMs ?? 0;
   const batchBuffer = new Float32Array(config.batchSize * imageBytes);
   const noisyBuffer = config.corruption ? new Float32Array(batchBuffer.length) : batchBuffer;
   const sessionStart = performance.now();
@@ -316,15 +327,45 @@ async function trainOpened(
     });
   };
 
+  const everyMs = ctx.midEpochCheckpointMs ?? midEpochCheckpointMs;
+  let lastSaved = performance.now();
+  /** Checkpoints the run inside `epoch` after `b` batches; the end of the epoch replaces it. */
+  const saveInside = async (epoch: number, b: number, lossSum: number, lossCount: number) => {
+    if (hasBatchNorm) await remeasureStatistics(tf, model, config, trainPixels, shape);
+    const dir = join(runDir, 'checkpoints', `${epochFolder(epoch)}-batch-${String(b).padStart(6, '0')}`);
+    mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
+    await writeCheckpoint(tf, dir, model, optimizer, {
+      epoch: epoch - 1,
+      inside: { batch: b, lossSum, lossCount, elapsedMs: elapsed() },
+    });
+    const replaced = checkpoints.getCheckpoint(db, runId, epoch);
+    checkpoints.insertCheckpoint(db, runId, epoch, relative(dataDir, dir), { done: b, total: batches });
+    if (replaced && replaced.path !== relative(dataDir, dir)) {
+      rmSync(join(dataDir, replaced.path), { recursive: true, force: true });
+    }
+    lastSaved = performance.now();
+  };
+
   for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
     const order = epochOrder(trainCount, config.seed, epoch);
-    let lossSum = 0;
-    let lossCount = 0;
-    for (let b = 0; b < batches; b++) {
+    const resumeAt = epoch === startEpoch + 1 && inside ? inside : undefined;
+    let lossSum = resumeAt?.lossSum ?? 0;
+    let lossCount = resumeAt?.lossCount ?? 0;
+    /** The batch this epoch's last checkpoint reaches: batches after it are not saved yet. */
+    let savedAt = resumeAt?.batch ?? 0;
+    for (let b = savedAt; b < batches; b++) {
       await ctx.yieldToEvents();
       const fault = ctx.gpu?.fault();
       if (fault) throw new Error(fault);
-      if (ctx.isPaused() && !ctx.shouldStop()) {
+      // Asked once per batch (the tests stop after an exact number of batches by counting these questions).
+      let stopping = ctx.shouldStop();
+      const pausing = !stopping && ctx.isPaused();
+      // Keep what this epoch has trained when the user stops or pauses, and every few minutes of a long epoch.
+      if (b > savedAt && (stopping || pausing || performance.now() - lastSaved >= everyMs)) {
+        await saveInside(epoch, b, lossSum, lossCount);
+        savedAt = b;
+      }
+      if (pausing) {
         const pausedAt = performance.now();
         progress(
           { phase: 'training', epoch, batch: b, trainLoss: lossCount ? lossSum / lossCount : null },
@@ -333,9 +374,10 @@ async function trainOpened(
         );
         await ctx.waitForResume();
         pausedMs += performance.now() - pausedAt;
+        stopping = ctx.shouldStop();
         progress({ phase: 'training', epoch, batch: b, trainLoss: lossCount ? lossSum / lossCount : null }, true);
       }
-      if (ctx.shouldStop()) {
+      if (stopping) {
         runs.finishRun(db, runId, 'stopped');
         return { status: 'stopped', error: null };
       }
@@ -377,10 +419,11 @@ async function trainOpened(
     if (hasBatchNorm) await remeasureStatistics(tf, model, config, trainPixels, shape);
     const testLoss = testPixels.count > 0 ? await evaluate(tf, training, config, testPixels, shape) : null;
     lastTestLoss = testLoss;
-    const epochDir = join(runDir, 'checkpoints', `epoch-${String(epoch).padStart(4, '0')}`);
+    const epochDir = join(runDir, 'checkpoints', epochFolder(epoch));
+    const replaced = checkpoints.getCheckpoint(db, runId, epoch);
     mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
     await writeCheckpoint(tf, epochDir, model, optimizer, { epoch });
-    await writeGallery(tf, db, dataDir, runId, epoch, model, testPixels, testIdx, shape);
+    await writeGallery(tf, db, dataDir, runId, epoch, model, testPixels, testIdx, gallery, shape);
     evalMs += performance.now() - e0;
     db.transaction(() => {
       metrics.insertMetric(db, runId, {
@@ -395,6 +438,11 @@ async function trainOpened(
       checkpoints.insertCheckpoint(db, runId, epoch, relative(dataDir, epochDir));
       runs.recordEpochDone(db, runId, epoch, trainLoss, testLoss);
     })();
+    // The checkpoint inside this epoch, if one was saved, is replaced by this one.
+    if (replaced && replaced.path !== relative(dataDir, epochDir)) {
+      rmSync(join(dataDir, replaced.path), { recursive: true, force: true });
+    }
+    lastSaved = performance.now();
     pruneCheckpoints(db, dataDir, runId, config.checkpoints);
     const early = shouldStopEarly(config, metrics.listMetrics(db, runId, 'epoch'));
     if (early.stop && epoch < config.epochs) {
@@ -428,6 +476,16 @@ async function remeasureStatistics(
     return batchTensors(tf, config, buffer, noisy, n, shape).input;
   });
 }
+
+/** "epoch 3", or "inside epoch 4, after batch 120 of 600"; undefined without a checkpoint. */
+export function describeCheckpoint(c: checkpoints.CheckpointRow | undefined): string | undefined {
+  if (!c) return undefined;
+  return c.batchesDone === null
+    ? `epoch ${c.epoch}`
+    : `inside epoch ${c.epoch}, after batch ${c.batchesDone} of ${c.batchesTotal}`;
+}
+
+const epochFolder = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
 
 function memoryNow(tf: typeof tfType): TrainingProgress['memory'] {
   const memory = tf.memory() as tfType.MemoryInfo & { numBytesAllocatedInGPU?: number };
@@ -475,12 +533,15 @@ async function writeGallery(
   model: tfType.LayersModel,
   testPixels: SplitPixels,
   testIdx: Int32Array,
+  gallery: Int32Array,
   shape: ImageShape,
 ): Promise<void> {
-  const n = Math.min(galleryImages, testIdx.length);
+  const n = gallery.length;
   if (n === 0) return;
+  const inputs = new Float32Array(n * shape[0] * shape[1] * shape[2]);
+  testPixels.fill(gallery, 0, n, inputs);
   const [pixelsOut, errorsOut] = tf.tidy(() => {
-    const x = tf.tensor4d(toModelInput(testPixels.firstImages(n)), [n, ...shape]);
+    const x = tf.tensor4d(inputs, [n, ...shape]);
     const out = model.predict(x);
     const y = Array.isArray(out) ? out[0] : out;
     return [tf.round(tf.mul(y, 255)), tf.mean(tf.squaredDifference(x, y), [1, 2, 3])];
@@ -496,6 +557,6 @@ async function writeGallery(
     kind: 'reconstructions',
     epoch,
     path: relative(dataDir, file),
-    meta: { cacheIndices: Array.from(testIdx.subarray(0, n)), mse: Array.from(errors) },
+    meta: { cacheIndices: Array.from(gallery, (p) => testIdx[p]), mse: Array.from(errors) },
   });
 }

@@ -35,3 +35,8 @@ export function engineName(name: string | null | undefined): string {
   if (!name) return '—';
   return name in engineLabels ? engineLabels[name as EngineName] : name;
 }
+
+/** Whether a run has any checkpoint to open in Results or on the map (one inside an unfinished epoch counts). */
+export function hasCheckpoint(run: { epochsDone: number; checkpointInside: unknown }): boolean {
+  return run.epochsDone > 0 || run.checkpointInside !== null;
+}

@@ -1,6 +1,8 @@
 /**
- * Colour-blind-safe categorical colours (Okabe & Ito, extended with two of Paul Tol's), one per class index, used
- * for a dataset's classes everywhere.
+ * Colour-blind-safe categorical colours (Okabe & Ito, extended with Paul Tol's), one per class index, used for a
+ * dataset's classes everywhere. Okabe & Ito's black and yellow, and Tol's wine, vanish on one of the two themes'
+ * backgrounds (black on dark, yellow on white), so brown, a dark yellow and Tol's purple stand in for them: every
+ * colour here has a contrast ratio of at least 3 against the dark theme's background (#14171c).
  */
 const classColours = [
   '#0072B2',
@@ -9,9 +11,9 @@ const classColours = [
   '#CC79A7',
   '#56B4E9',
   '#D55E00',
-  '#F0E442',
-  '#000000',
-  '#882255',
+  '#A89000',
+  '#8C564B',
+  '#AA4499',
   '#999933',
 ];
 

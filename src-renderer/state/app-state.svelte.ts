@@ -29,6 +29,8 @@ class AppState {
   engineProblem = $state<string | null>(null);
   /** The projects and the open one; the lists below are the open project's. */
   projects = $state.raw<ProjectList | null>(null);
+  /** Counts changes other processes made to the store; views with lists of their own reload when it moves. */
+  storeVersion = $state(0);
   datasets = $state.raw<DatasetSummary[]>([]);
   runs = $state.raw<RunSummary[]>([]);
   /** Latest progress per run id, for runs that reported since the window opened. */
@@ -51,6 +53,8 @@ class AppState {
   async load(): Promise<void> {
     api.on('training:progress', (progress) => this.onProgress(progress));
     api.on('import:progress', (progress) => this.onImportProgress(progress));
+    // A CLI command or another window added or changed something: show it without a reload.
+    api.on('store:changed', () => void this.onStoreChanged());
     const [info, datasets, runs, projects] = await Promise.all([
       api.app.info(),
       api.datasets.list(),
@@ -91,14 +95,21 @@ class AppState {
     if (projects) this.projects = projects;
   }
 
+  private async onStoreChanged(): Promise<void> {
+    this.storeVersion++;
+    const projects = await api.projects.list();
+    if (projects.ok && JSON.stringify(projects.value) !== JSON.stringify(this.projects)) this.projects = projects.value;
+    await Promise.all([this.refreshDatasets(), this.refreshRuns()]);
+  }
+
   async refreshRuns(): Promise<void> {
     const runs = this.unwrap(await api.runs.list());
-    if (runs) this.runs = runs;
+    if (runs) this.runs = keepUnchanged(this.runs, runs);
   }
 
   async refreshDatasets(): Promise<void> {
     const datasets = this.unwrap(await api.datasets.list());
-    if (datasets) this.datasets = datasets;
+    if (datasets) this.datasets = keepUnchanged(this.datasets, datasets);
   }
 
   /** Returns the value of a successful call; shows the error of a failed one and returns undefined. */
@@ -143,3 +154,22 @@ class AppState {
 }
 
 export const appState = new AppState();
+
+/**
+ * The fresh list, but with the previous object wherever an item is unchanged (and the previous list itself when
+ * nothing changed), so a refresh that finds nothing new re-renders nothing and resets no half-finished edit.
+ */
+function keepUnchanged<T extends { id: number }>(previous: T[], fresh: T[]): T[] {
+  const before = new Map(previous.map((item) => [item.id, item]));
+  let changed = previous.length !== fresh.length;
+  const merged = fresh.map((item, i) => {
+    const old = before.get(item.id);
+    if (old && JSON.stringify(old) === JSON.stringify(item)) {
+      if (previous[i] !== old) changed = true;
+      return old;
+    }
+    changed = true;
+    return item;
+  });
+  return changed ? merged : previous;
+}

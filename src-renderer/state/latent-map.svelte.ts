@@ -152,6 +152,16 @@ export class LatentMapState {
     this.projectionId = keep ?? list.projections[0]?.id ?? null;
   }
 
+  /** Reloads the run's maps (another window or the CLI may have made one), keeping the open one open. */
+  async refreshList(): Promise<void> {
+    const runId = this.#runId;
+    if (runId === null) return;
+    const list = await api.latent.list({ runId });
+    if (!list.ok || runId !== this.#runId) return;
+    this.projections = list.value.projections;
+    if (this.projectionId === null) this.projectionId = list.value.projections[0]?.id ?? null;
+  }
+
   private async loadMap(id: number | null): Promise<void> {
     this.search = null;
     if (id === null) {

@@ -24,7 +24,7 @@ describe('browser mode and its launch token', () => {
   it('connects once the launch link is pasted into that tab, without a reload by hand', async () => {
     const { page } = app;
     // Only the fragment changes, as when a user pastes the link over the refused page's address.
-    await page.evaluate((hash) => (location.hash = hash), new URL(app.server.url).hash);
+    await page.evaluate(`location.hash = ${JSON.stringify(new URL(app.server.url).hash)}`);
     await page.getByText('Fashion-MNIST sample').first().waitFor({ timeout: 15_000 });
     expect(page.url()).not.toContain('token');
   });

@@ -98,8 +98,31 @@ describe('model editor and run controls', () => {
 
     await monitor.getByRole('button', { name: 'Resume' }).click();
     await expect.poll(async () => monitor.locator('.badge').textContent(), { timeout: 20_000 }).toBe('running');
-    await monitor.getByRole('button', { name: 'Stop' }).click();
+    await monitor.getByRole('button', { name: 'Stop…' }).click();
+    // Before confirming, it says what Stop keeps.
+    await expect
+      .poll(async () =>
+        monitor
+          .getByText(/Stop training\? The \d+ batch(es)? trained in epoch 1 are saved in a checkpoint inside it/)
+          .count(),
+      )
+      .toBe(1);
+    await app.screenshot('14-train-stop-confirm');
+    await monitor.getByRole('button', { name: 'Stop and keep' }).click();
     await expect.poll(async () => monitor.locator('.badge').textContent(), { timeout: 30_000 }).toBe('stopped');
+    // Nothing trained was thrown away: the progress says how far the kept checkpoint reaches, Resume carries on from
+    // the next batch, and Results opens it.
+    await expect
+      .poll(async () => monitor.getByTestId('progress').textContent())
+      .toMatch(/0 of 3 epochs trained, and \d+ of 125 batches of epoch 1 \(kept in a checkpoint\)/);
+    expect(await monitor.getByRole('button', { name: /^Resume from epoch 1, batch \d+$/ }).count()).toBe(1);
+    await app.screenshot('15-train-stopped-inside-epoch');
+    await page.getByRole('button', { name: 'Results' }).click();
+    await expect
+      .poll(async () => page.getByText(/inside the epoch: after batch \d+ of 125/).count(), { timeout: 30_000 })
+      .toBe(1);
+    await expect.poll(async () => page.getByText('Reconstructing…').count(), { timeout: 30_000 }).toBe(0);
+    await app.screenshot('16-results-inside-epoch');
     expect(app.pageErrors).toEqual([]);
   });
 });

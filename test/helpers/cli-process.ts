@@ -77,3 +77,8 @@ export async function waitForStore<T>(
   }
   throw new Error('The store never reached the awaited state');
 }
+
+/** `ae-studio train` of the small dense preset for one epoch in big batches: a real run in a few seconds. */
+export function trainTinyRunCli(dataDir: string): Promise<CliResult> {
+  return runCli(['train', '--preset', 'small-dense', '--epochs', '1', '--batch', '256', '--data-dir', dataDir]);
+}

@@ -9,14 +9,24 @@ import { trainRun } from '../../src-main/training/train-run';
  */
 export function trainInProcess(
   ctx: { tf: typeof tfType; engine: EngineStatus; db: Database; dataDir: string; runId: number },
-  options: { stopAfterBatches?: number; preloadLimitBytes?: number } = {},
+  options: {
+    stopAfterBatches?: number;
+    preloadLimitBytes?: number;
+    midEpochCheckpointMs?: number;
+    /** Called before each batch (when the loop asks whether to stop), with the batches trained so far. */
+    beforeBatch?: (trained: number) => void;
+  } = {},
 ) {
   const stopAfter = options.stopAfterBatches ?? Infinity;
   let batches = 0;
   return trainRun({
     ...ctx,
     preloadLimitBytes: options.preloadLimitBytes,
-    shouldStop: () => batches++ >= stopAfter,
+    midEpochCheckpointMs: options.midEpochCheckpointMs,
+    shouldStop: () => {
+      options.beforeBatch?.(batches);
+      return batches++ >= stopAfter;
+    },
     isPaused: () => false,
     waitForResume: () => Promise.resolve(),
     onProgress: () => {},

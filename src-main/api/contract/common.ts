@@ -73,6 +73,19 @@ export interface AppInfo {
   transport: 'electron' | 'browser';
 }
 
+/** Events pushed from main to the renderer. */
+export interface CommonEvents {
+  /**
+   * Another process (a CLI command, another window, a worker) changed the store: lists may have new or changed
+   * datasets, runs and maps. Sent at most every couple of seconds.
+   */
+  'store:changed': { at: number };
+}
+
+export const commonEventChannels = {
+  'store:changed': true,
+} as const satisfies Record<keyof CommonEvents, true>;
+
 export interface CommonMethods {
   'app:info': { args: void; result: AppInfo };
   'engine:status': { args: void; result: EngineStatus };

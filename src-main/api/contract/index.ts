@@ -4,7 +4,7 @@
  * can all import it. Arguments are validated at run time by the schemas in host/schemas.ts; `satisfies` there keeps
  * both in step.
  */
-import { commonChannels, type CommonMethods } from './common';
+import { commonChannels, commonEventChannels, type CommonEvents, type CommonMethods } from './common';
 import { datasetsChannels, datasetsEventChannels, type DatasetsEvents, type DatasetsMethods } from './datasets';
 import { modelsChannels, type ModelsMethods } from './models';
 import { runsChannels, runsEventChannels, type RunsEvents, type RunsMethods } from './runs';
@@ -32,7 +32,7 @@ export interface ApiMethods
     ExperimentsMethods {}
 
 /** Event channels pushed from main to the renderer. */
-export interface ApiEvents extends DatasetsEvents, RunsEvents, LatentEvents {}
+export interface ApiEvents extends CommonEvents, DatasetsEvents, RunsEvents, LatentEvents {}
 
 export type MethodChannel = keyof ApiMethods;
 export type EventChannel = keyof ApiEvents;
@@ -48,6 +48,7 @@ export const methodChannels = Object.keys({
 } satisfies Record<MethodChannel, true>) as MethodChannel[];
 
 export const eventChannels = Object.keys({
+  ...commonEventChannels,
   ...datasetsEventChannels,
   ...runsEventChannels,
   ...latentEventChannels,

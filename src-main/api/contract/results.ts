@@ -11,9 +11,15 @@ export interface CheckpointRef {
 }
 
 /** Which images a results view feeds through the model. */
+export const splitOrders = ['stratified', 'first', 'random', 'worst', 'best'] as const;
+export type SplitOrder = (typeof splitOrders)[number];
+
 export type EvalImages =
-  /** From the run's dataset: the first, a seeded random pick, or those it reconstructs worst or best. */
-  | { from: 'split'; split: Split; order: 'first' | 'random' | 'worst' | 'best'; count: number; seed?: number }
+  /**
+   * From the run's dataset: every class in turn (the default view), the first, a seeded random pick, or those it
+   * reconstructs worst or best.
+   */
+  | { from: 'split'; split: Split; order: SplitOrder; count: number; seed?: number }
   /** Chosen images of the run's dataset, by pixel-cache position. */
   | { from: 'images'; cacheIndices: number[] }
   /** Uniform noise images: off-distribution inputs. */

@@ -44,6 +44,15 @@ export interface RunSummary {
   /** Lowest test loss of any epoch so far, and the training time over all epochs (pauses not counted). */
   bestTestLoss: number | null;
   trainingMs: number | null;
+  /** The run's checkpoint inside an unfinished epoch (saved on Stop, Pause, or during a long epoch), if any. */
+  checkpointInside: CheckpointInside | null;
+}
+
+/** A checkpoint saved inside `epoch`, after `batch` of its `batches` batches. */
+export interface CheckpointInside {
+  epoch: number;
+  batch: number;
+  batches: number;
 }
 
 export interface EpochMetric {
@@ -79,6 +88,8 @@ export interface CheckpointImages {
   epoch: number;
   /** The epochs that can be shown, ascending: the epoch slider's stops. */
   epochs: number[];
+  /** When the last of `epochs` is a checkpoint inside that epoch (not at its end): how far into it. */
+  inside: CheckpointInside | null;
   width: number;
   height: number;
   channels: 1 | 3;

@@ -28,7 +28,7 @@ export const resultCommands: Command[] = [
     args: '<run-id>',
     summary: "Reconstruct images and report each one's error: --split <train|test, default test>",
     details: [
-      '--n <count, default 10> --order <first|random|worst|best> --seed <n> --epoch <n>',
+      '--n <count, default 10> --order <stratified|first|random|worst|best> --seed <n> --epoch <n>',
       "--image <file> (instead of the dataset's images) --noise <type[:level]> (corrupt first)",
       '--out <file.png> (originals above reconstructions)',
     ],
@@ -40,7 +40,7 @@ export const resultCommands: Command[] = [
         : {
             from: 'split',
             split: (flags.split ?? 'test') as Split,
-            order: (flags.order ?? 'first') as 'first',
+            order: (flags.order ?? 'stratified') as 'stratified',
             count: number('n', flags.n) ?? 10,
             ...definedOnly({ seed: number('seed', flags.seed) }),
           };

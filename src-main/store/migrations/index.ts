@@ -7,6 +7,7 @@ import * as m0005 from './0005-experiments';
 import * as m0006 from './0006-projects';
 import * as m0007 from './0007-engine-detail';
 import * as m0008 from './0008-work-owners';
+import * as m0009 from './0009-mid-epoch-checkpoints';
 
 /** Schema versions in order; entry i brings the database to user_version i + 1. Never edit a shipped one. */
 export const migrations: ReadonlyArray<{ up(db: Database): void }> = [
@@ -18,4 +19,5 @@ export const migrations: ReadonlyArray<{ up(db: Database): void }> = [
   m0006,
   m0007,
   m0008,
+  m0009,
 ];

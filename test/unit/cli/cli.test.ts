@@ -7,7 +7,7 @@ import { isProcessAlive } from '../../../src-main/app/process-owner';
 import { dataLayout } from '../../../src-main/app/paths';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dir';
-import { cliBin, runCli } from '../../helpers/cli-process';
+import { cliBin, runCli, trainTinyRunCli } from '../../helpers/cli-process';
 import { makeImage, writeTree } from '../../helpers/image-folder';
 import { torchPython } from '../../helpers/python-export';
 
@@ -116,17 +116,7 @@ describe('ae-studio command line', () => {
 
   it("maps a run's codes, exports CSV, searches, reconstructs and generates, and explains bad requests", async () => {
     const dataDir = tempDir();
-    const trained = await runCli([
-      'train',
-      '--preset',
-      'small-dense',
-      '--epochs',
-      '1',
-      '--batch',
-      '256',
-      '--data-dir',
-      dataDir,
-    ]);
+    const trained = await trainTinyRunCli(dataDir);
     expect(trained.code).toBe(0);
     const projected = await runCli(['project', '1', '--method', 'pca', '--json', '--data-dir', dataDir]);
     expect(projected.code).toBe(0);

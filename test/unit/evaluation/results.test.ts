@@ -99,6 +99,13 @@ describe('results of a trained run', () => {
     expect(best.items[0].mse).toBeLessThan(errors.meanMse);
     expect(best.items.at(-1)!.mse).toBeLessThan(w.at(-1)!);
 
+    // The default pick takes every class in turn: ten images of ten classes are one of each, in class order.
+    const stratified = await call('results:reconstruct', {
+      runId,
+      images: { from: 'split', split: 'test', order: 'stratified', count: 10 },
+    });
+    expect(stratified.items.map((i) => i.label)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
     const clean = await call('results:reconstruct', {
       runId,
       images: { from: 'images', cacheIndices: [600, 601, 602] },

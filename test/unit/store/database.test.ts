@@ -8,6 +8,7 @@ import { planModel } from '../../../src-main/models/model-plan';
 import { migrations } from '../../../src-main/store/migrations';
 import { insertRun, getRun, finishRun, interruptRun, markRunStarted, requeueRun } from '../../../src-main/store/runs';
 import { UserError } from '../../../src-main/api/errors';
+import { watchOtherWriters } from '../../../src-main/store/change-watch';
 import { useTempDirs } from '../../helpers/temp-dir';
 
 describe('experiment store', () => {
@@ -139,6 +140,27 @@ describe('experiment store', () => {
     expect(finishRun(db, id, 'completed')).toBe(false);
     expect(requeueRun(db, id)).toBe(true);
     expect(getRun(db, id)?.status).toBe('queued');
+    db.close();
+  });
+
+  it("notices other connections' commits, and not its own", async () => {
+    const file = join(tempDir(), 'studio.db');
+    const db = openDatabase(file);
+    const other = openDatabase(file);
+    db.exec('CREATE TABLE scratch (note TEXT)');
+    let changes = 0;
+    const stop = watchOtherWriters(db, 20, () => changes++);
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 80));
+    db.prepare('INSERT INTO scratch VALUES (?)').run('mine');
+    await settle();
+    expect(changes).toBe(0);
+    other.prepare('INSERT INTO scratch VALUES (?)').run('from the CLI');
+    await settle();
+    expect(changes).toBe(1);
+    await settle();
+    expect(changes).toBe(1);
+    stop();
+    other.close();
     db.close();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import type * as tfType from '@tensorflow/tfjs';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../../../src-main/store/database';
 import { dataLayout } from '../../../src-main/app/paths';
@@ -12,7 +12,8 @@ import { listPresets, presetConfig } from '../../../src-main/models/presets';
 import { getRun, insertRun, requeueRun } from '../../../src-main/store/runs';
 import { listMetrics } from '../../../src-main/store/metrics';
 import { listCheckpoints } from '../../../src-main/store/checkpoints';
-import { readReconstructionGallery } from '../../../src-main/training/run-service';
+import { getRunSummary, readReconstructionGallery } from '../../../src-main/training/run-service';
+import { exportRun, importRun } from '../../../src-main/experiments/run-export';
 import { disposeRunModel, loadRunModel } from '../../../src-main/evaluation/run-model';
 import { decodeBase64 } from '../../helpers/base64';
 import { createFashionSubset, loadFashionSample } from '../../helpers/fashion-subset';
@@ -87,6 +88,8 @@ describe('trainRun (WebAssembly engine, real Fashion-MNIST images)', () => {
       const gallery = readReconstructionGallery(db, dataDir, { runId });
       expect(gallery.epochs).toEqual([1, 2, 3]);
       expect(gallery.items).toHaveLength(10);
+      // Every class in turn, not the first ten test images.
+      expect(new Set(gallery.items.map((item) => item.label)).size).toBe(10);
       const originals = decodeBase64(gallery.originals);
       const reconstructions = decodeBase64(gallery.reconstructions);
       expect(reconstructions.length).toBe(originals.length);
@@ -144,11 +147,27 @@ describe('trainRun (WebAssembly engine, real Fashion-MNIST images)', () => {
     const expected = listMetrics(unbroken.db, unbroken.runId, 'epoch').map((m) => m.testLoss);
 
     const { db, dataDir, runId } = setUp(tempDir, config());
-    // Stop in the middle of epoch 2: epoch 1's checkpoint is the one to resume from.
+    // Stop in the middle of epoch 2: Stop keeps what epoch 2 has trained in a checkpoint inside it.
     const stopped = await train(db, dataDir, runId, trainCount / 32 + 5);
     expect(stopped.status).toBe('stopped');
     expect(getRun(db, runId)).toMatchObject({ status: 'stopped', epochsDone: 1 });
-    expect(existsSync(join(dataDir, listCheckpoints(db, runId)[0].path, 'weights.bin'))).toBe(true);
+    const kept = listCheckpoints(db, runId);
+    expect(kept.map((c) => [c.epoch, c.batchesDone, c.batchesTotal])).toEqual([
+      [1, null, null],
+      [2, 5, trainCount / 32],
+    ]);
+    for (const c of kept) expect(existsSync(join(dataDir, c.path, 'weights.bin'))).toBe(true);
+    expect(getRunSummary(db, runId).checkpointInside).toEqual({ epoch: 2, batch: 5, batches: trainCount / 32 });
+    // Results and the latent map open it like any checkpoint, and know it is inside epoch 2.
+    const parts = await loadRunModel(tf, db, dataDir, runId);
+    expect([parts.epoch, parts.inside]).toEqual([2, { epoch: 2, batch: 5, batches: trainCount / 32 }]);
+    disposeRunModel(parts);
+    // An exported copy keeps it as a checkpoint inside epoch 2 too.
+    const exported = await exportRun(db, dataDir, { runId, dir: tempDir() });
+    const copy = setUp(tempDir, config());
+    const imported = importRun(copy.db, copy.dataDir, undefined, exported.path);
+    expect(imported.checkpointInside).toEqual({ epoch: 2, batch: 5, batches: trainCount / 32 });
+    copy.db.close();
 
     expect(requeueRun(db, runId)).toBe(true);
     expect((await train(db, dataDir, runId)).status).toBe('completed');
@@ -157,7 +176,38 @@ describe('trainRun (WebAssembly engine, real Fashion-MNIST images)', () => {
     // Same seed, same data order per epoch, restored weights and optimizer state: the same numbers, bit for bit.
     expect(resumed).toEqual(expected);
     expect(listMetrics(db, runId, 'batch')).toHaveLength(3 * (trainCount / 32));
+    expect(listMetrics(db, runId, 'batch').map((m) => m.trainLoss)).toEqual(
+      listMetrics(unbroken.db, unbroken.runId, 'batch').map((m) => m.trainLoss),
+    );
+    // The end of epoch 2 replaced the checkpoint inside it, row and folder.
+    expect(listCheckpoints(db, runId).every((c) => c.batchesDone === null)).toBe(true);
+    expect(readdirSync(join(dataLayout(dataDir).runDir(runId), 'checkpoints')).some((n) => n.includes('batch'))).toBe(
+      false,
+    );
     unbroken.db.close();
+    db.close();
+  });
+
+  it('checkpoints a long epoch as it goes, keeping only the latest checkpoint inside it', async () => {
+    const { db, dataDir, runId } = setUp(tempDir, config({ epochs: 1 }));
+    const folders = () => readdirSync(join(dataLayout(dataDir).runDir(runId), 'checkpoints'));
+    const seen = new Set<string>();
+    // Every batch counts as "a few minutes" here; stop after 6 batches.
+    const result = await trainInProcess(
+      { tf, engine, db, dataDir, runId },
+      {
+        stopAfterBatches: 6,
+        midEpochCheckpointMs: 0,
+        beforeBatch: (trained) => {
+          if (trained > 1) for (const name of folders()) seen.add(name);
+        },
+      },
+    );
+    expect(result.status).toBe('stopped');
+    // One folder at a time: each new checkpoint inside the epoch replaced the one before.
+    expect(folders()).toEqual(['epoch-0001-batch-000006']);
+    expect([...seen].filter((n) => n.startsWith('epoch-0001-batch-')).length).toBeGreaterThanOrEqual(4);
+    expect(listCheckpoints(db, runId).map((c) => c.batchesDone)).toEqual([6]);
     db.close();
   });
 
