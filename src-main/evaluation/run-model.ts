@@ -155,11 +155,12 @@ export async function loadRunModel(
   const codeOutput = model.getLayer(codeLayer).output as SymbolicTensor;
   const codeShape = codeOutput.shape.slice(1) as number[];
   const decoder = decoderOf(tf, model, variational ? latentLayerName : codeLayer, codeShape);
+  const saved = checkpoints.listCheckpoints(db, runId);
   return {
     runId,
     epoch: checkpoint.epoch,
-    epochs: checkpoints.listCheckpoints(db, runId).map((c) => c.epoch),
-    inside: checkpoints.checkpointInside(checkpoints.latestCheckpoint(db, runId)),
+    epochs: saved.map((c) => c.epoch),
+    inside: checkpoints.checkpointInside(saved.at(-1)),
     dataset,
     shape: [dataset.height, dataset.width, dataset.channels],
     latentDims: product(codeShape),

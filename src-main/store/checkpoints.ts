@@ -44,11 +44,6 @@ export function listCheckpoints(db: Database, runId: number): CheckpointRow[] {
   ) as CheckpointRow[];
 }
 
-export function getCheckpoint(db: Database, runId: number, epoch: number): CheckpointRow | undefined {
-  return statement(db, `SELECT ${columns} FROM checkpoints WHERE run_id = ? AND epoch = ?`).get(runId, epoch) as
-    CheckpointRow | undefined;
-}
-
 export function deleteCheckpoint(db: Database, runId: number, epoch: number): void {
   statement(db, 'DELETE FROM checkpoints WHERE run_id = ? AND epoch = ?').run(runId, epoch);
 }

@@ -30,11 +30,10 @@ export function listMetrics(db: Database, runId: number, scope: 'batch' | 'epoch
 }
 
 /** Drops metrics past a checkpoint, so a resumed run continues one clean curve. */
-export function deleteMetricsAfterEpoch(db: Database, runId: number, epoch: number): void {
-  statement(db, 'DELETE FROM metrics WHERE run_id = ? AND epoch > ?').run(runId, epoch);
-}
-
-/** What a resume from inside an epoch redoes: epoch rows after `epoch`, batch rows from `step` on. */
+/**
+ * What a resume redoes: epoch rows after `epoch`, batch rows from `step` on (for a checkpoint at the end of `epoch`,
+ * the first step of the next epoch; for one inside the next epoch, the batch it reaches).
+ */
 export function deleteMetricsFromStep(db: Database, runId: number, epoch: number, step: number): void {
   statement(
     db,

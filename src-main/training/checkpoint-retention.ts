@@ -61,9 +61,19 @@ export function pruneCheckpoints(
     freedBytes += folderBytes(join(dataDir, c.path));
     rmSync(join(dataDir, c.path), { recursive: true, force: true });
   }
-  // Folders left by a crash between the two steps above.
+  freedBytes += removeUnreferencedCheckpoints(db, dataDir, runId);
+  return { removed: drop.map((c) => c.epoch), freedBytes };
+}
+
+/**
+ * Removes the run's checkpoint folders no row points to: one a newer checkpoint of the same epoch replaced (the end
+ * of an epoch replaces the checkpoint inside it), or one a crash left between removing a row and its folder.
+ * Returns the bytes freed.
+ */
+export function removeUnreferencedCheckpoints(db: Database, dataDir: string, runId: number): number {
   const referenced = new Set(checkpoints.listCheckpoints(db, runId).map((c) => join(dataDir, c.path)));
   const dir = join(dataLayout(dataDir).runDir(runId), 'checkpoints');
+  let freedBytes = 0;
   for (const name of safeList(dir)) {
     const path = join(dir, name);
     if (/^epoch-\d+(-batch-\d+)?$/.test(name) && !referenced.has(path)) {
@@ -71,7 +81,7 @@ export function pruneCheckpoints(
       rmSync(path, { recursive: true, force: true });
     }
   }
-  return { removed: drop.map((c) => c.epoch), freedBytes };
+  return freedBytes;
 }
 
 function safeList(dir: string): string[] {

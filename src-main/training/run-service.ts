@@ -30,7 +30,8 @@ import type { TrainingSupervisor } from './training-supervisor';
 /** Most points a loss chart gets; longer runs are averaged into buckets. */
 const maxChartPoints = 2000;
 
-function parseConfig(run: runs.RunRow): TrainingConfig {
+/** A stored run's training config, checked. */
+export function parseConfig(run: runs.RunRow): TrainingConfig {
   return trainingConfigSchema.parse(JSON.parse(run.config));
 }
 

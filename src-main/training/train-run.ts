@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import type { Database } from '../store/database';
@@ -21,7 +21,7 @@ import { setRandomStep, nextStepSeed } from '../models/step-random';
 import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
 import { corruptBatch } from './corruption';
 import { readCheckpoint, restoreOptimizer, writeCheckpoint, type CheckpointState } from './checkpoint-files';
-import { pruneCheckpoints } from './checkpoint-retention';
+import { pruneCheckpoints, removeUnreferencedCheckpoints } from './checkpoint-retention';
 import { remeasureBatchNorm, statisticsSampleSize } from './batch-norm-statistics';
 import { epochOrder, seededRandom } from '../app/random';
 import type { TrainingProgress } from '../api/contract';
@@ -285,8 +285,8 @@ async function trainOpened(
   const hasBatchNorm = model.layers.some((layer) => layer.getClassName() === 'BatchNormalization');
   const trainable = model.trainableWeights.map((w) => w.read() as tfType.Variable);
   const batches = Math.ceil(trainCount / config.batchSize);
-  if (inside) metrics.deleteMetricsFromStep(db, runId, startEpoch, startEpoch * batches + inside.batch);
-  else metrics.deleteMetricsAfterEpoch(db, runId, startEpoch);
+  // What the checkpoint does not hold is trained again: batches from the one it reaches, epochs after its own.
+  metrics.deleteMetricsFromStep(db, runId, startEpoch, startEpoch * batches + (inside?.batch ?? 0));
   const previousElapsed = inside?.elapsedMs ?? metrics.listMetrics(db, runId, 'epoch').at(-1)?.elapsedMs ?? 0;
   const batchBuffer = new Float32Array(config.batchSize * imageBytes);
   const noisyBuffer = config.corruption ? new Float32Array(batchBuffer.length) : batchBuffer;
@@ -338,11 +338,9 @@ async function trainOpened(
       epoch: epoch - 1,
       inside: { batch: b, lossSum, lossCount, elapsedMs: elapsed() },
     });
-    const replaced = checkpoints.getCheckpoint(db, runId, epoch);
     checkpoints.insertCheckpoint(db, runId, epoch, relative(dataDir, dir), { done: b, total: batches });
-    if (replaced && replaced.path !== relative(dataDir, dir)) {
-      rmSync(join(dataDir, replaced.path), { recursive: true, force: true });
-    }
+    // The checkpoint it replaced (an earlier one inside this epoch) goes.
+    removeUnreferencedCheckpoints(db, dataDir, runId);
     lastSaved = performance.now();
   };
 
@@ -420,7 +418,6 @@ async function trainOpened(
     const testLoss = testPixels.count > 0 ? await evaluate(tf, training, config, testPixels, shape) : null;
     lastTestLoss = testLoss;
     const epochDir = join(runDir, 'checkpoints', epochFolder(epoch));
-    const replaced = checkpoints.getCheckpoint(db, runId, epoch);
     mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
     await writeCheckpoint(tf, epochDir, model, optimizer, { epoch });
     await writeGallery(tf, db, dataDir, runId, epoch, model, testPixels, testIdx, gallery, shape);
@@ -438,11 +435,8 @@ async function trainOpened(
       checkpoints.insertCheckpoint(db, runId, epoch, relative(dataDir, epochDir));
       runs.recordEpochDone(db, runId, epoch, trainLoss, testLoss);
     })();
-    // The checkpoint inside this epoch, if one was saved, is replaced by this one.
-    if (replaced && replaced.path !== relative(dataDir, epochDir)) {
-      rmSync(join(dataDir, replaced.path), { recursive: true, force: true });
-    }
     lastSaved = performance.now();
+    // Also removes the checkpoint inside this epoch that this one replaced, if one was saved.
     pruneCheckpoints(db, dataDir, runId, config.checkpoints);
     const early = shouldStopEarly(config, metrics.listMetrics(db, runId, 'epoch'));
     if (early.stop && epoch < config.epochs) {

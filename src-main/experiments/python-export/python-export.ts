@@ -2,7 +2,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from '../../store/database';
 import type { Reconstructions, ReconstructQuery, RunExport, RunExportArgs } from '../../api/contract';
-import { modelConfigSchema } from '../../models/model-config';
+import { parseConfig } from '../../training/run-service';
 import { planModel, type ModelPlan } from '../../models/model-plan';
 import { chooseCheckpoint } from '../../evaluation/run-model';
 import { readCheckpointWeights } from '../../training/checkpoint-files';
@@ -31,8 +31,7 @@ export async function exportRunForPython(
 ): Promise<RunExport> {
   const { run, dataset, target } = exportTarget(db, args, '-pytorch');
   const checkpoint = chooseCheckpoint(db, run.id);
-  const config = modelConfigSchema.parse((JSON.parse(run.config) as { model: unknown }).model);
-  const plan = planModel(config, [dataset.height, dataset.width, dataset.channels]);
+  const plan = planModel(parseConfig(run).model, [dataset.height, dataset.width, dataset.channels]);
   const layouts = planLayouts(plan);
   const weights = readCheckpointWeights(join(dataDir, checkpoint.path));
   const info: ExportInfo = {

@@ -88,6 +88,11 @@ export function torchModelCode(plan: ModelPlan, layouts: Layouts, info: ExportIn
     const input = inputOf(layer);
     const self = `self.${layer.name}`;
     const declare = (module: string) => modules.push(`        ${self} = ${module}`);
+    /** A module applied to `x` as it is. */
+    const module = (declaration: string) => {
+      declare(declaration);
+      lines.push(`x = ${self}(x)`);
+    };
     switch (layer.op) {
       case 'dense':
         declare(`nn.Linear(${input.shape[0]}, ${layer.units})`);
@@ -119,18 +124,13 @@ export function torchModelCode(plan: ModelPlan, layouts: Layouts, info: ExportIn
         if (unpooled.has(layer.name)) {
           declare(`nn.MaxPool2d(${layer.size}, return_indices=True)`);
           lines.push(`size = x.shape[2:]`, `x, indices = ${self}(x)`, `pooling["${layer.name}"] = (indices, size)`);
-        } else {
-          declare(`nn.MaxPool2d(${layer.size})`);
-          lines.push(`x = ${self}(x)`);
-        }
+        } else module(`nn.MaxPool2d(${layer.size})`);
         break;
       case 'avgPool':
-        declare(`nn.AvgPool2d(${layer.size})`);
-        lines.push(`x = ${self}(x)`);
+        module(`nn.AvgPool2d(${layer.size})`);
         break;
       case 'upsample':
-        declare(`nn.Upsample(scale_factor=${layer.size}, mode="nearest")`);
-        lines.push(`x = ${self}(x)`);
+        module(`nn.Upsample(scale_factor=${layer.size}, mode="nearest")`);
         break;
       case 'unpool':
         declare(`nn.MaxUnpool2d(${layer.size})`);
@@ -141,14 +141,12 @@ export function torchModelCode(plan: ModelPlan, layouts: Layouts, info: ExportIn
         break;
       case 'batchNorm':
         // tfjs's epsilon (1e-3) and the layer's momentum, which PyTorch counts the other way (the share of the batch).
-        declare(
+        module(
           `nn.BatchNorm${layer.shape.length === 3 ? '2d' : '1d'}(${channels(layer.shape)}, eps=1e-3, momentum=${Number((1 - layer.momentum).toFixed(6))})`,
         );
-        lines.push(`x = ${self}(x)`);
         break;
       case 'dropout':
-        declare(`nn.Dropout(${layer.rate})`);
-        lines.push(`x = ${self}(x)`);
+        module(`nn.Dropout(${layer.rate})`);
         break;
       case 'flatten':
         lines.push(`x = torch.flatten(x, 1)`);
