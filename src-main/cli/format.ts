@@ -64,9 +64,12 @@ export function formatComparison(c: RunComparison): string {
       `${r.epochsDone}/${r.epochs} epochs, ${r.status}`,
   );
   const diff = c.differences.length
-    ? ['Settings that differ:', ...c.differences.map((d) => `  ${d.setting}: ${d.values.join(' | ')}`)]
+    ? ['Settings that differ:', ...c.differences.map((d) => `  ${d.label}: ${d.values.join(' | ')}`)]
     : ['Their settings are the same.'];
-  return [...head, '', ...diff].join('\n');
+  const losses = new Set(c.runs.map((r) => r.loss));
+  const warning =
+    losses.size > 1 ? ['', 'Their losses differ (MSE and cross-entropy): the loss values are not comparable.'] : [];
+  return [...head, '', ...diff, ...warning].join('\n');
 }
 
 export function formatProjection(p: ProjectionSummary): string {

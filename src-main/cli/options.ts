@@ -53,6 +53,7 @@ export const options = {
   tag: { type: 'string', multiple: true },
   n: { type: 'string' },
   order: { type: 'string' },
+  per: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsConfig['options'];
 

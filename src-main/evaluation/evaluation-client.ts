@@ -1,11 +1,17 @@
-import type { ApiError } from '../api/contract';
+import type { ApiError, ResultsProgress } from '../api/contract';
 import { UserError } from '../api/errors';
+import { Listeners } from '../app/job-registry';
 import type { ProcessHandle } from '../app/process-handle';
-import type { EvaluationChannel, EvaluationMethods, EvaluationRequest } from './evaluator';
+import type { EvaluationChannel, EvaluationMethods, EvaluationRequest, EvaluationStep } from './evaluator';
 
-/** What main asks the results worker: one request, answered by an `evaluate-done` with the same id. */
+/**
+ * What main asks the results worker: one request, answered by an `evaluate-done` with the same id; long requests
+ * report `evaluate-progress` on the way.
+ */
 export type EvaluationAsk = { type: 'evaluate'; id: number; dataDir: string; request: EvaluationRequest };
-export type EvaluationAnswer = { type: 'evaluate-done'; id: number; result: unknown; error: ApiError | null };
+export type EvaluationAnswer =
+  | { type: 'evaluate-done'; id: number; result: unknown; error: ApiError | null }
+  | { type: 'evaluate-progress'; id: number; step: EvaluationStep };
 
 type EvaluationWorker = ProcessHandle<EvaluationAsk, EvaluationAnswer>;
 
@@ -14,8 +20,11 @@ const idleMs = 5 * 60_000;
 
 interface Pending {
   worker: EvaluationWorker;
+  channel: EvaluationChannel;
   resolve(value: unknown): void;
   reject(error: Error): void;
+  /** The step it is on and when that began, for the time left; unset until it reports. */
+  step?: { what: string; startedAt: number };
 }
 
 /**
@@ -28,6 +37,7 @@ export class EvaluationClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private idleTimer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Listeners<ResultsProgress>();
 
   constructor(
     private readonly dataDir: string,
@@ -42,7 +52,7 @@ export class EvaluationClient {
     const id = this.nextId++;
     clearTimeout(this.idleTimer);
     return new Promise<EvaluationMethods[C]['result']>((resolve, reject) => {
-      this.pending.set(id, { worker, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.set(id, { worker, channel, resolve: resolve as (value: unknown) => void, reject });
       worker.send({ type: 'evaluate', id, dataDir: this.dataDir, request: { channel, args } as EvaluationRequest });
     });
   }
@@ -52,9 +62,13 @@ export class EvaluationClient {
     const worker = this.spawn();
     this.worker = worker;
     worker.onMessage((message) => {
-      if (message.type !== 'evaluate-done') return;
       const waiting = this.pending.get(message.id);
+      if (message.type === 'evaluate-progress') {
+        if (waiting) this.report(waiting, message.step);
+        return;
+      }
       this.pending.delete(message.id);
+      if (waiting) this.finish(waiting);
       if (message.error) waiting?.reject(toError(message.error));
       else waiting?.resolve(message.result);
       if (this.pending.size === 0) this.idleTimer = setTimeout(() => this.stopWorker(), idleMs).unref();
@@ -68,10 +82,52 @@ export class EvaluationClient {
       for (const [id, waiting] of this.pending) {
         if (waiting.worker !== worker) continue;
         this.pending.delete(id);
+        this.finish(waiting);
         waiting.reject(why);
       }
     });
     return worker;
+  }
+
+  onProgress(listener: (progress: ResultsProgress) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  /**
+   * Stops the work in progress and everything queued behind it. The worker is stopped rather than asked: a tfjs
+   * kernel cannot be interrupted, and the results process only reads the store, so nothing can be half-written. The
+   * next request starts a fresh one.
+   */
+  cancel(): void {
+    const cancelled = new UserError('cancelled', 'Cancelled; nothing was changed.');
+    const requests = [...this.pending.values()];
+    this.pending.clear();
+    this.stopWorker();
+    for (const waiting of requests) {
+      this.finish(waiting);
+      waiting.reject(cancelled);
+    }
+  }
+
+  private report(waiting: Pending, step: EvaluationStep): void {
+    const now = performance.now();
+    if (waiting.step?.what !== step.what) waiting.step = { what: step.what, startedAt: now };
+    const elapsed = now - waiting.step.startedAt;
+    const etaMs = step.done > 0 && step.done < step.total ? (elapsed * (step.total - step.done)) / step.done : null;
+    this.listeners.emit({ channel: waiting.channel, ...step, etaMs, finished: false });
+  }
+
+  /** Tells whoever showed this request's progress that it is over. */
+  private finish(waiting: Pending): void {
+    if (!waiting.step) return;
+    this.listeners.emit({
+      channel: waiting.channel,
+      what: waiting.step.what,
+      done: 0,
+      total: 0,
+      etaMs: null,
+      finished: true,
+    });
   }
 
   private stopWorker(): void {

@@ -6,6 +6,7 @@ import { listCheckpoints } from '../store/checkpoints';
 import { splitIndex } from '../store/images';
 import { openPixelCache } from '../datasets/dataset-store';
 import { UserError } from '../api/errors';
+import { countOf } from '../api/units';
 import type {
   EngineName,
   Activations,
@@ -95,7 +96,16 @@ interface CodeDistribution {
  * loaded (a view that changes a slider should not reload a checkpoint) and caches the slow parts per checkpoint: a
  * split's errors, the PCA fit, the training codes' distribution.
  */
+/** How far a long request has got, in words and counts (relayed to the window as `results:progress`). */
+export interface EvaluationStep {
+  what: string;
+  done: number;
+  total: number;
+}
+
 export class Evaluator {
+  /** Told how far the request being answered has got; requests are answered one at a time. */
+  onStep: (step: EvaluationStep) => void = () => {};
   private readonly models = new Map<string, Promise<RunModel>>();
   private readonly splitErrorCache = new Map<string, Promise<SplitErrorTable>>();
   private readonly pcaCache = new Map<string, { basis: PcaBasis; fittedOn: number }>();
@@ -200,8 +210,10 @@ export class Evaluator {
         const { idx, labels } = splitIndex(this.db, parts.dataset.id, split);
         const cache = openPixelCache(this.dataDir, parts.dataset);
         const errors = new Float32Array(idx.length);
+        const what = `Reconstructing the ${countOf(idx.length, split === 'train' ? 'training image' : 'test image')}`;
         try {
           for (let start = 0; start < idx.length; start += 1024) {
+            this.onStep({ what, done: start, total: idx.length });
             const n = Math.min(1024, idx.length - start);
             const inputs = toModelInput(cache.read(idx.subarray(start, start + n)));
             errors.set(
@@ -341,7 +353,11 @@ export class Evaluator {
     } finally {
       cache.close();
     }
-    const fit = { basis: await fitRandomizedPca(this.tf, rows, take, d, components), fittedOn: take };
+    const what = `Fitting PCA on ${countOf(take, 'training image')}`;
+    const basis = await fitRandomizedPca(this.tf, rows, take, d, components, 1, (done, total) =>
+      this.onStep({ what, done, total }),
+    );
+    const fit = { basis, fittedOn: take };
     this.pcaCache.set(key, fit);
     return fit;
   }
@@ -379,8 +395,10 @@ export class Evaluator {
     if (count === 0) return { count: 0, aeMse: 0, pcaMse: 0 };
     const cache = openPixelCache(this.dataDir, parts.dataset);
     let pcaSum = 0;
+    const what = `Reconstructing the ${countOf(count, 'test image')} with PCA`;
     try {
       for (let start = 0; start < count; start += 1024) {
+        this.onStep({ what, done: start, total: count });
         const n = Math.min(1024, count - start);
         const inputs = toModelInput(cache.read(table.cacheIndices.subarray(start, start + n)));
         pcaSum += meanSquaredErrors(inputs, await pcaReconstruct(this.tf, basis, inputs, n), n).reduce(

@@ -54,6 +54,7 @@ export async function fitRandomizedPca(
   d: number,
   k: number,
   seed = 1,
+  onStep: (done: number, total: number) => void = () => {},
 ): Promise<PcaBasis> {
   const kept = Math.min(k, n, d);
   const l = Math.min(kept + 10, n, d);
@@ -61,6 +62,7 @@ export async function fitRandomizedPca(
   // A scope instead of tf.tidy, which cannot wait: values are read back asynchronously (a GPU engine cannot read them
   // synchronously), and everything made here is freed at the end.
   tf.engine().startScope();
+  onStep(0, powerIterations + 2);
   try {
     const data = tf.tensor2d(rows, [n, d]);
     const meanT = tf.mean(data, 0);
@@ -70,9 +72,11 @@ export async function fitRandomizedPca(
       tf.matMul(x, tf.tensor2d(Float32Array.from({ length: d * l }, seededNormal(seed)), [d, l])),
     );
     for (let i = 0; i < powerIterations; i++) {
+      onStep(i + 1, powerIterations + 2);
       const z = await orthonormalise(tf, tf.matMul(x, q, true, false));
       q = await orthonormalise(tf, tf.matMul(x, z));
     }
+    onStep(powerIterations + 1, powerIterations + 2);
     // B = Qᵀ X is small (l × d); its right singular vectors are the principal axes.
     const b = tf.matMul(q, x, true, false);
     const lb = b.shape[0];

@@ -3,7 +3,8 @@ import type { Database } from '../store/database';
 import * as runs from '../store/runs';
 import { dataLayout } from '../app/paths';
 import { UserError } from '../api/errors';
-import type { FreedSpace, RunComparison, RunDiskUse, RunLabels, RunSummary } from '../api/contract';
+import type { FreedSpace, LayerSpec, RunComparison, RunDiskUse, RunLabels, RunSummary } from '../api/contract';
+import { fieldName } from '../api/field-names';
 import * as checkpoints from '../store/checkpoints';
 import { getRunDetail, getRunSummary, listRunSummaries } from '../training/run-service';
 import { minimalCheckpointPolicy, pruneCheckpoints, runDiskBytes } from '../training/checkpoint-retention';
@@ -74,6 +75,54 @@ export function freeRunSpace(db: Database, dataDir: string, supervisor: Training
 }
 
 /** A config as flat "path = value" pairs: nested objects by dotted path, lists as compact JSON. */
+/** A setting's value as the comparison shows it: whole, in words; layer lists one layer after another. */
+function settingText(value: unknown): string {
+  if (value === null) return 'off';
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (value === 'mse') return 'MSE';
+  if (value === 'bce') return 'cross-entropy';
+  if (Array.isArray(value))
+    return value.length === 0
+      ? 'none'
+      : value.every(isLayer)
+        ? value.map(layerText).join(' → ')
+        : value.map((v) => settingText(v)).join(', ');
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+const isLayer = (value: unknown): value is LayerSpec => typeof value === 'object' && value !== null && 'type' in value;
+
+/** "conv 32 3×3 /2 same relu", "dense 64", "dropout 0.2". */
+function layerText(layer: LayerSpec): string {
+  const activation = 'activation' in layer && layer.activation ? ` ${layer.activation}` : '';
+  switch (layer.type) {
+    case 'dense':
+      return `dense ${layer.units}${activation}`;
+    case 'conv':
+    case 'deconv':
+      return (
+        `${layer.type === 'conv' ? 'conv' : 'transposed conv'} ${layer.filters} ${layer.kernel}×${layer.kernel}` +
+        `${layer.stride > 1 ? ` /${layer.stride}` : ''} ${layer.padding}${activation}`
+      );
+    case 'maxPool':
+      return `max pool ${layer.size}`;
+    case 'avgPool':
+      return `average pool ${layer.size}`;
+    case 'upsample':
+      return `upsample ×${layer.size}`;
+    case 'unpool':
+      return 'max unpool';
+    case 'batchNorm':
+      return layer.momentum === undefined ? 'batch norm' : `batch norm (momentum ${layer.momentum})`;
+    case 'dropout':
+      return `dropout ${layer.rate}`;
+    case 'reshape':
+      return `reshape ${layer.height}×${layer.width}×${layer.channels}`;
+    case 'flatten':
+      return 'flatten';
+  }
+}
+
 function flatten(value: unknown, path: string, out: Map<string, string>): void {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     for (const [key, inner] of Object.entries(value)) flatten(inner, path ? `${path}.${key}` : key, out);
@@ -98,7 +147,11 @@ export function compareRuns(db: Database, supervisor: TrainingSupervisor, runIds
   const differences = settings
     .map((setting) => ({ setting, values: flat.map((f) => f.get(setting) ?? '—') }))
     .filter((row) => new Set(row.values).size > 1)
-    .map((row) => ({ ...row, values: row.values.map((v) => (v.startsWith('"') ? (JSON.parse(v) as string) : v)) }));
+    .map((row) => ({
+      setting: row.setting,
+      label: fieldName(row.setting.split('.')) ?? row.setting,
+      values: row.values.map((v) => (v === '—' ? v : settingText(JSON.parse(v)))),
+    }));
   return {
     runs: details.map((d) => d.run),
     curves: details.map((d) => ({ runId: d.run.id, epochs: d.epochMetrics, batchLoss: d.batchLoss })),

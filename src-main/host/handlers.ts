@@ -1,7 +1,8 @@
 import { ZodError } from 'zod';
 import type { ApiEvents, ApiMethods, AppInfo, EventChannel, MethodChannel, Result } from '../api/contract';
 import { methodChannels } from '../api/contract';
-import { argumentSchemas, describeIssue } from './schemas';
+import { argumentSchemas } from './schemas';
+import { describeIssue, wordsForIssue } from './describe-issue';
 import { UserError } from '../api/errors';
 import { explainStorageError } from '../app/storage-errors';
 import type { Services } from './services';
@@ -16,6 +17,7 @@ import {
 import { importImageFolder } from '../datasets/folder-import';
 import { compareRuns, deleteRun, freeRunSpace, listRunDiskUse, updateRun } from '../experiments/run-catalog';
 import { exportRun, importRun } from '../experiments/run-export';
+import { runsCsv } from '../experiments/runs-csv';
 import { exportRunForPython } from '../experiments/python-export/python-export';
 import { listSweepSummaries, resumeSweep, startSweep } from '../experiments/sweeps';
 import { createProject, listProjects, openProject, renameProject } from '../experiments/projects';
@@ -106,6 +108,7 @@ export function createApiHandlers(
     'training:pause': ({ runId }) => pauseTraining(db, supervisor, runId),
     'training:stop': ({ runId }) => stopTraining(db, supervisor, runId),
     'training:resume': ({ runId, onCpu }) => resumeTraining(db, supervisor, runId, { onCpu }),
+    'training:current': () => supervisor.currentProgress(),
     'runs:list': () => listRunSummaries(db, supervisor),
     'runs:get': ({ runId }) => getRunDetail(db, runId, supervisor),
     'runs:reconstructions': (query) => readReconstructionGallery(db, dataDir, query),
@@ -138,6 +141,10 @@ export function createApiHandlers(
     'results:filters': (args) => evaluation.request('results:filters', args),
     'results:activations': (args) => evaluation.request('results:activations', args),
     'results:decode': (args) => evaluation.request('results:decode', args),
+    'results:cancel': () => {
+      evaluation.cancel();
+      return null;
+    },
     'runs:update': (labels) => updateRun(db, supervisor, labels),
     'runs:delete': ({ runId }) => {
       deleteRun(db, dataDir, supervisor, runId);
@@ -151,6 +158,7 @@ export function createApiHandlers(
         ? exportRunForPython(db, dataDir, args, (query) => evaluation.request('results:reconstruct', query))
         : exportRun(db, dataDir, args),
     'runs:import': ({ dir }) => importRun(db, dataDir, supervisor, dir),
+    'runs:csv': (args) => runsCsv(db, args),
     'sweeps:start': (args) => startSweep(db, supervisor, args),
     'sweeps:list': () => listSweepSummaries(db),
     'sweeps:resume': ({ sweepId }) => resumeSweep(db, supervisor, sweepId),
@@ -164,9 +172,8 @@ export function createApiHandlers(
     if (!isMethodChannel(channel)) {
       return { ok: false, error: { code: 'invalid_argument', message: `Unknown request "${String(channel)}".` } };
     }
-    const parsed = argumentSchemas[channel].safeParse(arg);
-    if (!parsed.success)
-      return { ok: false, error: { code: 'invalid_argument', message: describeIssue(parsed.error) } };
+    const parsed = argumentSchemas[channel].safeParse(arg, { error: wordsForIssue });
+    if (!parsed.success) return { ok: false, error: describeIssue(parsed.error) };
     try {
       const run = implementations[channel] as (args: unknown) => unknown;
       return { ok: true, value: await run(parsed.data) };
@@ -185,6 +192,8 @@ export function createApiHandlers(
           return imports.onProgress(listener as (payload: ApiEvents['import:progress']) => void);
         case 'latent:progress':
           return latent.onProgress(listener as (payload: ApiEvents['latent:progress']) => void);
+        case 'results:progress':
+          return evaluation.onProgress(listener as (payload: ApiEvents['results:progress']) => void);
         case 'store:changed':
           return services.onStoreChange(listener as (payload: ApiEvents['store:changed']) => void);
         default:
@@ -196,7 +205,7 @@ export function createApiHandlers(
 
 function toApiError(channel: string, err: unknown) {
   if (err instanceof UserError) return { code: err.code, message: err.message };
-  if (err instanceof ZodError) return { code: 'invalid_argument' as const, message: describeIssue(err) };
+  if (err instanceof ZodError) return describeIssue(err);
   // A bug, not a user mistake: keep the details in the log, give the user something to report.
   console.error(`[api] ${channel} failed:`, err);
   return {

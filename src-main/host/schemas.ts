@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiMethods, MethodChannel, SimilarityQuery } from '../api/contract';
-import { maxUploadBytes, runExportFormats, splitOrders } from '../api/contract';
+import { maxUploadBytes, runExportFormats, runsCsvRows, splitOrders } from '../api/contract';
 import { corruptionSchema, seedSchema, trainingConfigSchema } from '../models/training-config';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -164,6 +164,7 @@ export const argumentSchemas = {
   'training:pause': runRef,
   'training:stop': runRef,
   'training:resume': z.strictObject({ runId: id, onCpu: z.boolean().optional() }),
+  'training:current': none,
   'runs:list': none,
   'runs:get': runRef,
   'runs:reconstructions': z.strictObject({ runId: id, epoch: z.number().int().min(1).optional() }),
@@ -217,6 +218,7 @@ export const argumentSchemas = {
     cacheIndices: z.array(cacheIndex).min(1).max(8, 'Show the activations of at most 8 images.'),
   }),
   'results:decode': z.strictObject({ ...checkpointRef, recipe: codeRecipeSchema }),
+  'results:cancel': none,
   'runs:update': z.strictObject({
     runId: id,
     name: z.string().trim().min(1, 'The run name cannot be empty.').max(200).optional(),
@@ -234,6 +236,7 @@ export const argumentSchemas = {
   }),
   'runs:export': z.strictObject({ runId: id, dir: path, format: z.enum(runExportFormats).optional() }),
   'runs:import': z.strictObject({ dir: path }),
+  'runs:csv': z.strictObject({ per: z.enum(runsCsvRows, { message: 'Write one row per run or per epoch.' }) }),
   'sweeps:start': z.strictObject({
     datasetId: id,
     config: trainingConfigSchema,
@@ -260,11 +263,3 @@ export const argumentSchemas = {
   'projects:open': z.strictObject({ projectId: id }),
   'projects:rename': z.strictObject({ projectId: id, name: projectName }),
 } satisfies { [C in MethodChannel]: z.ZodType<ApiMethods[C]['args']> };
-
-/** The first problem with an argument, in words a person can act on. */
-export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'The request was not valid.';
-  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  return `${where}${issue.message}`;
-}

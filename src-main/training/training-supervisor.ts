@@ -46,7 +46,8 @@ export function reconcileStaleRuns(db: Database): void {
 export class TrainingSupervisor {
   private readonly queue: number[] = [];
   private paused = false;
-  private active: { runId: number; worker: TrainingWorker; killTimer?: NodeJS.Timeout } | undefined;
+  private active:
+    { runId: number; worker: TrainingWorker; killTimer?: NodeJS.Timeout; latest?: TrainingProgress } | undefined;
   private readonly listeners = new Listeners<TrainingProgress>();
   private readonly waiters = new Waiters<number, runs.RunStatus>();
   private engineStatus: Promise<EngineStatus> | undefined;
@@ -127,6 +128,11 @@ export class TrainingSupervisor {
       worker.send({ type: 'stop' });
       this.active.killTimer = setTimeout(() => worker.kill(), stopGraceMs);
     }
+  }
+
+  /** The active run's last report, so a window that opens mid-run (or while it is paused) shows where it is. */
+  currentProgress(): TrainingProgress[] {
+    return this.active?.latest ? [this.active.latest] : [];
   }
 
   onProgress(listener: (progress: TrainingProgress) => void): () => void {
@@ -221,6 +227,7 @@ export class TrainingSupervisor {
   }
 
   private emit(progress: TrainingProgress): void {
+    if (this.active?.runId === progress.runId) this.active.latest = progress;
     this.listeners.emit(progress);
   }
 }

@@ -125,7 +125,9 @@ function evaluate(id: number, dataDir: string, request: EvaluationRequest): void
   );
   evaluations = evaluations.then(async () => {
     try {
-      const result = await (await evaluator!).handle(request);
+      const answering = await evaluator!;
+      answering.onStep = (step) => parent.send({ type: 'evaluate-progress', id, step });
+      const result = await answering.handle(request);
       parent.send({ type: 'evaluate-done', id, result, error: null });
     } catch (err) {
       parent.send({ type: 'evaluate-done', id, result: null, error: toApiError(request.channel, err) });

@@ -41,6 +41,8 @@ export interface AxisOptions {
 export function lineChartOptions(options: {
   x: AxisOptions;
   y: AxisOptions;
+  /** A second y axis, on the right, for series that measure something else (`yAxisID: 'y2'`). */
+  y2?: AxisOptions;
   legendAlign?: 'start' | 'end';
   tooltip?: TooltipCallbacks;
 }): ChartOptions<'line'> {
@@ -59,10 +61,32 @@ export function lineChartOptions(options: {
     maintainAspectRatio: false,
     parsing: false,
     interaction: { mode: 'nearest', intersect: false },
-    scales: { x: axis(options.x), y: axis(options.y) },
+    // The last epoch's markers sit on the plot's edge: room for them, and not cut in half.
+    layout: { padding: { top: 6, right: 8 } },
+    datasets: { line: { clip: false } },
+    scales: {
+      x: axis(options.x),
+      y: axis(options.y),
+      ...(options.y2
+        ? { y2: { ...axis(options.y2), position: 'right' as const, grid: { drawOnChartArea: false } } }
+        : {}),
+    },
     plugins: {
       legend: { position: 'top', align: options.legendAlign ?? 'start', labels: { color: text, boxWidth: 14 } },
       ...(options.tooltip ? { tooltip: { callbacks: options.tooltip } } : {}),
     },
   };
+}
+
+/**
+ * A curve smoothed as TensorBoard smooths it: an exponential moving average with weight 0 (as measured) to 0.99,
+ * corrected for its start so the first points are not pulled towards zero.
+ */
+export function smoothed(points: Array<{ x: number; y: number }>, weight: number): Array<{ x: number; y: number }> {
+  if (weight <= 0) return points;
+  let average = 0;
+  return points.map((point, i) => {
+    average = average * weight + (1 - weight) * point.y;
+    return { x: point.x, y: average / (1 - weight ** (i + 1)) };
+  });
 }

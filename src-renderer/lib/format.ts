@@ -40,3 +40,8 @@ export function engineName(name: string | null | undefined): string {
 export function hasCheckpoint(run: { epochsDone: number; checkpointInside: unknown }): boolean {
   return run.epochsDone > 0 || run.checkpointInside !== null;
 }
+
+/** How much of the whole run a progress report has trained, 0 to 1: the Train screen and the status bar agree. */
+export function trainedFraction(progress: { epoch: number; epochs: number; batch: number; batches: number }): number {
+  return (progress.epoch - 1 + progress.batch / Math.max(1, progress.batches)) / Math.max(1, progress.epochs);
+}

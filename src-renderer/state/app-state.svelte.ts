@@ -20,9 +20,12 @@ interface Notice {
   message: string;
 }
 
+/** How long a confirmation stays up; problems stay until dismissed or the user moves on. */
+const infoShownMs = 8000;
+
 /** What every screen shares: the store's lists, live training progress, and problems to show the user. */
 class AppState {
-  section = $state<Section>('datasets');
+  #section = $state<Section>('datasets');
   loaded = $state(false);
   info = $state.raw<AppInfo | null>(null);
   engine = $state.raw<EngineStatus | null>(null);
@@ -37,7 +40,11 @@ class AppState {
   progress = $state.raw<Record<number, TrainingProgress>>({});
   /** The run shown in Train (the one just started) and Runs (the one clicked). */
   selectedRunId = $state<number | null>(null);
-  notices = $state<Notice[]>([]);
+  /**
+   * The one banner on screen. A new message replaces the last (banners never pile up), and it belongs to the page it
+   * was raised on: moving to another section dismisses it.
+   */
+  notice = $state.raw<Notice | null>(null);
   /** Images picked elsewhere (a box on the latent map) for the Results section to reconstruct. */
   resultsPick = $state.raw<{ runId: number; cacheIndices: number[] } | null>(null);
   /** The import in progress (or the last one), for the Datasets page and the status bar. */
@@ -49,23 +56,37 @@ class AppState {
   );
 
   private nextNoticeId = 1;
+  private noticeTimer: ReturnType<typeof setTimeout> | undefined;
+
+  get section(): Section {
+    return this.#section;
+  }
+
+  set section(section: Section) {
+    if (section !== this.#section) this.dismiss();
+    this.#section = section;
+  }
 
   async load(): Promise<void> {
     api.on('training:progress', (progress) => this.onProgress(progress));
     api.on('import:progress', (progress) => this.onImportProgress(progress));
     // A CLI command or another window added or changed something: show it without a reload.
     api.on('store:changed', () => void this.onStoreChanged());
-    const [info, datasets, runs, projects] = await Promise.all([
+    const [info, datasets, runs, projects, current] = await Promise.all([
       api.app.info(),
       api.datasets.list(),
       api.runs.list(),
       api.projects.list(),
+      api.training.current(),
     ]);
+    // A run training (or paused) before this window opened: start from its last report, not from zero.
+    if (current.ok) this.progress = Object.fromEntries(current.value.map((progress) => [progress.runId, progress]));
     this.info = this.unwrap(info) ?? null;
     this.projects = this.unwrap(projects) ?? null;
     this.datasets = this.unwrap(datasets) ?? [];
     this.runs = this.unwrap(runs) ?? [];
-    this.selectedRunId = this.runs[0]?.id ?? null;
+    // Open on the run that is training (or paused), else the newest.
+    this.selectedRunId = this.activeRun?.id ?? this.runs[0]?.id ?? null;
     this.loaded = true;
     // The engine probe starts a process and loads tfjs: let the window show first.
     const engine = await api.engine.status();
@@ -115,21 +136,30 @@ class AppState {
   /** Returns the value of a successful call; shows the error of a failed one and returns undefined. */
   unwrap<T>(result: Result<T>): T | undefined {
     if (result.ok) return result.value;
-    this.report(result.error);
+    // The user asked for it: say so, not as a problem.
+    if (result.error.code === 'cancelled') this.inform(result.error.message);
+    else this.report(result.error);
     return undefined;
   }
 
   report(error: ApiError | string): void {
-    const message = typeof error === 'string' ? error : error.message;
-    this.notices = [...this.notices, { id: this.nextNoticeId++, kind: 'error', message }];
+    this.show('error', typeof error === 'string' ? error : error.message);
   }
 
   inform(message: string): void {
-    this.notices = [...this.notices, { id: this.nextNoticeId++, kind: 'info', message }];
+    this.show('info', message);
   }
 
-  dismiss(id: number): void {
-    this.notices = this.notices.filter((notice) => notice.id !== id);
+  dismiss(): void {
+    clearTimeout(this.noticeTimer);
+    this.notice = null;
+  }
+
+  private show(kind: Notice['kind'], message: string): void {
+    this.dismiss();
+    const notice = { id: this.nextNoticeId++, kind, message };
+    this.notice = notice;
+    if (kind === 'info') this.noticeTimer = setTimeout(() => this.notice === notice && this.dismiss(), infoShownMs);
   }
 
   private onImportProgress(progress: ImportProgress): void {

@@ -3,6 +3,14 @@ import { api } from '../lib/api.svelte';
 
 /** Waits this long after the last edit before asking main for the model summary. */
 const planDelayMs = 150;
+/** Where the draft is kept between windows (and app starts), so a reopened window carries on with it. */
+const savedDraftKey = 'autoencoder-studio.train-draft';
+
+interface SavedDraft {
+  datasetId: number;
+  presetId: string;
+  config: TrainingConfig;
+}
 
 /**
  * The run being set up on the Train screen: dataset, preset and the editable config, with the model summary (or what
@@ -16,6 +24,8 @@ class TrainDraft {
   config = $state<TrainingConfig | null>(null);
   summary = $state.raw<ModelSummary | null>(null);
   problem = $state<string | null>(null);
+  /** The setting the problem is about ("config.batchSize"), for the form to mark; null for the model as a whole. */
+  problemField = $state<string | null>(null);
   private planTimer: ReturnType<typeof setTimeout> | undefined;
   private planRequest = 0;
 
@@ -48,6 +58,52 @@ class TrainDraft {
     this.config = structuredClone(config);
   }
 
+  setProblem(problem: { message: string; field?: string } | null): void {
+    this.problem = problem?.message ?? null;
+    this.problemField = problem?.field ?? null;
+  }
+
+  /** The problem's message when it is about this setting (a dot path as in ApiError.field). */
+  problemAt(field: string): string | null {
+    return this.problemField === field ? this.problem : null;
+  }
+
+  /** Keeps the draft for the next window; storage that is full or turned off only loses this convenience. */
+  save(): void {
+    if (this.datasetId === undefined || !this.config) return;
+    const saved: SavedDraft = {
+      datasetId: this.datasetId,
+      presetId: this.presetId,
+      config: $state.snapshot(this.config),
+    };
+    try {
+      localStorage.setItem(savedDraftKey, JSON.stringify(saved));
+    } catch {
+      // Nothing to do: the draft still lives in this window.
+    }
+  }
+
+  /**
+   * Carries on with the draft the last window kept, when its dataset is among `datasetIds` (this project's). Returns
+   * whether it did; the config is checked by the model summary like any edit.
+   */
+  restore(datasetIds: number[]): boolean {
+    let saved: SavedDraft | null;
+    try {
+      saved = JSON.parse(localStorage.getItem(savedDraftKey) ?? 'null') as SavedDraft | null;
+    } catch {
+      return false;
+    }
+    if (!saved || !datasetIds.includes(saved.datasetId) || typeof saved.config !== 'object' || !saved.config)
+      return false;
+    const { datasetId, presetId, config } = saved;
+    this.datasetId = datasetId;
+    void this.useConfig(datasetId, config).then(() => {
+      if (this.datasetId === datasetId) this.presetId = presetId;
+    });
+    return true;
+  }
+
   /** Asks main for the summary of the current config, a moment after the last edit. */
   schedulePlan(): void {
     clearTimeout(this.planTimer);
@@ -60,13 +116,13 @@ class TrainDraft {
       if (request !== this.planRequest) return;
       if (!result.ok) {
         this.summary = null;
-        this.problem = result.error.message;
+        this.setProblem(result.error);
       } else if (result.value.ok) {
         this.summary = result.value.summary;
-        this.problem = null;
+        this.setProblem(null);
       } else {
         this.summary = null;
-        this.problem = result.value.problem;
+        this.setProblem({ message: result.value.problem });
       }
     }, planDelayMs);
   }

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowserApp, type BrowserApp } from './browser-app';
 import { presetConfig } from '../../src-main/models/presets';
 import { createApiHandlers } from '../../src-main/host/handlers';
-import { pytorchExportFiles, torchPython } from '../helpers/python-export';
+import { pytorchExportFiles, readCsvWithPython, torchPython } from '../helpers/python-export';
 
 /**
  * Runs as experiments in Chromium: a real sweep of three tiny runs, the runs table (search, sort, labels), comparing
@@ -52,6 +52,28 @@ describe('runs, comparisons and sweeps', () => {
     await app.screenshot('60-runs-table');
   });
 
+  it('exports the runs, and every epoch of them, as CSV with the settings as columns', async () => {
+    const { page } = app;
+    const save = async (button: string) => {
+      const download = page.waitForEvent('download');
+      await page.getByRole('button', { name: button }).click();
+      const file = await (await download).path();
+      return { header: readFileSync(file, 'utf8').split('\r\n')[0].split(','), rows: readCsvWithPython(file) };
+    };
+    const perRun = await save('One row per run');
+    expect(perRun.header.slice(0, 3)).toEqual(['run_id', 'name', 'status']);
+    expect(perRun.header).toEqual(
+      expect.arrayContaining(['final_test_loss', 'config.model.latent', 'config.learningRate']),
+    );
+    expect(perRun.rows.map((row) => row['config.model.latent']).sort()).toEqual(['16', '2', '6']);
+    expect(await page.getByText(/^Exported 3 rows as runs-\d{4}-\d{2}-\d{2}\.csv\.$/).isVisible()).toBe(true);
+
+    const perEpoch = await save('One row per epoch');
+    expect(perEpoch.header.slice(0, 5)).toEqual(['run_id', 'name', 'epoch', 'train_loss', 'test_loss']);
+    const epochsDone = (app.services.db.prepare('SELECT sum(epochs_done) AS n FROM runs').get() as { n: number }).n;
+    expect(perEpoch.rows).toHaveLength(epochsDone);
+  });
+
   it('labels a run with a name, tags and notes', async () => {
     const { page } = app;
     const table = page.getByRole('table', { name: 'Runs' });
@@ -84,7 +106,7 @@ describe('runs, comparisons and sweeps', () => {
     const curves = page.getByLabel('Loss curves of runs 1, 2, 3');
     await expect.poll(() => curves.isVisible()).toBe(true);
     const diff = page.getByRole('table', { name: 'Settings that differ' });
-    await expect.poll(() => diff.locator('tbody tr').first().textContent()).toMatch(/model\.latent\s*2\s*6\s*16/);
+    await expect.poll(() => diff.locator('tbody tr').first().textContent()).toMatch(/^Latent size\s*2\s*6\s*16$/);
     const side = page.getByRole('region', { name: 'Same test images, each run' });
     await expect.poll(() => side.getByRole('img', { name: /^#3 latent=16: / }).count(), { timeout: 30_000 }).toBe(8);
     await app.screenshot('62-compare');
@@ -178,6 +200,10 @@ describe('runs, comparisons and sweeps', () => {
     await page.setViewportSize({ width: 1024, height: 700 });
     await app.screenshot('66-space-freed-small');
     await page.setViewportSize({ width: 1280, height: 820 });
+    // The banner belongs to the page it was raised on: it does not follow to another section.
+    await page.getByRole('button', { name: /^Datasets/ }).click();
+    expect(await page.getByText(/Freed \d/).count()).toBe(0);
+    await page.getByRole('button', { name: /^Runs/ }).click();
     expect(app.pageErrors).toEqual([]);
   }, 120_000);
 
@@ -203,4 +229,33 @@ describe('runs, comparisons and sweeps', () => {
     }
     expect(app.pageErrors).toEqual([]);
   }, 60_000);
+
+  it('compares runs with different losses on separate axes, and says their values are not comparable', async () => {
+    const { page, services } = app;
+    const [dataset] = services.db.prepare('SELECT id FROM datasets WHERE project_id = 1').all() as Array<{
+      id: number;
+    }>;
+    const api = createApiHandlers(services, { name: 'e2e', version: 'e2e', transport: 'browser' });
+    const config = { ...presetConfig('small-dense', [28, 28, 1])!, epochs: 2, batchSize: 256, loss: 'bce' as const };
+    const started = await api.invoke('training:start', { datasetId: dataset.id, config, name: 'Cross-entropy' });
+    if (!started.ok) throw new Error(started.error.message);
+    const bce = (started.value as { id: number }).id;
+    expect(await services.supervisor.waitForRun(bce)).toBe('completed');
+    await page.getByRole('tab', { name: 'Runs', exact: true }).click();
+    for (const id of [1, bce]) await page.getByRole('checkbox', { name: `Compare run ${id}` }).check();
+    await page.getByRole('button', { name: 'Compare 2 runs' }).click();
+    await page
+      .getByText(/These runs use different losses: MSE on the left axis, cross-entropy on the right\./)
+      .waitFor();
+    const diff = page.getByRole('table', { name: 'Settings that differ' });
+    expect(await diff.getByRole('row', { name: /^Loss/ }).textContent()).toMatch(/^Loss\s*MSE\s*cross-entropy$/);
+    const final = diff.getByRole('row', { name: /^Final test loss/ });
+    expect(await final.textContent()).toMatch(
+      /^Final test loss \(different losses: not comparable\)\s*0\.\d+ MSE\s*0\.\d+ cross-entropy$/,
+    );
+    await page.getByRole('combobox', { name: 'Curve' }).selectOption('batch');
+    await page.getByRole('slider', { name: 'Loss smoothing' }).fill('0.8');
+    await app.screenshot('62-compare-different-losses');
+    expect(app.pageErrors).toEqual([]);
+  }, 90_000);
 });

@@ -109,6 +109,30 @@ describe('results views', () => {
     await app.screenshot('51-results-pca');
   }, 90_000);
 
+  it('shows how far long work has got, with time left and Cancel, and can compute it again', async () => {
+    const { page } = app;
+    // 400 components make the fit take seconds on the sample's training images.
+    const components = page.getByRole('spinbutton', { name: 'PCA components' });
+    await components.fill('400');
+    await components.press('Tab');
+    const work = page.getByTestId('results-progress');
+    await work.getByText(/^Fitting PCA on [\d,]+ training images…$/).waitFor({ timeout: 30_000 });
+    expect(await work.getByRole('progressbar', { name: 'Results progress' }).count()).toBe(1);
+    expect(await work.getByText(/^Time left /).count()).toBe(1);
+    await app.screenshot('52-results-work-progress');
+    await work.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByText('Cancelled; nothing was changed.').waitFor();
+    expect(await work.count()).toBe(0);
+    await app.screenshot('52-results-work-cancelled');
+
+    await page.getByRole('button', { name: 'Compute again' }).click();
+    const figure = page.getByRole('region', { name: 'Autoencoder vs PCA' });
+    await expect.poll(() => figure.getByRole('img', { name: /^PCA, 400: / }).count(), { timeout: 120_000 }).toBe(10);
+    expect(await page.getByText('Cancelled; nothing was changed.').count()).toBe(0);
+    expect(await work.count()).toBe(0);
+    expect(app.pageErrors).toEqual([]);
+  }, 180_000);
+
   it('corrupts test images at view time and shows what the model makes of them', async () => {
     const { page } = app;
     await page.getByRole('tab', { name: 'Denoising' }).click();

@@ -60,6 +60,40 @@ describe('model editor and run controls', () => {
     expect(await page.getByRole('button', { name: 'Start training' }).isDisabled()).toBe(false);
   });
 
+  it('writes a problem in words next to the setting it is about, and marks that setting', async () => {
+    const { page } = app;
+    await page.getByLabel('Preset').selectOption({ label: 'Small dense AE' });
+    const start = page.getByRole('button', { name: 'Start training' });
+    const batch = page.getByRole('spinbutton', { name: /^Batch size/ });
+    await batch.fill('1.5');
+    await expect.poll(() => batch.getAttribute('aria-invalid')).toBe('true');
+    const field = page.locator('label', { has: batch });
+    expect(await field.getByRole('alert').textContent()).toBe('Batch size must be a whole number.');
+    // Said once, where the field is; not again below the form.
+    expect(await page.getByRole('alert').count()).toBe(1);
+    expect(await start.isDisabled()).toBe(true);
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await app.screenshot('17-train-field-problem-small');
+    await page.setViewportSize({ width: 1280, height: 820 });
+    await batch.fill('32');
+    await expect.poll(() => batch.getAttribute('aria-invalid')).toBe('false');
+    expect(await page.getByRole('alert').count()).toBe(0);
+
+    // A layer's setting: the layer's row and its field are marked, and the message says which layer.
+    const encoder = page.getByRole('group', { name: 'Encoder layers' });
+    const units = encoder.getByRole('spinbutton', { name: 'units' }).first();
+    await units.fill('0');
+    await expect.poll(() => units.getAttribute('aria-invalid')).toBe('true');
+    expect(await encoder.locator('.row.invalid').count()).toBe(1);
+    expect(await page.getByRole('alert').textContent()).toBe(
+      'Encoder layer 1: the number of units must be at least 1.',
+    );
+    await app.screenshot('17-train-layer-problem');
+    await units.fill('128');
+    await expect.poll(() => page.getByRole('alert').count()).toBe(0);
+    expect(await encoder.locator('.row.invalid').count()).toBe(0);
+  });
+
   it("edits a batch-norm layer's momentum and says its statistics are measured again each epoch", async () => {
     const { page } = app;
     await page.getByLabel('Preset').selectOption({ label: 'Photo CAE: stride-2 conv + BN stack' });
@@ -71,7 +105,7 @@ describe('model editor and run controls', () => {
     await momentum.press('Tab');
     await expect
       .poll(async () => page.getByRole('alert').textContent())
-      .toMatch(/The batch-norm momentum must be between 0 and 0\.999\./);
+      .toMatch(/^Encoder layer 2: the batch-norm momentum must be between 0 and 0\.999\.$/);
     expect(await page.getByRole('button', { name: 'Start training' }).isDisabled()).toBe(true);
     await momentum.fill('0.9');
     await momentum.press('Tab');
@@ -87,6 +121,28 @@ describe('model editor and run controls', () => {
     await page.getByRole('button', { name: 'Start training' }).click();
     const monitor = page.getByTestId('run-monitor');
     await monitor.getByText(/Epoch 1 of 3, batch \d+ of 125/).waitFor({ timeout: 60_000 });
+    const first = Number((await monitor.getByRole('heading', { level: 2 }).textContent())!.match(/^#(\d+)/)![1]);
+
+    // A second run waits in the queue and does not take the training run's place on screen.
+    await page.getByRole('button', { name: 'Add to queue' }).click();
+    const queuedNote = page.getByText(/^Run #(\d+) is in the queue; it starts when run #(\d+) ends\.$/);
+    await queuedNote.waitFor();
+    const second = Number((await queuedNote.textContent())!.match(/^Run #(\d+)/)![1]);
+    expect(await monitor.getByRole('heading', { level: 2 }).textContent()).toMatch(new RegExp(`^#${first} `));
+    await app.screenshot('12-train-second-run-queued');
+    // Taken off the queue again, then back to the run that trains.
+    await page
+      .getByLabel('Queue')
+      .getByRole('button', { name: `#${second}` })
+      .click();
+    await monitor.getByRole('button', { name: 'Stop…' }).click();
+    await monitor.getByRole('button', { name: 'Stop and keep' }).click();
+    await expect.poll(async () => monitor.locator('.badge').textContent(), { timeout: 20_000 }).toBe('stopped');
+    await page
+      .getByLabel('Training now')
+      .getByRole('button', { name: `#${first}` })
+      .click();
+    expect(await monitor.getByRole('heading', { level: 2 }).textContent()).toMatch(new RegExp(`^#${first} `));
 
     await page.keyboard.press('Space');
     await expect.poll(async () => monitor.locator('.badge').textContent(), { timeout: 20_000 }).toBe('paused');
@@ -95,6 +151,19 @@ describe('model editor and run controls', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await monitor.getByTestId('progress').textContent()).toBe(batchWhenPaused);
     await app.screenshot('12-train-paused');
+
+    // A window opened now (here: reloaded) shows where the paused run really is, and keeps the Train form's draft.
+    await page.getByRole('spinbutton', { name: /^Epochs/ }).fill('7');
+    const percent = await monitor.getByTestId('progress').locator('.line .mono').textContent();
+    expect(percent).not.toBe('0%');
+    const pausedAt = (await monitor.getByText(/Paused in epoch 1 of 3, before batch \d+/).textContent())!;
+    await page.reload();
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    await expect.poll(() => monitor.getByText(pausedAt).count(), { timeout: 20_000 }).toBe(1);
+    expect(await monitor.getByRole('heading', { level: 2 }).textContent()).toMatch(new RegExp(`^#${first} `));
+    expect(await monitor.getByTestId('progress').locator('.line .mono').textContent()).toBe(percent);
+    expect(await page.getByRole('spinbutton', { name: /^Epochs/ }).inputValue()).toBe('7');
+    await app.screenshot('12-train-paused-reopened');
 
     await monitor.getByRole('button', { name: 'Resume' }).click();
     await expect.poll(async () => monitor.locator('.badge').textContent(), { timeout: 20_000 }).toBe('running');

@@ -19,6 +19,8 @@ export interface ApiError {
   code: ErrorCode;
   /** Written for the person using the app. */
   message: string;
+  /** The argument at fault, as a dot path ("config.batchSize", "config.model.encoder.1.filters"), for forms to mark. */
+  field?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Experiments: run labels, comparison, sweeps, run export and import, projects. */
 import type { TrainingConfig } from './models';
 import type { EpochMetric, RunRef, RunStatus, RunSummary } from './runs';
+import type { CsvExport } from './latent';
 
 export interface RunLabels {
   runId: number;
@@ -14,7 +15,8 @@ export interface RunComparison {
   runs: RunSummary[];
   curves: Array<{ runId: number; epochs: EpochMetric[]; batchLoss: Array<{ step: number; loss: number }> }>;
   /** One row per setting that is not the same in every run, with each run's value as text. */
-  differences: Array<{ setting: string; values: string[] }>;
+  /** `setting` is the config path ("model.latent"), `label` its name on screen ("Latent size"); values in words. */
+  differences: Array<{ setting: string; label: string; values: string[] }>;
   /** Whether the runs share a dataset (then their reconstructions of the same images can be compared). */
   sameDataset: boolean;
 }
@@ -105,6 +107,13 @@ export interface ProjectList {
   projects: ProjectSummary[];
 }
 
+export const runsCsvRows = ['run', 'epoch'] as const;
+
+/** The Runs table as CSV: one row per run, or one per run and epoch; either way with every setting as a column. */
+export interface RunsCsvArgs {
+  per: (typeof runsCsvRows)[number];
+}
+
 export interface ExperimentsMethods {
   'runs:update': { args: RunLabels; result: RunSummary };
   'runs:delete': { args: RunRef; result: null };
@@ -115,6 +124,7 @@ export interface ExperimentsMethods {
   'runs:compare': { args: { runIds: number[] }; result: RunComparison };
   'runs:export': { args: RunExportArgs; result: RunExport };
   'runs:import': { args: { dir: string }; result: RunSummary };
+  'runs:csv': { args: RunsCsvArgs; result: CsvExport };
   'sweeps:start': { args: StartSweepArgs; result: SweepSummary };
   'sweeps:list': { args: void; result: SweepSummary[] };
   /** Carries on a sweep a crash or a stop interrupted: queued runs start, interrupted ones resume. */
@@ -134,6 +144,7 @@ export const experimentsChannels = {
   'runs:compare': true,
   'runs:export': true,
   'runs:import': true,
+  'runs:csv': true,
   'sweeps:start': true,
   'sweeps:list': true,
   'sweeps:resume': true,

@@ -9,7 +9,7 @@ import { datasetsChannels, datasetsEventChannels, type DatasetsEvents, type Data
 import { modelsChannels, type ModelsMethods } from './models';
 import { runsChannels, runsEventChannels, type RunsEvents, type RunsMethods } from './runs';
 import { latentChannels, latentEventChannels, type LatentEvents, type LatentMethods } from './latent';
-import { resultsChannels, type ResultsMethods } from './results';
+import { resultsChannels, resultsEventChannels, type ResultsEvents, type ResultsMethods } from './results';
 import { experimentsChannels, type ExperimentsMethods } from './experiments';
 
 export * from './common';
@@ -32,7 +32,7 @@ export interface ApiMethods
     ExperimentsMethods {}
 
 /** Event channels pushed from main to the renderer. */
-export interface ApiEvents extends CommonEvents, DatasetsEvents, RunsEvents, LatentEvents {}
+export interface ApiEvents extends CommonEvents, DatasetsEvents, RunsEvents, LatentEvents, ResultsEvents {}
 
 export type MethodChannel = keyof ApiMethods;
 export type EventChannel = keyof ApiEvents;
@@ -52,4 +52,5 @@ export const eventChannels = Object.keys({
   ...datasetsEventChannels,
   ...runsEventChannels,
   ...latentEventChannels,
+  ...resultsEventChannels,
 } satisfies Record<EventChannel, true>) as EventChannel[];

@@ -192,6 +192,22 @@ export interface DecodedCodes {
   elapsedMs: number;
 }
 
+/**
+ * How far long results work has got (every image of a split reconstructed, PCA fitted), pushed as it goes: anything
+ * that takes more than a moment shows progress, time left and Cancel.
+ */
+export interface ResultsProgress {
+  /** The request doing the work ("results:pca"). */
+  channel: string;
+  /** What it is doing, for a person: "Reconstructing the 10,000 test images". */
+  what: string;
+  done: number;
+  total: number;
+  etaMs: number | null;
+  /** The request has ended (answered, failed or cancelled): its progress can go. */
+  finished: boolean;
+}
+
 export interface ResultsMethods {
   'results:model': { args: CheckpointRef; result: ModelInfo };
   'results:reconstruct': { args: ReconstructQuery; result: Reconstructions };
@@ -200,6 +216,11 @@ export interface ResultsMethods {
   'results:filters': { args: CheckpointRef; result: Filters };
   'results:activations': { args: ActivationsQuery; result: Activations };
   'results:decode': { args: DecodeQuery; result: DecodedCodes };
+  /**
+   * Stops the results work in progress, and any queued behind it (one results process answers every window). It only
+   * reads the store, so nothing is lost; the cancelled requests fail with code 'cancelled'.
+   */
+  'results:cancel': { args: void; result: null };
 }
 
 /** Every channel above, once: `satisfies` fails the build when one is missing or unknown. */
@@ -211,4 +232,14 @@ export const resultsChannels = {
   'results:filters': true,
   'results:activations': true,
   'results:decode': true,
+  'results:cancel': true,
 } as const satisfies Record<keyof ResultsMethods, true>;
+
+/** Events pushed from main to the renderer. */
+export interface ResultsEvents {
+  'results:progress': ResultsProgress;
+}
+
+export const resultsEventChannels = {
+  'results:progress': true,
+} as const satisfies Record<keyof ResultsEvents, true>;

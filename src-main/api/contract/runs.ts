@@ -41,6 +41,8 @@ export interface RunSummary {
   latent: number | null;
   batchSize: number;
   learningRate: number;
+  /** What its losses measure: losses of different kinds are not comparable. */
+  loss: 'mse' | 'bce';
   /** Lowest test loss of any epoch so far, and the training time over all epochs (pauses not counted). */
   bestTestLoss: number | null;
   trainingMs: number | null;
@@ -132,6 +134,8 @@ export interface RunsMethods {
   'training:stop': { args: RunRef; result: RunSummary };
   /** `onCpu`: train on the fastest CPU engine even where the GPU engine loads (after a GPU fault, say). */
   'training:resume': { args: RunRef & { onCpu?: boolean }; result: RunSummary };
+  /** The last progress the run training now reported (none when idle): a window opened mid-run starts from it. */
+  'training:current': { args: void; result: TrainingProgress[] };
   'runs:list': { args: void; result: RunSummary[] };
   'runs:get': { args: RunRef; result: RunDetail };
   'runs:reconstructions': { args: GalleryQuery; result: ReconstructionGallery };
@@ -143,6 +147,7 @@ export const runsChannels = {
   'training:pause': true,
   'training:stop': true,
   'training:resume': true,
+  'training:current': true,
   'runs:list': true,
   'runs:get': true,
   'runs:reconstructions': true,

@@ -1,7 +1,15 @@
 import { resolve } from 'node:path';
-import { runExportFormats, type RunExportFormat, type SweepAxis, type SweepParam } from '../../api/contract';
+import {
+  runExportFormats,
+  runsCsvRows,
+  type RunExportFormat,
+  type RunsCsvArgs,
+  type SweepAxis,
+  type SweepParam,
+} from '../../api/contract';
 import { UserError } from '../../api/errors';
 import { formatBytes } from '../../api/units';
+import { writeFileAtomic } from '../../app/files';
 import type { Command } from '../command';
 import { followSweep } from '../follow';
 import { formatComparison, formatRun, formatSweep } from '../format';
@@ -141,6 +149,22 @@ export const experimentCommands: Command[] = [
         ...(flags.tag === undefined ? {} : { tags: flags.tag }),
       });
       out.result(run, `${formatRun(run)}${run.tags.length ? `\n      tags: ${run.tags.join(', ')}` : ''}`);
+      return 0;
+    },
+  },
+  {
+    name: 'runs-csv',
+    summary: "Write the open project's runs as CSV, with every setting as a column:",
+    details: ['--out <file.csv> --per <run|epoch, default run> (epoch: one row per run and epoch, with its losses)'],
+    async run({ api, out, flags }) {
+      if (!flags.out) throw new UserError('invalid_argument', 'Say where to write it: --out <file.csv>');
+      const per = flags.per ?? 'run';
+      if (!runsCsvRows.includes(per as RunsCsvArgs['per']))
+        throw new UserError('invalid_argument', `--per takes run or epoch, not "${per}".`);
+      const csv = await api.runs.csv({ per: per as RunsCsvArgs['per'] });
+      const path = resolve(flags.out);
+      writeFileAtomic(path, Buffer.from(csv.csv, 'utf8'));
+      out.result({ path, rows: csv.rows }, `Wrote ${csv.rows} rows to ${path}`);
       return 0;
     },
   },

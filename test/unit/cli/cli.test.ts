@@ -220,7 +220,7 @@ describe('ae-studio command line', () => {
     expect(sweep.runs.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
 
     const compared = await runCli(['compare', '1', '2', '3', '--data-dir', dataDir]);
-    expect(compared.stdout).toMatch(/Settings that differ:\n {2}model\.latent: 2 \| 4 \| 8/);
+    expect(compared.stdout).toMatch(/Settings that differ:\n {2}Latent size: 2 \| 4 \| 8/);
     const exportDir = tempDir();
     const exported = await runCli(['export-run', '3', '--out', exportDir, '--json', '--data-dir', dataDir]);
     const path = (JSON.parse(exported.stdout) as { value: { path: string } }).value.path;
@@ -311,7 +311,7 @@ describe('ae-studio command line', () => {
   it.each([
     [['import'], 2, /Say which folder to import/],
     [['import', '/nonexistent/folder'], 1, /does not exist/],
-    [['import-builtin', 'cifar100'], 2, /dataset/],
+    [['import-builtin', 'cifar100'], 2, /Dataset must be one of "mnist", "fashion-mnist"/],
     [['import-builtin', 'mnist', '--from', '/nonexistent/mnist'], 1, /The folder \/nonexistent\/mnist does not exist/],
     [['train', '--epochs', 'many'], 2, /--epochs must be a number/],
     [['train', '--epochs', '0'], 2, /at least 1 epoch/],
@@ -332,8 +332,8 @@ describe('ae-studio command line', () => {
     [['resume'], 2, /Say which run to resume/],
     // Every argument passes the API's schemas, as the app's do (these were once accepted, or failed late).
     [['project', '1', '--perplexity', '1'], 2, /perplexity must be at least 2/],
-    [['project', '1', '--init', 'x'], 2, /projection\.init: Invalid option/],
-    [['embed', '1', '--split', 'foo'], 2, /split: Invalid option: expected one of "train"\|"test"\|"all"/],
+    [['project', '1', '--init', 'x'], 2, /Initialisation must be one of "pca", "random"\./],
+    [['embed', '1', '--split', 'foo'], 2, /Split must be one of "train", "test", "all"\./],
     [['resume-sweep', '5'], 1, /no sweep with id 5/],
   ])('%j fails with exit code %i and says why', async (args, exitCode, message) => {
     const dataDir = tempDir();

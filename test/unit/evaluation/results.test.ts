@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openServices, type Services } from '../../../src-main/host/services';
 import { createApiHandlers, type ApiHandlers } from '../../../src-main/host/handlers';
-import type { ApiMethods, MethodChannel, Result } from '../../../src-main/api/contract';
+import type { ApiMethods, MethodChannel, ResultsProgress, Result } from '../../../src-main/api/contract';
 import { spawnNodeWorker } from '../../../src-main/worker/node-worker';
 import { presetConfig } from '../../../src-main/models/presets';
 import { getDataset } from '../../../src-main/store/datasets';
@@ -310,4 +310,55 @@ describe('results of a trained run', () => {
     // The worker is still there after the failures.
     expect((await call('results:model', { runId })).runId).toBe(runId);
   }, 60_000);
+
+  it('reports how far long work has got, and Cancel stops it without losing anything', async () => {
+    const steps: ResultsProgress[] = [];
+    const unsubscribe = api.subscribe('results:progress', (step) => steps.push(step));
+    try {
+      // A checkpoint and a component count not asked for before, so nothing comes from the worker's caches.
+      const query = {
+        runId,
+        epoch: 1,
+        components: 9,
+        images: { from: 'split', split: 'test', order: 'first', count: 4 },
+      } as const;
+      const comparison = await call('results:pca', query);
+      const working = steps.filter((s) => !s.finished);
+      expect(working.map((s) => s.what)).toEqual(
+        expect.arrayContaining([
+          'Reconstructing the 200 test images',
+          'Fitting PCA on 600 training images',
+          'Reconstructing the 200 test images with PCA',
+        ]),
+      );
+      for (const s of working) {
+        expect(s.channel).toBe('results:pca');
+        expect(s.done).toBeLessThan(s.total);
+      }
+      // The fit reports each of its passes, and their time left once one is done.
+      const fit = working.filter((s) => s.what.startsWith('Fitting PCA'));
+      expect(fit.map((s) => s.done)).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(fit.at(-1)!.etaMs).toBeGreaterThanOrEqual(0);
+      expect(steps.at(-1)).toMatchObject({ channel: 'results:pca', finished: true });
+
+      // Cancelled at its first report: the request fails as cancelled, and the next one is answered as before.
+      steps.length = 0;
+      const cancelling = new Promise<void>((resolve) => {
+        const stop = api.subscribe('results:progress', (step) => {
+          if (step.finished) return;
+          stop();
+          void api.invoke('results:cancel', undefined).then(() => resolve());
+        });
+      });
+      const cancelled = await failure('results:pca', { ...query, components: 11 });
+      await cancelling;
+      expect(cancelled).toMatchObject({ code: 'cancelled', message: 'Cancelled; nothing was changed.' });
+      expect(steps.at(-1)).toMatchObject({ finished: true });
+      const again = await call('results:pca', query);
+      expect(again.test).toEqual(comparison.test);
+      expect(again.items.map((i) => i.pcaMse)).toEqual(comparison.items.map((i) => i.pcaMse));
+    } finally {
+      unsubscribe();
+    }
+  }, 120_000);
 });

@@ -17,6 +17,7 @@ import { createApiHandlers, type ApiHandlers } from '../../../src-main/host/hand
 import type { ApiMethods, MethodChannel, Result, TrainingConfig } from '../../../src-main/api/contract';
 import { spawnNodeWorker } from '../../../src-main/worker/node-worker';
 import { presetConfig } from '../../../src-main/models/presets';
+import { insertRun } from '../../../src-main/store/runs';
 import { dataLayout } from '../../../src-main/app/paths';
 import { createFashionSubset } from '../../helpers/fashion-subset';
 
@@ -86,10 +87,54 @@ describe('experiments', () => {
     expect(detail.run.sweepValues).toEqual({ latent: 16 });
 
     const comparison = await call(second.api, 'runs:compare', { runIds: [one, two, three] });
-    expect(comparison.differences).toEqual([{ setting: 'model.latent', values: ['2', '6', '16'] }]);
+    expect(comparison.differences).toEqual([
+      { setting: 'model.latent', label: 'Latent size', values: ['2', '6', '16'] },
+    ]);
     expect(comparison.sameDataset).toBe(true);
     expect(comparison.curves.map((c) => c.epochs.length)).toEqual([2, 2, 2]);
   }, 240_000);
+
+  it('names the settings that differ in words, layers whole, and says when losses are of different kinds', async () => {
+    const { api, services, dataDir } = open();
+    const datasetId = createFashionSubset(services.db, dataDir, 64, 16);
+    const conv = presetConfig('small-conv', [28, 28, 1])!;
+    // Stored, not trained: a comparison reads settings, and these two need no curves.
+    const a = insertRun(services.db, { datasetId, name: 'conv, MSE', config: JSON.stringify(conv) });
+    const b = insertRun(services.db, {
+      datasetId,
+      name: 'dense, cross-entropy',
+      config: JSON.stringify({
+        ...tiny(),
+        loss: 'bce',
+        corruption: { type: 'gaussian', level: 0.3 },
+        model: {
+          ...tiny().model,
+          encoder: [
+            { type: 'dense', units: 128, activation: 'elu' },
+            { type: 'dropout', rate: 0.2 },
+          ],
+        },
+      }),
+    });
+    const comparison = await call(api, 'runs:compare', { runIds: [a, b] });
+    const row = (label: string) => comparison.differences.find((d) => d.label === label)?.values;
+    expect(row('Loss')).toEqual(['MSE', 'cross-entropy']);
+    expect(row('Encoder')).toEqual([
+      conv.model.encoder
+        .map((l) =>
+          l.type === 'conv'
+            ? `conv ${l.filters} ${l.kernel}×${l.kernel}${l.stride > 1 ? ` /${l.stride}` : ''} ${l.padding}`
+            : l.type,
+        )
+        .join(' → '),
+      'dense 128 elu → dropout 0.2',
+    ]);
+    expect(row('Denoising')).toEqual(['off', '—']);
+    expect(row('Corruption level')).toEqual(['—', '0.3']);
+    // No setting is shown by its config path, and no value is cut.
+    for (const d of comparison.differences) expect(d.label).not.toMatch(/\./);
+    expect(comparison.runs.map((r) => r.loss)).toEqual(['mse', 'bce']);
+  });
 
   it('groups datasets, runs and sweeps under projects, and reopens on the last one', async () => {
     const { api, services, dataDir } = open();

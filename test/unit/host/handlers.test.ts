@@ -69,6 +69,8 @@ describe('API handlers', () => {
           'runs:diskUse',
           'sweeps:list',
           'projects:list',
+          'training:current',
+          'results:cancel',
         ]).toContain(channel);
       else expect(result.error.code).toBe(channel === 'app:chooseFolder' ? 'unsupported' : 'invalid_argument');
     }
@@ -76,9 +78,27 @@ describe('API handlers', () => {
 
   it.each([
     ['an unknown channel', 'files:delete', {}, 'invalid_argument', /Unknown request/],
-    ['a missing field', 'datasets:images', { datasetId: 1, split: 'train', offset: 0 }, 'invalid_argument', /limit/],
-    ['a wrong type', 'training:start', { datasetId: '1', config: smallConv }, 'invalid_argument', /datasetId/],
-    ['an extra field', 'runs:get', { runId: 1, sql: 'DROP TABLE runs' }, 'invalid_argument', /sql/],
+    [
+      'a missing field',
+      'datasets:images',
+      { datasetId: 1, split: 'train', offset: 0 },
+      'invalid_argument',
+      /^Limit is missing\.$/,
+    ],
+    [
+      'a wrong type',
+      'training:start',
+      { datasetId: '1', config: smallConv },
+      'invalid_argument',
+      /^Dataset must be a number\.$/,
+    ],
+    [
+      'an extra field',
+      'runs:get',
+      { runId: 1, sql: 'DROP TABLE runs' },
+      'invalid_argument',
+      /^The request has no setting called "sql"\.$/,
+    ],
     [
       'negative epochs',
       'training:start',
@@ -91,7 +111,7 @@ describe('API handlers', () => {
       'training:start',
       { datasetId: 1, config: { ...smallConv, learningRate: Number.NaN } },
       'invalid_argument',
-      /learningRate/,
+      /^Learning rate must be a number\.$/,
     ],
     [
       'a negative learning rate',
@@ -169,6 +189,31 @@ describe('API handlers', () => {
       expect(result.error.message).toMatch(message);
     }
     expect(snapshot(services)).toEqual(before);
+  });
+
+  it.each([
+    ['config.batchSize', { ...smallConv, batchSize: 1.5 }, 'Batch size must be a whole number.'],
+    ['config.seed', { ...smallConv, seed: -1 }, 'Seed must be at least 0.'],
+    ['config.optimizer', { ...smallConv, optimizer: 'adamw' }, 'Optimizer must be one of "adam", "rmsprop", "sgd".'],
+    [
+      'config.model.encoder.0.filters',
+      { ...smallConv, model: { ...smallConv.model, encoder: [{ ...smallConv.model.encoder[0], filters: 0 }] } },
+      'Encoder layer 1: the number of filters must be at least 1.',
+    ],
+    [
+      'config.model.decoder.0.padding',
+      { ...smallConv, model: { ...smallConv.model, decoder: [{ ...smallConv.model.decoder[0], padding: 'full' }] } },
+      'Decoder layer 1 padding must be one of "same", "valid".',
+    ],
+    [
+      'config.checkpoints.keepEvery',
+      { ...smallConv, checkpoints: { keepLast: 2 } },
+      'Every N-th checkpoint kept is missing.',
+    ],
+  ])('names %s in words and says which setting it is', async (field, config, message) => {
+    open();
+    const result = await api.invoke('models:plan', { datasetId: 1, config });
+    expect(result).toEqual({ ok: false, error: { code: 'invalid_argument', message, field } });
   });
 
   it("starts a run from a preset with the user's changes, and refuses to resume what is not stopped", async () => {
@@ -341,7 +386,7 @@ describe('dataset API', () => {
     ['a tiny size', { path: '/tmp', size: 4 }, /at least 8 pixels/],
     ['a named colour', { path: '/tmp', background: 'red' }, /colour like #ffffff/],
     ['too large a test split', { path: '/tmp', testSplit: 0.95 }, /At most 90%/],
-    ['three channels as text', { path: '/tmp', channels: '3' }, /channels/],
+    ['three channels as text', { path: '/tmp', channels: '3' }, /^Colour channels must be one of 1, 3\.$/],
     ['an empty path', { path: '' }, /Choose a folder/],
   ])('refuses an import with %s before starting anything', async (_, args, message) => {
     services = openServices({ dataDir: tempDir(), spawnWorker: idleWorker });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { migrate, openDatabase, schemaVersion } from '../../../src-main/store/database';
@@ -25,6 +25,33 @@ describe('experiment store', () => {
     expect(tables).toEqual(
       expect.arrayContaining(['datasets', 'images', 'runs', 'metrics', 'checkpoints', 'artifacts', 'settings']),
     );
+    db.close();
+  });
+
+  it('has every table and column described in docs/store.md, and nothing the store lacks', () => {
+    const db = openDatabase(join(tempDir(), 'studio.db'));
+    const doc = readFileSync(join(process.cwd(), 'docs', 'store.md'), 'utf8');
+    const tables = (
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as Array<{ name: string }>
+    ).map((t) => t.name);
+    // Each table is a "### name" section; its columns are the backticked names in its table's first column.
+    const sections = new Map(
+      doc
+        .split(/^### /m)
+        .slice(1)
+        .map((section) => {
+          const [name, ...lines] = section.split('\n');
+          const documented = lines
+            .filter((line) => line.startsWith('| `'))
+            .flatMap((line) => [...line.split('|')[1].matchAll(/`([a-z_]+)`/g)].map((m) => m[1]));
+          return [name.trim(), documented.sort()] as const;
+        }),
+    );
+    expect([...sections.keys()].sort()).toEqual(tables);
+    for (const table of tables) {
+      const columns = (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name);
+      expect(sections.get(table), table).toEqual(columns.sort());
+    }
     db.close();
   });
 

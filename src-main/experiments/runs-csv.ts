@@ -1,0 +1,82 @@
+import type { CsvExport, RunsCsvArgs, RunSummary, TrainingConfig } from '../api/contract';
+import { toCsv } from '../app/csv';
+import type { Database } from '../store/database';
+import { listMetrics } from '../store/metrics';
+import * as runs from '../store/runs';
+import { listRunSummaries, parseConfig } from '../training/run-service';
+
+type Cell = string | number | null;
+
+/** What the Runs table shows, as columns: the same names in both files so they join on run_id. */
+const runColumns: Array<[string, (run: RunSummary) => Cell]> = [
+  ['run_id', (r) => r.id],
+  ['name', (r) => r.name],
+  ['status', (r) => r.status],
+  ['dataset_id', (r) => r.datasetId],
+  ['dataset', (r) => r.datasetName],
+  ['model', (r) => r.model],
+  ['tags', (r) => r.tags.join('; ')],
+  ['sweep_id', (r) => r.sweepId],
+  ['engine', (r) => r.engine],
+  ['epochs_done', (r) => r.epochsDone],
+  ['final_train_loss', (r) => r.finalTrainLoss],
+  ['final_test_loss', (r) => r.finalTestLoss],
+  ['best_test_loss', (r) => r.bestTestLoss],
+  ['training_seconds', (r) => (r.trainingMs === null ? null : Math.round(r.trainingMs / 100) / 10)],
+  ['created_at', (r) => r.createdAt],
+  ['finished_at', (r) => r.finishedAt],
+];
+
+/**
+ * The open project's runs for pandas or Tableau: one row per run (the Runs table) or one per run and epoch (every
+ * epoch's losses), each with the run's whole config as columns (`config.learningRate`, `config.model.latent`,
+ * layer lists as JSON), so runs can be grouped and coloured by any setting without the app.
+ */
+export function runsCsv(db: Database, { per }: RunsCsvArgs): CsvExport {
+  const summaries = listRunSummaries(db);
+  const configs = new Map(summaries.map((run) => [run.id, flattenConfig(parseConfig(runs.getRun(db, run.id)!))]));
+  // Every setting any run has, in the order they first appear: older runs lack newer settings (empty cells).
+  const settings = [...new Set([...configs.values()].flatMap((config) => [...config.keys()]))];
+  const settingCells = (run: RunSummary) => settings.map((key) => configs.get(run.id)!.get(key) ?? null);
+  const base = (run: RunSummary) => runColumns.map(([, cell]) => cell(run));
+  const date = new Date().toISOString().slice(0, 10);
+  if (per === 'run') {
+    const rows = summaries.map((run) => [...base(run), ...settingCells(run)]);
+    return {
+      csv: toCsv([...runColumns.map(([name]) => name), ...settings], rows),
+      fileName: `runs-${date}.csv`,
+      rows: rows.length,
+    };
+  }
+  const epochColumns = ['epoch', 'train_loss', 'test_loss', 'images_per_sec', 'epoch_seconds'];
+  const rows = summaries.flatMap((run) =>
+    listMetrics(db, run.id, 'epoch').map((metric) => [
+      ...base(run).slice(0, 2),
+      metric.epoch,
+      metric.trainLoss,
+      metric.testLoss,
+      metric.imagesPerSec === null ? null : Math.round(metric.imagesPerSec),
+      Math.round(metric.elapsedMs / 100) / 10,
+      ...settingCells(run),
+    ]),
+  );
+  return {
+    csv: toCsv(['run_id', 'name', ...epochColumns, ...settings], rows),
+    fileName: `run-epochs-${date}.csv`,
+    rows: rows.length,
+  };
+}
+
+/** `config.` + each leaf's path; lists (the layers) stay whole, as JSON. */
+function flattenConfig(config: TrainingConfig): Map<string, Cell> {
+  const cells = new Map<string, Cell>();
+  const walk = (value: unknown, path: string) => {
+    if (value === null || value === undefined) cells.set(path, null);
+    else if (Array.isArray(value)) cells.set(path, JSON.stringify(value));
+    else if (typeof value === 'object')
+      for (const [key, inner] of Object.entries(value as Record<string, unknown>)) walk(inner, `${path}.${key}`);
+    else cells.set(path, typeof value === 'number' ? value : String(value));
+  };
+  walk(config, 'config');
+  return cells;
+}
