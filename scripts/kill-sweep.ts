@@ -163,8 +163,9 @@ const operations: Operation[] = [
   },
   {
     name: 'import-run',
-    args: ({ exported }) => ['import-run', exported],
-    finish: ({ dataDir, exported }) => ok(cli(dataDir, ['import-run', exported]), 'import-run'),
+    // The export comes from this same store, where its run already is: --again imports it as a copy.
+    args: ({ exported }) => ['import-run', exported, '--again'],
+    finish: ({ dataDir, exported }) => ok(cli(dataDir, ['import-run', exported, '--again']), 'import-run'),
   },
 ];
 

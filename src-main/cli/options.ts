@@ -29,6 +29,7 @@ export const options = {
   from: { type: 'string' },
   report: { type: 'boolean', default: false },
   cpu: { type: 'boolean', default: false },
+  again: { type: 'boolean', default: false },
   split: { type: 'string' },
   epoch: { type: 'string' },
   method: { type: 'string' },

@@ -235,12 +235,14 @@ export function importRun(
   dataDir: string,
   supervisor: TrainingSupervisor | undefined,
   dir: string,
+  options: { again?: boolean } = {},
 ): RunSummary {
   const source = resolve(dir);
   const manifest = readManifest(source);
   const parsed = trainingConfigSchema.safeParse(manifest.config);
   if (!parsed.success)
     throw new UserError('invalid_argument', `The run's config.json is not valid: ${parsed.error.issues[0]?.message}`);
+  const config = JSON.stringify(parsed.data);
   const wanted = manifest.dataset;
   const fits = (d: ReturnType<typeof listDatasets>[number]) =>
     d.width === wanted.width &&
@@ -267,6 +269,23 @@ export function importRun(
       throw new UserError('invalid_argument', `The export is incomplete: store/${item.path} is missing.`);
     }
   }
+  // The same run (created at the same moment, same settings, as far trained) imported before, or never exported
+  // from here: a second copy is almost always a mistake, so it is refused unless asked for.
+  const existing = runs
+    .listRuns(db)
+    .find(
+      (run) =>
+        run.createdAt === manifest.createdAt &&
+        run.epochsDone === manifest.epochsDone &&
+        JSON.stringify(trainingConfigSchema.safeParse(JSON.parse(run.config)).data) === config,
+    );
+  if (existing && !options.again) {
+    throw new UserError(
+      'conflict',
+      `This run is already here: run ${existing.id}, "${existing.name}", with the same settings and ` +
+        `${countOf(existing.epochsDone, 'epoch')} trained. Import it again only to keep a second copy.`,
+    );
+  }
   // A run exported mid-training comes back as interrupted: it can be resumed from its last checkpoint.
   const status = manifest.status === 'running' || manifest.status === 'queued' ? 'interrupted' : manifest.status;
   // Files first, under a temporary name beside the runs; then every row in one transaction; then the rename. A
@@ -280,8 +299,8 @@ export function importRun(
     runId = db.transaction(() => {
       const id = runs.insertRun(db, {
         datasetId: dataset.id,
-        name: manifest.name,
-        config: JSON.stringify(parsed.data),
+        name: existing ? `${manifest.name} (copy)` : manifest.name,
+        config,
       });
       runs.updateRunLabels(db, id, { notes: manifest.notes, tags: manifest.tags });
       db.prepare(

@@ -157,7 +157,7 @@ export function createApiHandlers(
       args.format === 'pytorch'
         ? exportRunForPython(db, dataDir, args, (query) => evaluation.request('results:reconstruct', query))
         : exportRun(db, dataDir, args),
-    'runs:import': ({ dir }) => importRun(db, dataDir, supervisor, dir),
+    'runs:import': ({ dir, again }) => importRun(db, dataDir, supervisor, dir, { again }),
     'runs:csv': (args) => runsCsv(db, args),
     'sweeps:start': (args) => startSweep(db, supervisor, args),
     'sweeps:list': () => listSweepSummaries(db),

@@ -235,7 +235,7 @@ export const argumentSchemas = {
     runIds: z.array(id).min(1, 'Pick at least one run.').max(12, 'Compare at most 12 runs at once.'),
   }),
   'runs:export': z.strictObject({ runId: id, dir: path, format: z.enum(runExportFormats).optional() }),
-  'runs:import': z.strictObject({ dir: path }),
+  'runs:import': z.strictObject({ dir: path, again: z.boolean().optional() }),
   'runs:csv': z.strictObject({ per: z.enum(runsCsvRows, { message: 'Write one row per run or per epoch.' }) }),
   'sweeps:start': z.strictObject({
     datasetId: id,

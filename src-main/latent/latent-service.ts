@@ -99,6 +99,7 @@ export function readLatentMap(db: Database, dataDir: string, projectionId: numbe
     classNames: dataset.classNames,
     points: base64(points),
     labels: base64(labels),
+    splits: base64(Uint8Array.from(cacheIndices, (idx) => (images.get(idx)?.split === 'test' ? 1 : 0))),
     cacheIndices: base64(cacheIndices),
     errors: base64(readEmbeddingErrors(dataDir, embedding)),
   };

@@ -25,7 +25,7 @@ export function prepareCanvas(
   }
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
   context.clearRect(0, 0, width, height);
-  context.font = '11px system-ui, sans-serif';
+  context.font = uiFont(11);
   const style = getComputedStyle(canvas);
   const read = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
   return {
@@ -53,4 +53,10 @@ export function colourRgb(colour: string): [number, number, number] {
     rgbCache.set(colour, value);
   }
   return value;
+}
+
+/** The window's font (app.css's --font, CJK faces included) for text drawn on a canvas. */
+export function uiFont(px: number, weight = 400): string {
+  const family = getComputedStyle(document.documentElement).getPropertyValue('--font').trim() || 'sans-serif';
+  return `${weight} ${px}px ${family}`;
 }

@@ -1,3 +1,4 @@
+import { uiFont } from './canvas';
 import { paintImage } from './pixels';
 import { classColour } from './palette';
 
@@ -13,7 +14,6 @@ export interface FigureSpec {
   perLine?: number;
 }
 
-const font = '12px system-ui, sans-serif';
 const margin = 16;
 const labelWidth = 110;
 const gap = 8;
@@ -39,7 +39,7 @@ export function drawFigure(spec: FigureSpec): HTMLCanvasElement {
   context.fillStyle = '#ffffff';
   context.fillRect(0, 0, canvas.width, canvas.height);
   context.fillStyle = '#1f2328';
-  context.font = `600 15px system-ui, sans-serif`;
+  context.font = uiFont(15, 600);
   context.fillText(spec.title, margin, margin + 14);
   context.imageSmoothingEnabled = false;
   const bytes = width * height * channels;
@@ -48,7 +48,7 @@ export function drawFigure(spec: FigureSpec): HTMLCanvasElement {
     const top = margin + 28 + line * lineHeight;
     const first = line * perLine;
     const count = Math.min(perLine, items.length - first);
-    context.font = font;
+    context.font = uiFont(12);
     rows.forEach((row, r) => {
       const y = top + r * (tileH + gap);
       context.fillStyle = '#57606a';

@@ -22,6 +22,16 @@ interface Notice {
 
 /** How long a confirmation stays up; problems stay until dismissed or the user moves on. */
 const infoShownMs = 8000;
+/** Where the sidebar's state is kept, so the window reopens as the user left it. */
+const sidebarKey = 'autoencoder-studio.sidebar-collapsed';
+
+function readFlag(key: string): boolean {
+  try {
+    return localStorage.getItem(key) === 'true';
+  } catch {
+    return false;
+  }
+}
 
 /** What every screen shares: the store's lists, live training progress, and problems to show the user. */
 class AppState {
@@ -45,6 +55,10 @@ class AppState {
    * was raised on: moving to another section dismisses it.
    */
   notice = $state.raw<Notice | null>(null);
+  /** The sidebar shrunk to icons, for a small window. */
+  sidebarCollapsed = $state(readFlag(sidebarKey));
+  /** The keyboard-shortcut help (`?`) is open. */
+  shortcutsOpen = $state(false);
   /** Images picked elsewhere (a box on the latent map) for the Results section to reconstruct. */
   resultsPick = $state.raw<{ runId: number; cacheIndices: number[] } | null>(null);
   /** The import in progress (or the last one), for the Datasets page and the status bar. */
@@ -148,6 +162,15 @@ class AppState {
 
   inform(message: string): void {
     this.show('info', message);
+  }
+
+  toggleSidebar(): void {
+    this.sidebarCollapsed = !this.sidebarCollapsed;
+    try {
+      localStorage.setItem(sidebarKey, String(this.sidebarCollapsed));
+    } catch {
+      // Storage off or full: the choice lasts for this window.
+    }
   }
 
   dismiss(): void {

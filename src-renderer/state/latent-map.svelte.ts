@@ -21,9 +21,14 @@ import { appState } from './app-state.svelte';
 export interface DecodedMap {
   points: Float32Array;
   labels: Uint16Array;
+  /** 0 training, 1 test. */
+  splits: Uint8Array;
   cacheIndices: Int32Array;
   errors: Float32Array;
 }
+
+/** What the map's points can be coloured by. */
+export type MapColouring = 'class' | 'split' | 'error';
 
 /** The images nearest to a query: a point of the map, or an image file (shown from the file itself). */
 export interface MapSearch {
@@ -66,7 +71,7 @@ export class LatentMapState {
   projections = $state.raw<ProjectionSummary[]>([]);
   map = $state.raw<LatentMap | null>(null);
   decoded = $state.raw<DecodedMap | null>(null);
-  colourBy = $state<'class' | 'error'>('class');
+  colourBy = $state<MapColouring>('class');
   /** Classes hidden in the legend; replaced whole (never mutated), so the map redraws once per change. */
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   hidden = $state.raw<ReadonlySet<number>>(new Set<number>());
@@ -140,6 +145,13 @@ export class LatentMapState {
     return out;
   });
 
+  /** Training and test images on the map. */
+  readonly splitCounts = $derived.by(() => {
+    const out = [0, 0];
+    if (this.decoded) for (const split of this.decoded.splits) out[split]++;
+    return out;
+  });
+
   readonly running = $derived(this.job !== null && this.job.status === 'running');
 
   /** The run's maps; opens `keep` (a map just made) or the newest. */
@@ -177,6 +189,7 @@ export class LatentMapState {
     this.decoded = {
       points: new Float32Array(view(loaded.points)),
       labels: new Uint16Array(view(loaded.labels)),
+      splits: new Uint8Array(view(loaded.splits)),
       cacheIndices: new Int32Array(view(loaded.cacheIndices)),
       errors: new Float32Array(view(loaded.errors)),
     };

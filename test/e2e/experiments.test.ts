@@ -258,4 +258,29 @@ describe('runs, comparisons and sweeps', () => {
     await app.screenshot('62-compare-different-losses');
     expect(app.pageErrors).toEqual([]);
   }, 90_000);
+
+  it('says when an imported run is already here, and imports a copy only when asked', async () => {
+    const { page, services } = app;
+    const api = createApiHandlers(services, { name: 'e2e', version: 'e2e', transport: 'browser' });
+    const parent = mkdtempSync(join(tmpdir(), 'ae-studio-e2e-export-'));
+    try {
+      const exported = await api.invoke('runs:export', { runId: 1, dir: parent });
+      if (!exported.ok) throw new Error(exported.error.message);
+      const runs = () => (services.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
+      const before = runs();
+      await page.getByRole('tab', { name: 'Runs', exact: true }).click();
+      await page.getByRole('textbox', { name: 'Exported run folder' }).fill((exported.value as { path: string }).path);
+      await page.getByRole('button', { name: 'Import run…' }).click();
+      const problem = page.getByRole('alert').filter({ hasText: 'This run is already here: run 1' });
+      await problem.waitFor();
+      expect(runs()).toBe(before);
+      await app.screenshot('69-import-duplicate');
+      await problem.getByRole('button', { name: 'Import a copy' }).click();
+      await page.getByText(/^Imported ".+ \(copy\)" as run \d+\.$/).waitFor();
+      expect(runs()).toBe(before + 1);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+    expect(app.pageErrors).toEqual([]);
+  }, 60_000);
 });

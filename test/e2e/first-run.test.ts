@@ -90,4 +90,45 @@ describe('first run in the browser', () => {
     await app.screenshot('05-runs');
     expect(app.pageErrors).toEqual([]);
   });
+
+  it('fits a small window: nothing scrolls sideways, key columns stay, the sidebar collapses; ? lists the shortcuts', async () => {
+    const { page } = app;
+    await page.setViewportSize({ width: 1024, height: 700 });
+    const sideways = () =>
+      page
+        .locator('main, .table-panel')
+        .evaluateAll((elements) => elements.some((el) => el.scrollWidth > el.clientWidth + 1));
+    expect(await sideways()).toBe(false);
+    const table = page.getByRole('table', { name: 'Runs' });
+    for (const column of ['Name', 'Code', 'Status', 'Epochs', 'Best test', 'Final test'])
+      expect(await table.getByRole('button', { name: column, exact: true }).isVisible()).toBe(true);
+    // The rest give way (the run's details show them).
+    expect(await table.getByRole('button', { name: 'Dataset', exact: true }).isVisible()).toBe(false);
+    await app.screenshot('05-runs-small');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await app.screenshot('05-runs-small-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    const nav = page.getByRole('navigation', { name: 'Sections' });
+    const wide = (await nav.boundingBox())!.width;
+    await nav.getByRole('button', { name: 'Collapse the sidebar' }).click();
+    await expect.poll(async () => (await nav.boundingBox())!.width).toBeLessThan(70);
+    // Its sections keep their names for the keyboard and screen readers, and it stays collapsed on reopening.
+    expect(await nav.getByRole('button', { name: 'Train', exact: true }).isVisible()).toBe(true);
+    await app.screenshot('06-sidebar-collapsed-small');
+    await page.reload();
+    await expect.poll(async () => (await nav.boundingBox())?.width ?? 0).toBeLessThan(70);
+    await page.keyboard.press('Control+b');
+    await expect.poll(async () => (await nav.boundingBox())!.width).toBe(wide);
+
+    await page.keyboard.press('?');
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await help.waitFor();
+    expect(await help.textContent()).toMatch(/Space.*Pause or resume the run shown/);
+    await app.screenshot('07-shortcuts');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => help.isVisible()).toBe(false);
+    await page.setViewportSize({ width: 1280, height: 820 });
+    expect(app.pageErrors).toEqual([]);
+  });
 });

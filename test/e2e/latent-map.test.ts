@@ -61,10 +61,17 @@ describe('latent map', () => {
       .poll(() => page.getByRole('progressbar', { name: 'Map progress' }).isVisible(), { timeout: 20_000 })
       .toBe(true);
     await expect.poll(() => page.getByLabel(/^Map of 2000 images/).isVisible(), { timeout: 120_000 }).toBe(true);
-    const legend = page.getByRole('complementary', { name: 'Classes' });
+    const legend = page.getByRole('complementary', { name: 'Legend' });
     expect(await legend.getByRole('button').count()).toBe(10);
     expect(await legend.textContent()).toContain('Ankle boot');
     await app.screenshot('41-latent-map');
+    // The whole map fits a 1280x800 window, above the status bar, without scrolling.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const plot = (await page.getByLabel(/^Map of 2000 images/).boundingBox())!;
+    const statusBar = (await page.locator('footer').boundingBox())!;
+    expect(plot.y + plot.height).toBeLessThanOrEqual(statusBar.y);
+    expect(plot.height).toBeGreaterThanOrEqual(380);
+    await app.screenshot('41-latent-map-1280x800');
     await page.setViewportSize({ width: 1920, height: 1080 });
     await app.screenshot('41-latent-map-large');
     await page.setViewportSize({ width: 1280, height: 820 });
@@ -122,10 +129,16 @@ describe('latent map', () => {
   it('colours the map by reconstruction error with a colour bar', async () => {
     const { page } = app;
     await page.getByRole('combobox', { name: 'Colour by' }).selectOption({ label: 'Reconstruction error' });
-    const legend = page.getByRole('complementary', { name: 'Classes' });
+    const legend = page.getByRole('complementary', { name: 'Legend' });
     expect(await legend.textContent()).toMatch(/Reconstruction error\s*≤ [\d.e-]+≥ [\d.e-]+/);
+    // The colour bar takes the class list's place: the colours are no longer classes.
+    expect(await legend.getByRole('list', { name: 'Classes' }).count()).toBe(0);
     await app.screenshot('46-latent-error-colours');
+    await page.getByRole('combobox', { name: 'Colour by' }).selectOption({ label: 'Split (training or test)' });
+    expect(await legend.getByRole('list', { name: 'Splits' }).textContent()).toMatch(/Training\s*0\s*Test\s*2,000/);
+    await app.screenshot('46-latent-split-colours');
     await page.getByRole('combobox', { name: 'Colour by' }).selectOption({ label: 'Class' });
+    expect(await legend.getByRole('list', { name: 'Classes' }).getByRole('button').count()).toBe(10);
   });
 
   it('opens the images in a shift-dragged box as a gallery with their classes', async () => {
@@ -176,7 +189,7 @@ describe('latent map', () => {
 
   it('hides a class from the legend and exports the map as CSV', async () => {
     const { page } = app;
-    const legend = page.getByRole('complementary', { name: 'Classes' });
+    const legend = page.getByRole('complementary', { name: 'Legend' });
     const trouser = legend.getByRole('button', { name: /Trouser/ });
     await trouser.click();
     expect(await trouser.getAttribute('aria-pressed')).toBe('false');
@@ -188,4 +201,26 @@ describe('latent map', () => {
     expect(lines).toHaveLength(2001);
     expect(app.pageErrors).toEqual([]);
   });
+
+  it('draws the pair plot of a 2-D code: both numbers against each other', async () => {
+    const { page, services } = app;
+    const [dataset] = services.db.prepare('SELECT id FROM datasets').all() as Array<{ id: number }>;
+    const preset = listPresets([28, 28, 1]).find((p) => p.id === 'small-dense')!;
+    const { createApiHandlers } = await import('../../src-main/host/handlers');
+    const api = createApiHandlers(services, { name: 'e2e', version: 'e2e', transport: 'browser' });
+    const config = { ...preset.config, epochs: 1, batchSize: 256, model: { ...preset.config.model, latent: 2 } };
+    const started = await api.invoke('training:start', { datasetId: dataset.id, config, name: 'Two numbers' });
+    if (!started.ok) throw new Error(started.error.message);
+    const runId = (started.value as { id: number }).id;
+    expect(await services.supervisor.waitForRun(runId)).toBe('completed');
+    await page.getByRole('combobox', { name: 'Run' }).selectOption({ label: `#${runId} Two numbers` });
+    await page.getByRole('combobox', { name: 'Method' }).selectOption('pca');
+    await page.getByRole('button', { name: 'Compute map' }).click();
+    const section = page.getByRole('region', { name: 'Pair plot' });
+    await expect.poll(() => section.getByLabel(/z0 to z1 for 2000 images/).isVisible(), { timeout: 60_000 }).toBe(true);
+    expect(await section.getByRole('combobox').inputValue()).toBe('2');
+    await section.scrollIntoViewIfNeeded();
+    await app.screenshot('44-latent-pair-plot-2d');
+    expect(app.pageErrors).toEqual([]);
+  }, 120_000);
 });

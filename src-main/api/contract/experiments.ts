@@ -123,7 +123,8 @@ export interface ExperimentsMethods {
   'runs:freeSpace': { args: RunRef; result: FreedSpace };
   'runs:compare': { args: { runIds: number[] }; result: RunComparison };
   'runs:export': { args: RunExportArgs; result: RunExport };
-  'runs:import': { args: { dir: string }; result: RunSummary };
+  /** Refused with 'conflict' when the same run is already in the store, unless `again` asks for a second copy. */
+  'runs:import': { args: { dir: string; again?: boolean }; result: RunSummary };
   'runs:csv': { args: RunsCsvArgs; result: CsvExport };
   'sweeps:start': { args: StartSweepArgs; result: SweepSummary };
   'sweeps:list': { args: void; result: SweepSummary[] };

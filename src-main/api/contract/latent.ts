@@ -117,6 +117,8 @@ export interface LatentMap {
   points: string;
   /** Uint16 class indices. */
   labels: string;
+  /** Uint8 split of each image: 0 training, 1 test. */
+  splits: string;
   /** Int32 pixel-cache positions, for thumbnails (datasets:imagesAt). */
   cacheIndices: string;
   /** Float32 reconstruction error (MSE) of each image with the same checkpoint, for colouring by error. */

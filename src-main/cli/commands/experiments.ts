@@ -129,9 +129,18 @@ export const experimentCommands: Command[] = [
     name: 'import-run',
     args: '<folder>',
     summary: 'Add an exported run to this store (its dataset must be here already)',
-    async run({ api, out, positionals }) {
+    details: ['--again: import a run that is already here as a second copy'],
+    async run({ api, out, flags, positionals }) {
       if (!positionals[0]) throw new UserError('invalid_argument', 'Say which folder: ae-studio import-run <folder>');
-      const run = await api.runs.import({ dir: resolve(positionals[0]) });
+      const dir = resolve(positionals[0]);
+      let run;
+      try {
+        run = await api.runs.import({ dir, ...(flags.again ? { again: true } : {}) });
+      } catch (err) {
+        if (err instanceof UserError && err.code === 'conflict')
+          throw new UserError('conflict', `${err.message} To do that: ae-studio import-run ${positionals[0]} --again`);
+        throw err;
+      }
       out.result(run, `Imported as run ${run.id}: ${formatRun(run)}`);
       return 0;
     },

@@ -227,6 +227,9 @@ describe('ae-studio command line', () => {
     const otherStore = tempDir();
     const imported = await runCli(['import-run', path, '--data-dir', otherStore]);
     expect(imported.stdout).toMatch(/^Imported as run 1: #1 {2}completed {3}1\/1 epochs {2}Sweep 1: latent=8/);
+    const twice = await runCli(['import-run', path, '--data-dir', otherStore]);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(/This run is already here: run 1, .+ To do that: ae-studio import-run .+ --again\n$/);
 
     // For PyTorch: the evaluation worker measures the bundled images, and the code it writes runs in real PyTorch.
     const forTorch = await runCli([

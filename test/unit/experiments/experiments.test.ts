@@ -259,6 +259,17 @@ describe('experiments', () => {
     expect(b.items.map((i) => i.mse)).toEqual(a.items.map((i) => i.mse));
     expect((await call(other.api, 'runs:reconstructions', { runId: imported.id })).epochs).toEqual([1, 2]);
 
+    // The same export again: it is already here, so that is said and nothing is stored, unless a copy is asked for.
+    const runsBefore = (await call(other.api, 'runs:list', undefined)).length;
+    expect(await failure(other.api, 'runs:import', { dir: exported.path })).toEqual({
+      code: 'conflict',
+      message: `This run is already here: run ${imported.id}, "Baseline, dense", with the same settings and 2 epochs trained. Import it again only to keep a second copy.`,
+    });
+    expect((await call(other.api, 'runs:list', undefined)).length).toBe(runsBefore);
+    const copy = await call(other.api, 'runs:import', { dir: exported.path, again: true });
+    expect(copy).toMatchObject({ name: 'Baseline, dense (copy)', status: 'completed' });
+    expect(copy.id).not.toBe(imported.id);
+
     // Not an export, or a damaged one: said in words, nothing stored.
     const notExport = join(out, 'not-an-export');
     mkdirSync(notExport);
@@ -267,7 +278,7 @@ describe('experiments', () => {
     expect((await failure(other.api, 'runs:import', { dir: notExport })).message).toMatch(
       /not an Autoencoder Studio run/,
     );
-    expect((await call(other.api, 'runs:list', undefined)).length).toBe(1);
+    expect((await call(other.api, 'runs:list', undefined)).length).toBe(2);
 
     // A crafted export: paths that climb out of the run folder, or a link inside it, refuse the whole import.
     const crafted = (name: string, change: (manifest: { checkpoints: Array<{ path: string }> }) => void) => {
@@ -295,7 +306,7 @@ describe('experiments', () => {
     expect((await failure(other.api, 'runs:import', { dir: linked })).message).toMatch(
       /store\/checkpoints\/epoch-0001, which is a symbolic link; an exported run holds only plain files/,
     );
-    expect((await call(other.api, 'runs:list', undefined)).length).toBe(1);
+    expect((await call(other.api, 'runs:list', undefined)).length).toBe(2);
     expect(readdirSync(join(other.dataDir, 'runs')).filter((n) => n.includes('.partial-'))).toEqual([]);
 
     // Deleting removes the run's rows and files, and nothing else.
@@ -305,6 +316,6 @@ describe('experiments', () => {
     expect(existsSync(runDir)).toBe(false);
     expect(await call(api, 'runs:list', undefined)).toEqual([]);
     expect((await failure(api, 'runs:get', { runId: run.id })).code).toBe('not_found');
-    expect((await call(other.api, 'runs:list', undefined)).length).toBe(1);
+    expect((await call(other.api, 'runs:list', undefined)).length).toBe(2);
   }, 180_000);
 });

@@ -218,7 +218,11 @@ describe('latent-space jobs', () => {
     });
     expect(badPerplexity).toEqual({
       ok: false,
-      error: { code: 'invalid_argument', message: expect.stringContaining('perplexity') },
+      error: {
+        code: 'invalid_argument',
+        message: 'The perplexity can be at most 200.',
+        field: 'projection.perplexity',
+      },
     });
     expect(await api.invoke('latent:map', { projectionId: 12345 })).toEqual({
       ok: false,
