@@ -123,10 +123,15 @@ function layerText(layer: LayerSpec): string {
   }
 }
 
-function flatten(value: unknown, path: string, out: Map<string, string>): void {
+/**
+ * A config's settings by dotted path ("model.latent", under `prefix.` when given): nested objects are walked, lists
+ * (the layers) and everything else are leaves. Compare and the runs CSV both list settings this way.
+ */
+export function settingLeaves(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [key, inner] of Object.entries(value)) flatten(inner, path ? `${path}.${key}` : key, out);
-  } else out.set(path, JSON.stringify(value));
+    for (const [key, inner] of Object.entries(value)) settingLeaves(inner, prefix ? `${prefix}.${key}` : key, out);
+  } else out.set(prefix, value);
+  return out;
 }
 
 /** Runs side by side: each one's curves, and the settings that are not the same in all of them. */
@@ -136,10 +141,9 @@ export function compareRuns(db: Database, supervisor: TrainingSupervisor, runIds
     return getRunDetail(db, id, supervisor);
   });
   const flat = details.map((detail) => {
-    const out = new Map<string, string>();
     // The image size follows the dataset, and the dataset shows in its own column.
     const { input: _input, ...config } = detail.config;
-    flatten(config, '', out);
+    const out = new Map([...settingLeaves(config)].map(([path, leaf]) => [path, JSON.stringify(leaf)]));
     out.set('dataset', JSON.stringify(detail.run.datasetName));
     return out;
   });

@@ -4,6 +4,7 @@ import type { Database } from '../store/database';
 import { listMetrics } from '../store/metrics';
 import * as runs from '../store/runs';
 import { listRunSummaries, parseConfig } from '../training/run-service';
+import { settingLeaves } from './run-catalog';
 
 type Cell = string | number | null;
 
@@ -34,7 +35,8 @@ const runColumns: Array<[string, (run: RunSummary) => Cell]> = [
  */
 export function runsCsv(db: Database, { per }: RunsCsvArgs): CsvExport {
   const summaries = listRunSummaries(db);
-  const configs = new Map(summaries.map((run) => [run.id, flattenConfig(parseConfig(runs.getRun(db, run.id)!))]));
+  const stored = new Map(runs.listRuns(db).map((row) => [row.id, row]));
+  const configs = new Map(summaries.map((run) => [run.id, configCells(parseConfig(stored.get(run.id)!))]));
   // Every setting any run has, in the order they first appear: older runs lack newer settings (empty cells).
   const settings = [...new Set([...configs.values()].flatMap((config) => [...config.keys()]))];
   const settingCells = (run: RunSummary) => settings.map((key) => configs.get(run.id)!.get(key) ?? null);
@@ -67,16 +69,15 @@ export function runsCsv(db: Database, { per }: RunsCsvArgs): CsvExport {
   };
 }
 
-/** `config.` + each leaf's path; lists (the layers) stay whole, as JSON. */
-function flattenConfig(config: TrainingConfig): Map<string, Cell> {
-  const cells = new Map<string, Cell>();
-  const walk = (value: unknown, path: string) => {
-    if (value === null || value === undefined) cells.set(path, null);
-    else if (Array.isArray(value)) cells.set(path, JSON.stringify(value));
-    else if (typeof value === 'object')
-      for (const [key, inner] of Object.entries(value as Record<string, unknown>)) walk(inner, `${path}.${key}`);
-    else cells.set(path, typeof value === 'number' ? value : String(value));
-  };
-  walk(config, 'config');
-  return cells;
+/** `config.` + each setting's path; lists (the layers) stay whole, as JSON. */
+function configCells(config: TrainingConfig): Map<string, Cell> {
+  const cell = (leaf: unknown): Cell =>
+    leaf === null || leaf === undefined
+      ? null
+      : Array.isArray(leaf)
+        ? JSON.stringify(leaf)
+        : typeof leaf === 'number'
+          ? leaf
+          : String(leaf);
+  return new Map([...settingLeaves(config, 'config')].map(([path, leaf]) => [path, cell(leaf)]));
 }
