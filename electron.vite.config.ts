@@ -19,7 +19,11 @@ export default defineConfig({
   preload: {
     build: {
       rolldownOptions: {
-        input: { index: resolve('src-preload/index.ts') },
+        input: {
+          index: resolve('src-preload/index.ts'),
+          // The hidden GPU window's: hands each training port to its page.
+          'gpu-host': resolve('src-preload/gpu-host.ts'),
+        },
         // Sandboxed preloads must be CommonJS.
         output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },
@@ -31,7 +35,13 @@ export default defineConfig({
     base: './',
     build: {
       minify: true,
-      rolldownOptions: { input: resolve('src-renderer/index.html') },
+      rolldownOptions: {
+        input: {
+          index: resolve('src-renderer/index.html'),
+          // The desktop app's hidden GPU window: trains on Chromium's WebGPU in a dedicated worker.
+          'gpu-host': resolve('src-renderer/gpu-host.html'),
+        },
+      },
     },
     plugins: [svelte()],
   },

@@ -27,6 +27,7 @@ import { splitIndex } from '../src-main/store/images';
 import * as runs from '../src-main/store/runs';
 import { selectEngine, engineEnv } from '../src-main/engine/select-engine';
 import { trainRun } from '../src-main/training/train-run';
+import { createTrainerCore } from '../src-main/trainer/trainer-core';
 import { trainingDefaults } from '../src-main/models/training-config';
 import type { TrainingConfig } from '../src-main/api/contract';
 import { referenceConv } from './reference-models';
@@ -106,9 +107,9 @@ async function child(dataDir: string, model: string, batch: number, limit: numbe
   let images = 0;
   let peakGpuBytes = 0;
   const result = await trainRun({
-    tf: engine.tf,
+    trainer: createTrainerCore(engine.tf, { gpu: engine.gpu }),
     engine: engine.status,
-    gpu: engine.gpu,
+    maxGpuBufferBytes: engine.maxGpuBufferBytes,
     db,
     dataDir,
     runId,

@@ -9,24 +9,32 @@ import { readFileSync } from 'node:fs';
  */
 export type Owner = string;
 
-function startTicks(pid: number): string | undefined {
+/** The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses); Linux only. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces and parentheses); starttime is field 22 of the line.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
-/** Whether a process with this id exists (EPERM: it does, but belongs to someone else). */
+/** starttime, field 22 of the line. */
+const startTicks = (pid: number): string | undefined => statFields(pid)?.[19];
+
+/**
+ * Whether a process with this id runs (EPERM: it does, but belongs to someone else). A killed process stays a
+ * zombie until its parent reaps it, which can take a second or more, and a zombie still answers signal 0; on Linux
+ * its state (field 3: Z, or X for dead) says it runs no more, so its unfinished work is not mistaken for live work.
+ */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  const state = statFields(pid)?.[0];
+  return state !== 'Z' && state !== 'X';
 }
 
 function ownerName(pid: number): Owner {

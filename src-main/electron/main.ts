@@ -9,13 +9,18 @@ import { appName, dataDirEnv } from '../app/paths';
 import { createApiHandlers } from '../host/handlers';
 import { registerIpc } from './ipc';
 import { createMainWindow, installSessionPolicy, registerAppScheme, rendererUrl } from './window';
-import { spawnUtilityWorker } from './utility-worker';
+import { utilityWorkerSpawner } from './utility-worker';
+import { enableChromiumWebgpu, GpuHostWindow } from './gpu-host';
+import { desktopWebgpuEnabled } from './gpu-host-policy';
 
 app.setName(appName);
 // The renderer's own scheme must be declared before the app is ready (see security-policy.ts).
 registerAppScheme();
+// Training on the GPU happens in a hidden window on Chromium's WebGPU, which Linux keeps behind switches.
+enableChromiumWebgpu();
 let services: Services | undefined;
 let mainWindow: BrowserWindow | undefined;
+let gpuHost: GpuHostWindow | undefined;
 
 function dataDirFromArgs(): string {
   const { values } = parseArgs({
@@ -42,7 +47,12 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(() => {
     installSessionPolicy();
     try {
-      services = openServices({ dataDir: dataDirFromArgs(), spawnWorker: spawnUtilityWorker, resumeQueue: true });
+      gpuHost = desktopWebgpuEnabled(process.env) ? new GpuHostWindow(rendererUrl()) : undefined;
+      services = openServices({
+        dataDir: dataDirFromArgs(),
+        spawnWorker: utilityWorkerSpawner(gpuHost),
+        resumeQueue: true,
+      });
     } catch (err) {
       dialog.showErrorBox(`${appName} cannot open its data`, (err as Error).message);
       app.exit(1);
@@ -63,11 +73,17 @@ if (!app.requestSingleInstanceLock()) {
     );
     registerIpc(handlers, () => mainWindow, rendererUrl());
     mainWindow = createMainWindow();
-    mainWindow.on('closed', () => (mainWindow = undefined));
+    mainWindow.on('closed', () => {
+      mainWindow = undefined;
+      // The hidden GPU window stays open while a run stops: its checkpoint is read from the GPU. Then it goes too.
+      void (services?.close() ?? Promise.resolve()).finally(() => {
+        gpuHost?.close();
+        app.quit();
+      });
+    });
   });
 
-  app.on('window-all-closed', () => {
-    // Stop training cleanly (the last checkpoint stays) before quitting.
-    void (services?.close() ?? Promise.resolve()).finally(() => app.quit());
-  });
+  // Quitting is the main window's 'closed' handler's to do, once training has stopped; without this listener Electron
+  // would quit at once.
+  app.on('window-all-closed', () => {});
 }

@@ -1,13 +1,22 @@
 import { utilityProcess } from 'electron';
 import { fileURLToPath } from 'node:url';
 import type { ProcessHandle } from '../app/process-handle';
-import type { FromWorker, ToWorker } from '../worker/protocol';
+import type { FromWorker, SpawnWorker, ToWorker } from '../worker/protocol';
+import type { GpuHostWindow } from './gpu-host';
+import { wantsGpuHost } from './gpu-host-policy';
 
-/** Starts the bundled worker (out/main/worker.js: training, latent maps, results) as an Electron utility process. */
-export function spawnUtilityWorker<
-  In extends ToWorker = ToWorker,
-  Out extends FromWorker = FromWorker,
->(): ProcessHandle<In, Out> {
+/**
+ * A spawner of the bundled worker (out/main/worker.js: training, latent maps, results) as Electron utility processes.
+ * With a GPU window, each training run and engine check takes a port to a GPU worker of its own along (Dawn cannot
+ * train inside Electron; see gpu-host-policy.ts).
+ */
+export function utilityWorkerSpawner(gpuHost: GpuHostWindow | undefined): SpawnWorker {
+  return (() => spawnUtilityWorker(gpuHost)) as SpawnWorker;
+}
+
+function spawnUtilityWorker<In extends ToWorker, Out extends FromWorker>(
+  gpuHost: GpuHostWindow | undefined,
+): ProcessHandle<In, Out> {
   const entry = fileURLToPath(new URL('./worker.js', import.meta.url));
   const child = utilityProcess.fork(entry, [], {
     serviceName: 'Autoencoder Studio training',
@@ -23,7 +32,9 @@ export function spawnUtilityWorker<
       return child.pid;
     },
     send: (message) => {
-      if (!exited) child.postMessage(message);
+      if (exited) return;
+      if (gpuHost && wantsGpuHost(message)) child.postMessage(message, [gpuHost.connect()]);
+      else child.postMessage(message);
     },
     onMessage: (listener) => child.on('message', (message: unknown) => listener(message as Out)),
     // utilityProcess reports only an exit code; a crash shows as a non-zero code.

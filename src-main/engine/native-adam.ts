@@ -1,5 +1,10 @@
 import type * as tfType from '@tensorflow/tfjs';
-import { nativeAdamKernel } from './native-kernels';
+
+/**
+ * The fused Adam step's kernel name. The native engine registers it (native-kernels.ts); the name lives here so the
+ * trainer core can ask for it without loading the addon, in Node and in the browser alike.
+ */
+export const nativeAdamKernel = 'NativeAdam';
 
 /** The parts of tfjs's AdamOptimizer this subclass reuses, so its state (and checkpoints) stay the same. */
 interface AdamInternals {

@@ -9,6 +9,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import type { NativeAddon } from './native-addon';
+import { nativeAdamKernel } from './native-adam';
 
 /**
  * The "native" engine: the WebAssembly backend with its matrix products and convolutions (forward and both
@@ -40,9 +41,6 @@ const activationCodes: Partial<Record<Activation, number>> = {
   leakyrelu: 4,
   sigmoid: 5,
 };
-
-/** The fused Adam step's kernel name; native-adam.ts uses it when the current backend has it. */
-export const nativeAdamKernel = 'NativeAdam';
 
 type KernelArgs = Parameters<KernelFunc>[0];
 

@@ -16,16 +16,36 @@ export const engineNames: readonly EngineName[] = ['tfjs-node-gpu', 'webgpu', 't
 export interface Engine {
   tf: typeof tf;
   status: EngineStatus;
-  /** On the GPU engine: its faults since it started, and its buffer limit. */
+  /** On the GPU engine in this process (Dawn): its faults since it started, and its buffer limit. */
   gpu?: GpuWatch;
+  /** On a GPU engine, here or in another process: the largest buffer its device takes (bytes). */
+  maxGpuBufferBytes: number | null;
 }
 
 export const engineEnv = 'AE_STUDIO_ENGINE';
 const requireHere = createRequire(import.meta.url);
 
-type Attempt =
-  | { ok: true; label: string; detail: string; adapter?: EngineStatus['adapter']; gpu?: GpuWatch }
+export type Attempt =
+  | {
+      ok: true;
+      label: string;
+      detail: string;
+      adapter?: EngineStatus['adapter'];
+      gpu?: GpuWatch;
+      maxGpuBufferBytes?: number;
+    }
   | { ok: false; reason: string };
+
+/**
+ * Where the `webgpu` rung trains when it is not Dawn in this process: the desktop app's Chromium GPU worker, which
+ * the caller reaches over a port (worker/gpu-host-port.ts) and which trains its own probe step before it answers.
+ */
+export interface EngineChoice {
+  /** Start the search at this engine (e.g. "Resume on CPU"), and why, for the engines skipped. */
+  startAt?: EngineName;
+  why?: string;
+  webgpu?: () => Promise<Attempt>;
+}
 
 function isInstalled(pkg: string): boolean {
   try {
@@ -117,7 +137,7 @@ let selected: Promise<Engine> | undefined;
  * Loads the fastest engine available in this process (once; tfjs-node allows one per process). Setting
  * AE_STUDIO_ENGINE to an engine name starts the search there, e.g. to compare engines or to avoid a broken GPU.
  */
-export function selectEngine(request?: { startAt: EngineName; why: string }): Promise<Engine> {
+export function selectEngine(request: EngineChoice = {}): Promise<Engine> {
   selected ??= (async () => {
     const forced = process.env[engineEnv] as EngineName | undefined;
     if (forced && !engineNames.includes(forced)) {
@@ -126,14 +146,14 @@ export function selectEngine(request?: { startAt: EngineName; why: string }): Pr
     const unavailable: EngineStatus['unavailable'] = [];
     // The lower of the two starting points wins: a CPU request is honoured even where the environment forces a GPU.
     const fromEnv = forced ? engineNames.indexOf(forced) : 0;
-    const fromRequest = request ? engineNames.indexOf(request.startAt) : 0;
+    const fromRequest = request.startAt ? engineNames.indexOf(request.startAt) : 0;
     const start = Math.max(fromEnv, fromRequest);
-    const why = fromRequest > fromEnv ? request!.why : `${engineEnv}=${forced}`;
+    const why = fromRequest > fromEnv ? request.why : `${engineEnv}=${forced}`;
     for (const name of engineNames.slice(0, start)) {
       unavailable.push({ name, reason: `skipped because ${why}` });
     }
     for (const name of engineNames.slice(start)) {
-      const attempt = await attempts[name]();
+      const attempt = name === 'webgpu' && request.webgpu ? await request.webgpu() : await attempts[name]();
       if (attempt.ok) {
         const status = {
           name,
@@ -142,7 +162,8 @@ export function selectEngine(request?: { startAt: EngineName; why: string }): Pr
           adapter: attempt.adapter ?? null,
           unavailable,
         };
-        return { tf, status, gpu: attempt.gpu };
+        const maxGpuBufferBytes = attempt.maxGpuBufferBytes ?? attempt.gpu?.maxBufferBytes ?? null;
+        return { tf, status, gpu: attempt.gpu, maxGpuBufferBytes };
       }
       unavailable.push({ name, reason: attempt.reason });
     }

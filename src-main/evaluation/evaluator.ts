@@ -29,7 +29,7 @@ import type {
   SplitErrorsQuery,
 } from '../api/contract';
 import { seededNormal, seededRandom } from '../app/random';
-import { corruptBatch } from '../training/corruption';
+import { corruptBatch } from '../trainer/corruption';
 import { datasetImages, resolveImages, samplePositions, type ImageBatch, type SplitErrorTable } from './eval-images';
 import {
   disposeRunModel,

@@ -1,4 +1,5 @@
 import type { PixelCache } from '../datasets/pixel-cache';
+import type { PixelSource } from '../trainer/trainer';
 
 /**
  * Pixels to the model's input scale, 0..1, as training sees them (SplitPixels.fill does the same while gathering a
@@ -18,7 +19,7 @@ export const preloadLimitBytes = 512 * 1024 * 1024;
  * small split is kept as uint8 (a quarter of float32), a large one stays in the cache file and each batch is read
  * from it, so a dataset larger than memory still trains.
  */
-export class SplitPixels {
+export class SplitPixels implements PixelSource {
   private readonly preloaded: Uint8Array | undefined;
   private scratch = new Uint8Array(0);
   readonly count: number;
@@ -54,5 +55,9 @@ export class SplitPixels {
       for (let j = 0; j < bytes; j++) out[o++] = source[start + j] / 255;
     }
     return n;
+  }
+
+  readAll(): Uint8Array {
+    return this.preloaded ?? this.cache.read(this.idx);
   }
 }

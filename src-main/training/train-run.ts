@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type * as tfType from '@tensorflow/tfjs';
 import type { Database } from '../store/database';
 import * as runs from '../store/runs';
 import * as metrics from '../store/metrics';
@@ -14,34 +13,35 @@ import { SplitPixels } from './split-pixels';
 import { dataLayout } from '../app/paths';
 import { writeFileAtomic } from '../app/files';
 import type { EngineStatus } from '../engine/select-engine';
-import { nativeAdam } from '../engine/native-adam';
-import { buildModel } from '../models/build-model';
-import { latentLogVarLayerName, latentMeanLayerName, type ImageShape } from '../models/model-plan';
-import { setRandomStep, nextStepSeed } from '../models/step-random';
+import type { ImageShape } from '../models/model-plan';
 import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
-import { corruptBatch } from './corruption';
-import { readCheckpoint, restoreOptimizer, writeCheckpoint, type CheckpointState } from './checkpoint-files';
+import { readCheckpoint, writeCheckpoint } from './checkpoint-files';
 import { pruneCheckpoints, removeUnreferencedCheckpoints } from './checkpoint-retention';
-import { remeasureBatchNorm, statisticsSampleSize } from './batch-norm-statistics';
-import { epochOrder, seededRandom } from '../app/random';
 import type { TrainingProgress } from '../api/contract';
-import type { GpuWatch } from '../engine/webgpu-engine';
-import { loseDeviceAfterEnv } from '../engine/webgpu-engine';
+import { gpuFaultsFromEnv } from '../engine/webgpu-engine';
 import { gpuFitProblem } from '../engine/gpu-fit';
 import { UserError } from '../api/errors';
 import { explainStorageError } from '../app/storage-errors';
+import { evaluationBatch } from '../trainer/trainer-core';
+import { TrainerError, type MemorySnapshot, type Trainer } from '../trainer/trainer';
+
+/**
+ * The run host: trains one stored run with a trainer core (trainer/), and owns everything around it — the store's
+ * rows, checkpoint and gallery files, progress, stop and pause, checkpoints inside long epochs, which checkpoints are
+ * kept, early stopping. It never calls tfjs, so the core may run here or in another process (the desktop app's
+ * Chromium GPU worker).
+ */
 
 /** How many test images each epoch's reconstruction gallery shows. */
 export const galleryImages = 10;
-const evalBatch = 256;
-const optimizerEpsilon = 1e-7;
 const progressIntervalMs = 150;
 
 export interface TrainRunContext {
-  tf: typeof tfType;
+  /** The core that trains: in this process (createTrainerCore) or behind a port (remoteGpu). */
+  trainer: Trainer;
   engine: EngineStatus;
-  /** On the GPU engine: the device's faults and limits. */
-  gpu?: GpuWatch;
+  /** On a GPU engine: the largest buffer the device takes (bytes), so a batch that cannot fit is refused up front. */
+  maxGpuBufferBytes?: number | null;
   db: Database;
   dataDir: string;
   runId: number;
@@ -66,49 +66,20 @@ export interface TrainRunResult {
   error: string | null;
 }
 
-function makeOptimizer(tf: typeof tfType, config: TrainingConfig): tfType.Optimizer {
-  switch (config.optimizer) {
-    case 'adam':
-      // Epsilon is given, never left to the backend (tfjs's webgl backend would pick 1e-4), so engines agree.
-      return nativeAdam(tf, config.learningRate) ?? tf.train.adam(config.learningRate, 0.9, 0.999, optimizerEpsilon);
-    case 'rmsprop':
-      return tf.train.rmsprop(config.learningRate, 0.9, 0, optimizerEpsilon);
-    case 'sgd':
-      return tf.train.sgd(config.learningRate);
-  }
-}
-
-export function reconstructionLoss(
-  tf: typeof tfType,
-  loss: TrainingConfig['loss'],
-  prediction: tfType.Tensor,
-  target: tfType.Tensor,
-): tfType.Scalar {
-  return tf.tidy(() => {
-    if (loss === 'mse') return tf.mean(tf.squaredDifference(prediction, target)) as tfType.Scalar;
-    const p = tf.clipByValue(prediction, 1e-7, 1 - 1e-7);
-    const ones = tf.onesLike(target);
-    return tf.neg(
-      tf.mean(tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(ones, target), tf.log(tf.sub(ones, p))))),
-    ) as tfType.Scalar;
-  });
-}
-
 /** Trains one stored run from its last checkpoint (or from scratch) to its configured epochs. */
 export async function trainRun(ctx: TrainRunContext): Promise<TrainRunResult> {
-  const { tf, db, runId } = ctx;
+  const { db, runId } = ctx;
   const run = runs.getRun(db, runId);
   if (!run) return { status: 'failed', error: `Run ${runId} does not exist.` };
   try {
     return await trainLoaded(ctx, run);
   } catch (err) {
-    // A GPU fault (device lost, out of memory, a shader that failed) is the machine's, not the run's: keep the run
-    // resumable from its last checkpoint, on the GPU again or on the CPU.
-    const fault = ctx.gpu?.fault();
-    if (fault) {
+    // A GPU fault (device lost, out of memory, a read back that failed, the GPU window gone) is the machine's, not
+    // the run's: keep the run resumable from its last checkpoint, on the GPU again or on the CPU.
+    if (err instanceof TrainerError && err.kind === 'gpu') {
       const kept = describeCheckpoint(checkpoints.latestCheckpoint(db, runId));
       const message =
-        `Training stopped because ${fault}. The run keeps its last checkpoint (${kept ?? 'none yet: it restarts from the beginning'}); ` +
+        `Training stopped because ${err.message}. The run keeps its last checkpoint (${kept ?? 'none yet: it restarts from the beginning'}); ` +
         'resume it on the GPU, or choose "Resume on CPU".';
       runs.interruptRun(db, runId, process.pid, message);
       return { status: 'interrupted', error: message };
@@ -129,7 +100,8 @@ export async function trainRun(ctx: TrainRunContext): Promise<TrainRunResult> {
     runs.finishRun(db, runId, 'failed', message);
     return { status: 'failed', error: message };
   } finally {
-    tf.disposeVariables();
+    // A core whose process is gone cannot answer; there is nothing left to free then.
+    await ctx.trainer.dispose().catch(() => {});
   }
 }
 
@@ -159,80 +131,6 @@ async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<Trai
   }
 }
 
-/** The model's outputs during training: the reconstruction, then the VAE's mean and log-variance, then sparse layers. */
-interface TrainingModel {
-  model: tfType.LayersModel;
-  variational: boolean;
-  sparseLayers: number;
-}
-
-/**
- * Wraps the autoencoder so one forward pass also returns the activations the loss needs (the VAE's code statistics,
- * the layers under a sparsity penalty). It shares the autoencoder's layers and weights.
- */
-function trainingModel(tf: typeof tfType, model: tfType.LayersModel, config: TrainingConfig): TrainingModel {
-  const variational = config.model.variant === 'variational';
-  const sparse = config.sparsity?.layers ?? [];
-  if (sparse.length === 0) return { model, variational, sparseLayers: 0 };
-  const outputs = [
-    model.outputs[0],
-    ...(variational ? [model.getLayer(latentMeanLayerName).output, model.getLayer(latentLogVarLayerName).output] : []),
-    ...sparse.map((name) => model.getLayer(name).output),
-  ] as tfType.SymbolicTensor[];
-  return { model: tf.model({ inputs: model.inputs, outputs }), variational, sparseLayers: sparse.length };
-}
-
-/**
- * The loss the optimiser minimises: reconstruction (MSE or BCE, per pixel) of the clean image, plus the sparsity
- * penalty (weight × Σ|activation| per image), plus for a VAE β × KL / pixels, which keeps the ELBO's balance between
- * its two terms while the reconstruction stays a per-pixel mean.
- */
-function objective(
-  tf: typeof tfType,
-  config: TrainingConfig,
-  training: TrainingModel,
-  input: tfType.Tensor,
-  clean: tfType.Tensor,
-  isTraining: boolean,
-): tfType.Scalar {
-  const raw = training.model.apply(input, { training: isTraining }) as tfType.Tensor | tfType.Tensor[];
-  const outputs = Array.isArray(raw) ? raw : [raw];
-  let total = reconstructionLoss(tf, config.loss, outputs[0], clean);
-  let next = 1;
-  if (training.variational) {
-    const [mean, logVar] = [outputs[next++], outputs[next++]];
-    const kl = tf.mul(-0.5, tf.mean(tf.sum(tf.sub(tf.add(1, logVar), tf.add(tf.square(mean), tf.exp(logVar))), -1)));
-    const pixels = clean.size / clean.shape[0];
-    total = tf.add(total, tf.mul(kl, config.klWeight / pixels));
-  }
-  for (let i = 0; i < training.sparseLayers; i++) {
-    const activations = outputs[next++];
-    const perImage = tf.div(tf.sum(tf.abs(activations)), activations.shape[0]!);
-    total = tf.add(total, tf.mul(perImage, config.sparsity!.weight));
-  }
-  return total;
-}
-
-/**
- * A batch as tensors: the clean images as the target and, for a denoising run, a corrupted copy (made in `noisy`,
- * seeded by the current step) as the input; otherwise the input is the target.
- */
-function batchTensors(
-  tf: typeof tfType,
-  config: TrainingConfig,
-  clean: Float32Array,
-  noisy: Float32Array,
-  count: number,
-  shape: ImageShape,
-): { input: tfType.Tensor4D; target: tfType.Tensor4D } {
-  const length = count * shape[0] * shape[1] * shape[2];
-  const target = tf.tensor4d(clean.subarray(0, length), [count, ...shape]);
-  if (!config.corruption) return { input: target, target };
-  noisy.set(clean.subarray(0, length));
-  corruptBatch(noisy, count, shape, config.corruption, seededRandom(nextStepSeed()));
-  return { input: tf.tensor4d(noisy.subarray(0, length), [count, ...shape]), target };
-}
-
 /**
  * Early stopping from the stored epoch metrics (so it survives a resume): true when the monitored loss (test, or
  * train without a test split) has not improved by minDelta for `patience` epochs.
@@ -255,41 +153,28 @@ async function trainOpened(
   testIdx: Int32Array,
   gallery: Int32Array,
 ): Promise<TrainRunResult> {
-  const { tf, db, dataDir, runId, engine } = ctx;
+  const { trainer, db, dataDir, runId, engine } = ctx;
   const shape: ImageShape = [dataset.height, dataset.width, dataset.channels];
   const plan = checkTrainingConfig(config, shape);
-  if (ctx.gpu) {
-    const problem = gpuFitProblem(plan.summary, Math.max(config.batchSize, evalBatch), ctx.gpu.maxBufferBytes);
+  if (ctx.maxGpuBufferBytes) {
+    const problem = gpuFitProblem(plan.summary, Math.max(config.batchSize, evaluationBatch), ctx.maxGpuBufferBytes);
     if (problem) throw new UserError('invalid_argument', problem);
   }
-  const loseDeviceAfter = Number(process.env[loseDeviceAfterEnv] ?? 0);
-  const imageBytes = dataset.width * dataset.height * dataset.channels;
   const trainCount = trainPixels.count;
 
   const runDir = dataLayout(dataDir).runDir(runId);
   const latest = checkpoints.latestCheckpoint(db, runId);
-  let model: tfType.LayersModel;
-  const optimizer = makeOptimizer(tf, config);
-  let startEpoch = 0;
-  let inside: NonNullable<CheckpointState['inside']> | undefined;
-  if (latest) {
-    const restored = await readCheckpoint(tf, join(dataDir, latest.path));
-    model = restored.model;
-    await restoreOptimizer(tf, optimizer, restored);
-    startEpoch = restored.state.epoch;
-    inside = restored.state.inside;
-  } else {
-    model = buildModel(tf, config.model, shape, config.seed);
-  }
-  const training = trainingModel(tf, model, config);
-  const hasBatchNorm = model.layers.some((layer) => layer.getClassName() === 'BatchNormalization');
-  const trainable = model.trainableWeights.map((w) => w.read() as tfType.Variable);
+  const checkpoint = latest ? readCheckpoint(join(dataDir, latest.path)) : null;
+  const startEpoch = checkpoint?.state.epoch ?? 0;
+  const inside = checkpoint?.state.inside;
+  const { hasBatchNorm } = await trainer.init(
+    { config, shape, checkpoint, faults: engine.name === 'webgpu' ? gpuFaultsFromEnv() : undefined },
+    { train: trainPixels, test: testPixels },
+  );
   const batches = Math.ceil(trainCount / config.batchSize);
   // What the checkpoint does not hold is trained again: batches from the one it reaches, epochs after its own.
   metrics.deleteMetricsFromStep(db, runId, startEpoch, startEpoch * batches + (inside?.batch ?? 0));
   const previousElapsed = inside?.elapsedMs ?? metrics.listMetrics(db, runId, 'epoch').at(-1)?.elapsedMs ?? 0;
-  const batchBuffer = new Float32Array(config.batchSize * imageBytes);
-  const noisyBuffer = config.corruption ? new Float32Array(batchBuffer.length) : batchBuffer;
   const sessionStart = performance.now();
   let pausedMs = 0;
   let trainMs = 0;
@@ -297,6 +182,7 @@ async function trainOpened(
   let imagesSeen = 0;
   let lastProgress = 0;
   let lastTestLoss = latest ? (runs.getRun(db, runId)?.finalTestLoss ?? null) : null;
+  let memory: MemorySnapshot = await trainer.memory();
   const elapsed = () => previousElapsed + (performance.now() - sessionStart - pausedMs);
 
   const progress = (
@@ -322,7 +208,7 @@ async function trainOpened(
       elapsedMs: elapsed(),
       etaMs: rate ? (Math.max(0, remainingImages) / rate) * 1000 + evalPerEpoch * (config.epochs - p.epoch + 1) : null,
       engine: engine.name,
-      memory: memoryNow(tf),
+      memory,
       error: null,
     });
   };
@@ -331,13 +217,14 @@ async function trainOpened(
   let lastSaved = performance.now();
   /** Checkpoints the run inside `epoch` after `b` batches; the end of the epoch replaces it. */
   const saveInside = async (epoch: number, b: number, lossSum: number, lossCount: number) => {
-    if (hasBatchNorm) await remeasureStatistics(tf, model, config, trainPixels, shape);
+    if (hasBatchNorm) await trainer.remeasureBatchNorm();
     const dir = join(runDir, 'checkpoints', `${epochFolder(epoch)}-batch-${String(b).padStart(6, '0')}`);
     mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
-    await writeCheckpoint(tf, dir, model, optimizer, {
+    const bytes = await trainer.snapshot({
       epoch: epoch - 1,
       inside: { batch: b, lossSum, lossCount, elapsedMs: elapsed() },
     });
+    writeCheckpoint(dir, bytes);
     checkpoints.insertCheckpoint(db, runId, epoch, relative(dataDir, dir), { done: b, total: batches });
     // The checkpoint it replaced (an earlier one inside this epoch) goes.
     removeUnreferencedCheckpoints(db, dataDir, runId);
@@ -345,7 +232,6 @@ async function trainOpened(
   };
 
   for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
-    const order = epochOrder(trainCount, config.seed, epoch);
     const resumeAt = epoch === startEpoch + 1 && inside ? inside : undefined;
     let lossSum = resumeAt?.lossSum ?? 0;
     let lossCount = resumeAt?.lossCount ?? 0;
@@ -353,8 +239,6 @@ async function trainOpened(
     let savedAt = resumeAt?.batch ?? 0;
     for (let b = savedAt; b < batches; b++) {
       await ctx.yieldToEvents();
-      const fault = ctx.gpu?.fault();
-      if (fault) throw new Error(fault);
       // Asked once per batch (the tests stop after an exact number of batches by counting these questions).
       let stopping = ctx.shouldStop();
       const pausing = !stopping && ctx.isPaused();
@@ -380,30 +264,18 @@ async function trainOpened(
         return { status: 'stopped', error: null };
       }
       const t0 = performance.now();
-      const n = trainPixels.fill(
-        order,
-        b * config.batchSize,
-        Math.min((b + 1) * config.batchSize, order.length),
-        batchBuffer,
-      );
-      setRandomStep(config.seed, epoch, b);
-      const { input, target } = batchTensors(tf, config, batchBuffer, noisyBuffer, n, shape);
-      const cost = optimizer.minimize(() => objective(tf, config, training, input, target, true), true, trainable);
-      const loss = (await cost!.data())[0];
-      tf.dispose([input, target, cost!]);
-      if (ctx.gpu && loseDeviceAfter > 0 && (epoch - 1) * batches + b + 1 >= loseDeviceAfter) ctx.gpu.loseDevice();
-      if (!Number.isFinite(loss)) {
-        throw new Error(`The loss became ${loss} in epoch ${epoch}; try a smaller learning rate.`);
-      }
+      const step = await trainer.trainBatch(epoch, b);
+      const n = step.images;
+      memory = step.memory;
       trainMs += performance.now() - t0;
       imagesSeen += n;
-      lossSum += loss * n;
+      lossSum += step.loss * n;
       lossCount += n;
       metrics.insertMetric(db, runId, {
         scope: 'batch',
         step: (epoch - 1) * batches + b,
         epoch,
-        trainLoss: loss,
+        trainLoss: step.loss,
         testLoss: null,
         imagesPerSec: (n / (performance.now() - t0)) * 1000,
         elapsedMs: elapsed(),
@@ -414,13 +286,13 @@ async function trainOpened(
     const e0 = performance.now();
     progress({ phase: 'evaluating', epoch, batch: batches, trainLoss: lossSum / lossCount }, true);
     const trainLoss = lossSum / lossCount;
-    if (hasBatchNorm) await remeasureStatistics(tf, model, config, trainPixels, shape);
-    const testLoss = testPixels.count > 0 ? await evaluate(tf, training, config, testPixels, shape) : null;
+    if (hasBatchNorm) await trainer.remeasureBatchNorm();
+    const testLoss = await trainer.testLoss();
     lastTestLoss = testLoss;
     const epochDir = join(runDir, 'checkpoints', epochFolder(epoch));
     mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
-    await writeCheckpoint(tf, epochDir, model, optimizer, { epoch });
-    await writeGallery(tf, db, dataDir, runId, epoch, model, testPixels, testIdx, gallery, shape);
+    writeCheckpoint(epochDir, await trainer.snapshot({ epoch }));
+    await writeGallery(ctx, epoch, testIdx, gallery);
     evalMs += performance.now() - e0;
     db.transaction(() => {
       metrics.insertMetric(db, runId, {
@@ -449,28 +321,6 @@ async function trainOpened(
   return { status: 'completed', error: null };
 }
 
-/**
- * Batch-norm statistics measured over a fixed sample of training images, as the model is given them in training
- * (corrupted, with the same seeded noise every epoch, for a denoising run): see remeasureBatchNorm.
- */
-async function remeasureStatistics(
-  tf: typeof tfType,
-  model: tfType.LayersModel,
-  config: TrainingConfig,
-  pixels: SplitPixels,
-  shape: ImageShape,
-): Promise<void> {
-  const sample = epochOrder(pixels.count, config.seed, 0).subarray(0, Math.min(pixels.count, statisticsSampleSize));
-  const buffer = new Float32Array(evalBatch * shape[0] * shape[1] * shape[2]);
-  const noisy = config.corruption ? new Float32Array(buffer.length) : buffer;
-  await remeasureBatchNorm(tf, model, Math.ceil(sample.length / evalBatch), (b) => {
-    const start = b * evalBatch;
-    const n = pixels.fill(sample, start, Math.min(start + evalBatch, sample.length), buffer);
-    setRandomStep(config.seed, 0, start);
-    return batchTensors(tf, config, buffer, noisy, n, shape).input;
-  });
-}
-
 /** "epoch 3", or "inside epoch 4, after batch 120 of 600"; undefined without a checkpoint. */
 export function describeCheckpoint(c: checkpoints.CheckpointRow | undefined): string | undefined {
   if (!c) return undefined;
@@ -481,76 +331,25 @@ export function describeCheckpoint(c: checkpoints.CheckpointRow | undefined): st
 
 const epochFolder = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
 
-function memoryNow(tf: typeof tfType): TrainingProgress['memory'] {
-  const memory = tf.memory() as tfType.MemoryInfo & { numBytesAllocatedInGPU?: number };
-  return { tensors: memory.numTensors, bytes: memory.numBytes, gpuBytes: memory.numBytesAllocatedInGPU ?? null };
-}
-
-/**
- * Mean test loss over the split, in inference mode (no dropout, a VAE decodes its mean). A denoising run is scored on
- * corrupted test images, with the same corruption every epoch so the curve compares like with like.
- */
-async function evaluate(
-  tf: typeof tfType,
-  training: TrainingModel,
-  config: TrainingConfig,
-  pixels: SplitPixels,
-  shape: ImageShape,
-): Promise<number> {
-  const imageBytes = shape[0] * shape[1] * shape[2];
-  const buffer = new Float32Array(evalBatch * imageBytes);
-  const noisy = config.corruption ? new Float32Array(buffer.length) : buffer;
-  const count = pixels.count;
-  const identity = Int32Array.from({ length: count }, (_, i) => i);
-  let sum = 0;
-  for (let start = 0; start < count; start += evalBatch) {
-    const n = pixels.fill(identity, start, Math.min(start + evalBatch, count), buffer);
-    setRandomStep(config.seed, 0, start);
-    const loss = tf.tidy(() => {
-      const { input, target } = batchTensors(tf, config, buffer, noisy, n, shape);
-      return objective(tf, config, training, input, target, false);
-    });
-    // Read asynchronously: a GPU backend cannot read back synchronously in Node (and should not block).
-    sum += (await loss.data())[0] * n;
-    loss.dispose();
-  }
-  return sum / count;
-}
-
-/** Stores this epoch's reconstructions of the first test images, with each image's mean squared error. */
+/** Stores this epoch's reconstructions of the gallery's test images, with each image's mean squared error. */
 async function writeGallery(
-  tf: typeof tfType,
-  db: Database,
-  dataDir: string,
-  runId: number,
+  ctx: TrainRunContext,
   epoch: number,
-  model: tfType.LayersModel,
-  testPixels: SplitPixels,
   testIdx: Int32Array,
   gallery: Int32Array,
-  shape: ImageShape,
 ): Promise<void> {
-  const n = gallery.length;
-  if (n === 0) return;
-  const inputs = new Float32Array(n * shape[0] * shape[1] * shape[2]);
-  testPixels.fill(gallery, 0, n, inputs);
-  const [pixelsOut, errorsOut] = tf.tidy(() => {
-    const x = tf.tensor4d(inputs, [n, ...shape]);
-    const out = model.predict(x);
-    const y = Array.isArray(out) ? out[0] : out;
-    return [tf.round(tf.mul(y, 255)), tf.mean(tf.squaredDifference(x, y), [1, 2, 3])];
-  });
-  const [reconstructed, errors] = [await pixelsOut.data(), await errorsOut.data()];
-  tf.dispose([pixelsOut, errorsOut]);
+  if (gallery.length === 0) return;
+  const { db, dataDir, runId } = ctx;
+  const { pixels, mse } = await ctx.trainer.reconstruct(gallery);
   const dir = join(dataLayout(dataDir).runDir(runId), 'reconstructions');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `epoch-${String(epoch).padStart(4, '0')}.u8`);
-  writeFileAtomic(file, Uint8Array.from(reconstructed));
+  writeFileAtomic(file, pixels);
   artifacts.insertArtifact(db, {
     runId,
     kind: 'reconstructions',
     epoch,
     path: relative(dataDir, file),
-    meta: { cacheIndices: Array.from(gallery, (p) => testIdx[p]), mse: Array.from(errors) },
+    meta: { cacheIndices: Array.from(gallery, (p) => testIdx[p]), mse: Array.from(mse) },
   });
 }

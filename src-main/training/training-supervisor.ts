@@ -5,13 +5,17 @@ import { isOwnerAlive, isProcessAlive } from '../app/process-owner';
 import type { ProcessHandle } from '../app/process-handle';
 import { Listeners, Waiters } from '../app/job-registry';
 
-/** What main tells a training worker: train a run, pause, resume or stop it, or only report its engine. */
+/**
+ * What main tells a training worker: train a run, pause, resume or stop it, or only report its engine. `train` and
+ * `probe` may lead to a Chromium GPU worker: in the desktop app a port travels with the message; the tests and the
+ * desktop GPU check name a WebSocket instead (gpuHostUrl; worker/gpu-host-port.ts).
+ */
 export type TrainingRequest =
-  | { type: 'train'; runId: number; dataDir: string; onCpu?: boolean }
+  | { type: 'train'; runId: number; dataDir: string; onCpu?: boolean; gpuHostUrl?: string }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
-  | { type: 'probe' };
+  | { type: 'probe'; gpuHostUrl?: string };
 
 /** What a training worker reports: the engine it loaded, each batch's progress, and how the run ended. */
 export type TrainingReport =

@@ -6,8 +6,16 @@
  */
 import { openDatabase } from '../store/database';
 import { dataLayout } from '../app/paths';
-import { selectEngine } from '../engine/select-engine';
+import { selectEngine, type EngineChoice } from '../engine/select-engine';
 import { trainRun } from '../training/train-run';
+import { createTrainerCore } from '../trainer/trainer-core';
+import { remoteGpu, type RemoteGpu } from '../trainer/trainer-rpc';
+import {
+  chromiumWebgpuAttempt,
+  electronFramePort,
+  websocketFramePort,
+  type ElectronMessagePort,
+} from './gpu-host-port';
 import { runLatentJob } from '../latent/latent-job';
 import { UserError } from '../api/errors';
 import type { ApiError, LatentJobArgs } from '../api/contract';
@@ -16,12 +24,13 @@ import type { FromWorker, ToWorker } from './protocol';
 
 interface ParentPort {
   send(message: FromWorker): void;
-  onMessage(listener: (message: ToWorker) => void): void;
+  /** `ports`: what came with the message (in the desktop app, the GPU window's end of a channel). */
+  onMessage(listener: (message: ToWorker, ports: ElectronMessagePort[]) => void): void;
 }
 
 interface ElectronParentPort {
   postMessage(message: unknown): void;
-  on(event: 'message', listener: (event: { data: unknown }) => void): void;
+  on(event: 'message', listener: (event: { data: unknown; ports?: ElectronMessagePort[] }) => void): void;
 }
 
 function connectToParent(): ParentPort {
@@ -29,7 +38,8 @@ function connectToParent(): ParentPort {
   if (electronPort) {
     return {
       send: (message) => electronPort.postMessage(message),
-      onMessage: (listener) => electronPort.on('message', (event) => listener(event.data as ToWorker)),
+      onMessage: (listener) =>
+        electronPort.on('message', (event) => listener(event.data as ToWorker, event.ports ?? [])),
     };
   }
   if (!process.send) throw new Error('The training worker must be started by Autoencoder Studio.');
@@ -37,7 +47,7 @@ function connectToParent(): ParentPort {
   process.on('disconnect', () => process.exit(0));
   return {
     send: (message) => process.send!(message),
-    onMessage: (listener) => process.on('message', (message) => listener(message as ToWorker)),
+    onMessage: (listener) => process.on('message', (message) => listener(message as ToWorker, [])),
   };
 }
 
@@ -47,7 +57,7 @@ const stopController = new AbortController();
 let paused = false;
 let wakeUp: (() => void) | undefined;
 
-parent.onMessage((message) => {
+parent.onMessage((message, ports) => {
   if (message.type === 'pause') paused = true;
   else if (message.type === 'resume' || message.type === 'stop') {
     paused = false;
@@ -56,27 +66,46 @@ parent.onMessage((message) => {
       stopController.abort();
     }
     wakeUp?.();
-  } else if (message.type === 'probe') void probe();
-  else if (message.type === 'train') void train(message.runId, message.dataDir, message.onCpu ?? false);
-  else if (message.type === 'latent') void latent(message.dataDir, message.args);
+  } else if (message.type === 'probe') void probe(gpuHost(message.gpuHostUrl, ports));
+  else if (message.type === 'train') {
+    void train(message.runId, message.dataDir, message.onCpu ?? false, gpuHost(message.gpuHostUrl, ports));
+  } else if (message.type === 'latent') void latent(message.dataDir, message.args);
   else if (message.type === 'evaluate') evaluate(message.id, message.dataDir, message.request);
 });
 
-async function probe(): Promise<void> {
-  const engine = await selectEngine();
-  parent.send({ type: 'engine', status: engine.status });
-  process.exit(0);
+/** The Chromium GPU worker this message leads to, if any: a port that came with it, or a WebSocket's address. */
+function gpuHost(url: string | undefined, ports: ElectronMessagePort[]): RemoteGpu | undefined {
+  if (ports[0]) return remoteGpu(electronFramePort(ports[0]));
+  if (url) return remoteGpu(websocketFramePort(url));
+  return undefined;
 }
 
-async function train(runId: number, dataDir: string, onCpu: boolean): Promise<void> {
-  // "Resume on CPU" (after a GPU fault, say) starts the search below the GPU engines.
-  const engine = await selectEngine(onCpu ? { startAt: 'native', why: 'the run was resumed on the CPU' } : undefined);
+/** With a Chromium GPU worker, the ladder's `webgpu` rung is that worker (Dawn cannot run inside Electron). */
+function engineChoice(remote: RemoteGpu | undefined): EngineChoice {
+  return remote ? { webgpu: () => chromiumWebgpuAttempt(remote) } : {};
+}
+
+async function probe(remote: RemoteGpu | undefined): Promise<void> {
+  const engine = await selectEngine(engineChoice(remote));
   parent.send({ type: 'engine', status: engine.status });
+  remote?.close();
+  // Give the message time to leave before the process ends.
+  setTimeout(() => process.exit(0), 50);
+}
+
+async function train(runId: number, dataDir: string, onCpu: boolean, remote: RemoteGpu | undefined): Promise<void> {
+  // "Resume on CPU" (after a GPU fault, say) starts the search below the GPU engines.
+  const engine = await selectEngine(
+    onCpu ? { startAt: 'native', why: 'the run was resumed on the CPU' } : engineChoice(remote),
+  );
+  parent.send({ type: 'engine', status: engine.status });
+  const onRemoteGpu = remote !== undefined && engine.status.name === 'webgpu' && !onCpu;
+  if (!onRemoteGpu) remote?.close();
   const db = openDatabase(dataLayout(dataDir).database);
   const result = await trainRun({
-    tf: engine.tf,
+    trainer: onRemoteGpu ? remote.trainer : createTrainerCore(engine.tf, { gpu: engine.gpu }),
     engine: engine.status,
-    gpu: engine.gpu,
+    maxGpuBufferBytes: engine.maxGpuBufferBytes,
     db,
     dataDir,
     runId,
@@ -87,6 +116,7 @@ async function train(runId: number, dataDir: string, onCpu: boolean): Promise<vo
     yieldToEvents: () => new Promise((resolve) => setImmediate(resolve)),
   });
   db.close();
+  remote?.close();
   parent.send({ type: 'done', runId, status: result.status, error: result.error });
   // Give the message time to leave before the process ends.
   setTimeout(() => process.exit(0), 50);

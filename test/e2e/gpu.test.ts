@@ -39,7 +39,9 @@ describe('GPU training in the app', () => {
 
   it('names the GPU in the status bar', async () => {
     const status = app.page.getByTestId('engine-status');
-    await expect.poll(() => status.textContent()).toMatch(/Engine: GPU \(WebGPU, software\) \(google swiftshader/);
+    await expect
+      .poll(() => status.textContent())
+      .toMatch(/Engine: GPU \(WebGPU through Dawn, software\) \(google swiftshader/);
     await app.screenshot('70-gpu-status');
   });
 

@@ -2,9 +2,10 @@ import type * as tfType from '@tensorflow/tfjs';
 import type { Database } from '../../src-main/store/database';
 import type { EngineStatus } from '../../src-main/engine/select-engine';
 import { trainRun } from '../../src-main/training/train-run';
+import { createTrainerCore } from '../../src-main/trainer/trainer-core';
 
 /**
- * Trains a stored run in this process (no worker), never paused, stopping after `stopAfterBatches` batches if given:
+ * Trains a stored run in this process (no worker, the trainer core in this process too), never paused, stopping after `stopAfterBatches` batches if given:
  * the training loop itself, as the tests drive it.
  */
 export function trainInProcess(
@@ -19,8 +20,10 @@ export function trainInProcess(
 ) {
   const stopAfter = options.stopAfterBatches ?? Infinity;
   let batches = 0;
+  const { tf, ...host } = ctx;
   return trainRun({
-    ...ctx,
+    ...host,
+    trainer: createTrainerCore(tf),
     preloadLimitBytes: options.preloadLimitBytes,
     midEpochCheckpointMs: options.midEpochCheckpointMs,
     shouldStop: () => {

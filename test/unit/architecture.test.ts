@@ -14,7 +14,8 @@ const floors: string[][] = [
   ['experiments'],
   ['latent'],
   ['evaluation'],
-  ['training'],
+  ['training'], // the run host: store rows, files, progress around a trainer core
+  ['trainer'], // the trainer core: pure tfjs, no Node, so it also runs in the desktop app's Chromium GPU worker
   ['models', 'datasets'],
   ['engine'],
   ['store'],
@@ -84,12 +85,41 @@ describe('architecture', () => {
   });
 
   it('keeps the renderer and preload on the contract: they import only src-main/api/ (and the one CSV writer)', () => {
-    const allowed = (target: string) => target.startsWith('src-main/api/') || target === 'src-main/app/csv.ts';
+    const allowed = (file: string, target: string) =>
+      target.startsWith('src-main/api/') ||
+      target === 'src-main/app/csv.ts' ||
+      // The hidden GPU window's worker runs the trainer core on Chromium's WebGPU.
+      (file.startsWith('src-renderer/gpu-host/') &&
+        (target.startsWith('src-main/trainer/') || target === 'src-main/engine/webgpu-device.ts'));
     const reaching = [...sourceFiles('src-renderer'), ...sourceFiles('src-preload')].flatMap((file) =>
       importsOf(file)
-        .filter((target) => target.startsWith('src-main/') && !allowed(target))
+        .filter((target) => target.startsWith('src-main/') && !allowed(file, target))
         .map((target) => `${file} -> ${target}`),
     );
     expect(reaching).toEqual([]);
+  });
+
+  it('keeps the trainer core free of Node: nothing it imports, however deep, uses a Node module or global', () => {
+    const webPackages = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', 'zod'];
+    const seen = new Set<string>();
+    const queue = [...sourceFiles('src-main/trainer'), ...sourceFiles('src-renderer/gpu-host')];
+    const problems: string[] = [];
+    while (queue.length > 0) {
+      const file = queue.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const source = readFileSync(join(root, file), 'utf8');
+      for (const [, spec] of source.matchAll(/(?:from\s+|import\s*\(\s*)'([^'.][^']*)'/g)) {
+        if (!webPackages.includes(spec)) problems.push(`${file} imports ${spec}`);
+      }
+      // Code, not comments: a Node global named in a comment is harmless.
+      const code = source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      for (const global of [/\bprocess\./, /\bBuffer\./, /\brequire\(/, /\b__dirname\b/]) {
+        if (global.test(code)) problems.push(`${file} uses ${global.source}`);
+      }
+      queue.push(...importsOf(file));
+    }
+    expect(seen.size).toBeGreaterThan(10);
+    expect(problems).toEqual([]);
   });
 });

@@ -18,7 +18,7 @@ export interface RunSummary {
   /** Queued or training in this app's queue; false when another Autoencoder Studio process trains it. */
   inQueue: boolean;
   engine: string | null;
-  /** What the engine ran on, e.g. "GPU (WebGPU): NVIDIA H200 (Vulkan; …) through Dawn". */
+  /** What the engine ran on, e.g. "GPU (WebGPU in Chromium): NVIDIA H200 (Vulkan)". */
   engineDetail: string | null;
   epochsDone: number;
   epochs: number;

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useTempDirs } from '../../helpers/temp-dir';
 import { runCli, signalGroup, startCli, waitForStore } from '../../helpers/cli-process';
+import { isProcessAlive } from '../../../src-main/app/process-owner';
+import { removeStaleTemporaries } from '../../../src-main/app/files';
 
 /**
  * Unfinished work (an import, a queued run) belongs to the process doing it. Every process start cleans up after
@@ -21,6 +24,28 @@ describe('work in progress and the processes that own it', () => {
             { id: number } | undefined
         )?.id,
     );
+
+  it('a killed process that its parent has not reaped yet (a zombie) counts as gone, and so does its temporary', async () => {
+    // `sleep 5` never waits for its child: once `sleep 0` ends it stays a zombie, still answering signal 0.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = Number(
+        await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(String(d)))),
+      );
+      await expect.poll(() => readFileSync(`/proc/${zombie}/stat`, 'utf8').split(') ')[1]?.[0]).toBe('Z');
+      expect(() => process.kill(zombie, 0)).not.toThrow();
+      expect(isProcessAlive(zombie)).toBe(false);
+      expect(isProcessAlive(parent.pid!)).toBe(true);
+      // A checkpoint folder the zombie was writing goes at the next start; a live process's stays.
+      const dir = join(tempDir(), 'runs', '1', 'checkpoints');
+      mkdirSync(join(dir, `epoch-0001.partial-${zombie}-0123abcd`), { recursive: true });
+      writeFileSync(join(dir, `epoch-0002.partial-${parent.pid}-0123abcd`), '');
+      removeStaleTemporaries(join(dir, '..', '..', '..'), 3);
+      expect(readdirSync(dir)).toEqual([`epoch-0002.partial-${parent.pid}-0123abcd`]);
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
 
   it('an import in progress survives another process starting on the same store', async () => {
     const dataDir = tempDir();

@@ -7,6 +7,7 @@ import { dataLayout } from '../../../src-main/app/paths';
 import { selectEngine, type EngineStatus } from '../../../src-main/engine/select-engine';
 import { trainInProcess } from '../../helpers/train-in-process';
 import { trainRun } from '../../../src-main/training/train-run';
+import { createTrainerCore } from '../../../src-main/trainer/trainer-core';
 import type { TrainingConfig } from '../../../src-main/models/training-config';
 import { listPresets, presetConfig } from '../../../src-main/models/presets';
 import { getRun, insertRun, requeueRun } from '../../../src-main/store/runs';
@@ -284,7 +285,7 @@ describe('trainRun (WebAssembly engine, real Fashion-MNIST images)', () => {
     let batch = 0;
     let paused = false;
     const result = await trainRun({
-      tf,
+      trainer: createTrainerCore(tf),
       engine,
       db,
       dataDir,

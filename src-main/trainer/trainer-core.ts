@@ -1,0 +1,328 @@
+import type * as tfType from '@tensorflow/tfjs';
+import type { TrainingConfig } from '../api/contract';
+import { UserError } from '../api/errors';
+import { epochOrder, seededRandom } from '../app/random';
+import { nativeAdam } from '../engine/native-adam';
+import type { GpuWatch } from '../engine/webgpu-device';
+import { buildModel } from '../models/build-model';
+import { latentLogVarLayerName, latentMeanLayerName, type ImageShape } from '../models/model-plan';
+import { nextStepSeed, setRandomStep } from '../models/step-random';
+import { remeasureBatchNorm, statisticsSampleSize } from './batch-norm-statistics';
+import { corruptBatch } from './corruption';
+import { loadModel, restoreOptimizer, snapshotModel } from './model-state';
+import {
+  TrainerError,
+  type CheckpointState,
+  type GpuFaults,
+  type MemorySnapshot,
+  type PixelSource,
+  type StepResult,
+  type Trainer,
+  type TrainerSetup,
+} from './trainer';
+
+/**
+ * The trainer core: the training loop's tfjs half, and nothing else — no files, no store, no Node APIs — so the same
+ * code trains in the run host's process (CPU engines, Dawn) and in a Chromium worker on the desktop app's GPU. The
+ * host (training/train-run.ts) decides what to train when; the core builds the model and does it.
+ */
+
+const evalBatch = 256;
+const optimizerEpsilon = 1e-7;
+
+/** The batch size the evaluation passes use, which a GPU buffer must hold as well as a training batch. */
+export const evaluationBatch = evalBatch;
+
+function makeOptimizer(tf: typeof tfType, config: TrainingConfig): tfType.Optimizer {
+  switch (config.optimizer) {
+    case 'adam':
+      // Epsilon is given, never left to the backend (tfjs's webgl backend would pick 1e-4), so engines agree.
+      return nativeAdam(tf, config.learningRate) ?? tf.train.adam(config.learningRate, 0.9, 0.999, optimizerEpsilon);
+    case 'rmsprop':
+      return tf.train.rmsprop(config.learningRate, 0.9, 0, optimizerEpsilon);
+    case 'sgd':
+      return tf.train.sgd(config.learningRate);
+  }
+}
+
+export function reconstructionLoss(
+  tf: typeof tfType,
+  loss: TrainingConfig['loss'],
+  prediction: tfType.Tensor,
+  target: tfType.Tensor,
+): tfType.Scalar {
+  return tf.tidy(() => {
+    if (loss === 'mse') return tf.mean(tf.squaredDifference(prediction, target)) as tfType.Scalar;
+    const p = tf.clipByValue(prediction, 1e-7, 1 - 1e-7);
+    const ones = tf.onesLike(target);
+    return tf.neg(
+      tf.mean(tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(ones, target), tf.log(tf.sub(ones, p))))),
+    ) as tfType.Scalar;
+  });
+}
+
+/** The model's outputs during training: the reconstruction, then the VAE's mean and log-variance, then sparse layers. */
+interface TrainingModel {
+  model: tfType.LayersModel;
+  variational: boolean;
+  sparseLayers: number;
+}
+
+/**
+ * Wraps the autoencoder so one forward pass also returns the activations the loss needs (the VAE's code statistics,
+ * the layers under a sparsity penalty). It shares the autoencoder's layers and weights.
+ */
+function trainingModel(tf: typeof tfType, model: tfType.LayersModel, config: TrainingConfig): TrainingModel {
+  const variational = config.model.variant === 'variational';
+  const sparse = config.sparsity?.layers ?? [];
+  if (sparse.length === 0) return { model, variational, sparseLayers: 0 };
+  const outputs = [
+    model.outputs[0],
+    ...(variational ? [model.getLayer(latentMeanLayerName).output, model.getLayer(latentLogVarLayerName).output] : []),
+    ...sparse.map((name) => model.getLayer(name).output),
+  ] as tfType.SymbolicTensor[];
+  return { model: tf.model({ inputs: model.inputs, outputs }), variational, sparseLayers: sparse.length };
+}
+
+/**
+ * The loss the optimiser minimises: reconstruction (MSE or BCE, per pixel) of the clean image, plus the sparsity
+ * penalty (weight × Σ|activation| per image), plus for a VAE β × KL / pixels, which keeps the ELBO's balance between
+ * its two terms while the reconstruction stays a per-pixel mean.
+ */
+function objective(
+  tf: typeof tfType,
+  config: TrainingConfig,
+  training: TrainingModel,
+  input: tfType.Tensor,
+  clean: tfType.Tensor,
+  isTraining: boolean,
+): tfType.Scalar {
+  const raw = training.model.apply(input, { training: isTraining }) as tfType.Tensor | tfType.Tensor[];
+  const outputs = Array.isArray(raw) ? raw : [raw];
+  let total = reconstructionLoss(tf, config.loss, outputs[0], clean);
+  let next = 1;
+  if (training.variational) {
+    const [mean, logVar] = [outputs[next++], outputs[next++]];
+    const kl = tf.mul(-0.5, tf.mean(tf.sum(tf.sub(tf.add(1, logVar), tf.add(tf.square(mean), tf.exp(logVar))), -1)));
+    const pixels = clean.size / clean.shape[0];
+    total = tf.add(total, tf.mul(kl, config.klWeight / pixels));
+  }
+  for (let i = 0; i < training.sparseLayers; i++) {
+    const activations = outputs[next++];
+    const perImage = tf.div(tf.sum(tf.abs(activations)), activations.shape[0]!);
+    total = tf.add(total, tf.mul(perImage, config.sparsity!.weight));
+  }
+  return total;
+}
+
+/**
+ * A batch as tensors: the clean images as the target and, for a denoising run, a corrupted copy (made in `noisy`,
+ * seeded by the current step) as the input; otherwise the input is the target.
+ */
+function batchTensors(
+  tf: typeof tfType,
+  config: TrainingConfig,
+  clean: Float32Array,
+  noisy: Float32Array,
+  count: number,
+  shape: ImageShape,
+): { input: tfType.Tensor4D; target: tfType.Tensor4D } {
+  const length = count * shape[0] * shape[1] * shape[2];
+  const target = tf.tensor4d(clean.subarray(0, length), [count, ...shape]);
+  if (!config.corruption) return { input: target, target };
+  noisy.set(clean.subarray(0, length));
+  corruptBatch(noisy, count, shape, config.corruption, seededRandom(nextStepSeed()));
+  return { input: tf.tensor4d(noisy.subarray(0, length), [count, ...shape]), target };
+}
+
+export function memoryNow(tf: typeof tfType): MemorySnapshot {
+  const memory = tf.memory() as tfType.MemoryInfo & { numBytesAllocatedInGPU?: number };
+  return { tensors: memory.numTensors, bytes: memory.numBytes, gpuBytes: memory.numBytesAllocatedInGPU ?? null };
+}
+
+/** What the core holds between init and dispose. */
+interface Session {
+  config: TrainingConfig;
+  shape: ImageShape;
+  model: tfType.LayersModel;
+  training: TrainingModel;
+  optimizer: tfType.Optimizer;
+  trainable: tfType.Variable[];
+  train: PixelSource;
+  test: PixelSource;
+  batches: number;
+  batchBuffer: Float32Array;
+  noisyBuffer: Float32Array;
+  faults: GpuFaults;
+  order?: { epoch: number; order: Int32Array };
+}
+
+/**
+ * A core that trains with `tf` in this process. On a GPU engine `gpu` watches the device: its faults become
+ * TrainerErrors of kind `gpu`, so the host keeps the run resumable.
+ */
+export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch } = {}): Trainer {
+  const { gpu } = env;
+  let session: Session | undefined;
+  const open = (): Session => {
+    if (!session) throw new TrainerError('failed', 'The trainer has no run: init was not called.');
+    return session;
+  };
+
+  /** Every failure as a TrainerError; on the GPU, anything but a bad setting or a diverging loss is the GPU's. */
+  async function guarded<T>(work: () => Promise<T>): Promise<T> {
+    const fault = gpu?.fault();
+    if (fault) throw new TrainerError('gpu', fault);
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof TrainerError) throw err;
+      if (err instanceof UserError) throw new TrainerError('invalid', err.message, err.code);
+      const message = (err as Error)?.message ?? String(err);
+      if (gpu) throw new TrainerError('gpu', gpu.fault() ?? `the GPU failed: ${message.split('\n')[0]}`);
+      throw new TrainerError('failed', message);
+    }
+  }
+
+  /** Batch-norm statistics over a fixed sample of training images, as the model is given them in training. */
+  async function remeasure(s: Session): Promise<void> {
+    const { config, shape, train } = s;
+    const sample = epochOrder(train.count, config.seed, 0).subarray(0, Math.min(train.count, statisticsSampleSize));
+    const buffer = new Float32Array(evalBatch * shape[0] * shape[1] * shape[2]);
+    const noisy = config.corruption ? new Float32Array(buffer.length) : buffer;
+    await remeasureBatchNorm(tf, s.model, Math.ceil(sample.length / evalBatch), (b) => {
+      const start = b * evalBatch;
+      const n = train.fill(sample, start, Math.min(start + evalBatch, sample.length), buffer);
+      setRandomStep(config.seed, 0, start);
+      return batchTensors(tf, config, buffer, noisy, n, shape).input;
+    });
+  }
+
+  return {
+    init: (setup: TrainerSetup, data) =>
+      guarded(async () => {
+        const { config, shape, checkpoint } = setup;
+        const optimizer = makeOptimizer(tf, config);
+        let model: tfType.LayersModel;
+        if (checkpoint) {
+          model = await loadModel(tf, checkpoint);
+          await restoreOptimizer(tf, optimizer, checkpoint);
+        } else {
+          model = buildModel(tf, config.model, shape, config.seed);
+        }
+        const imageBytes = shape[0] * shape[1] * shape[2];
+        const batchBuffer = new Float32Array(config.batchSize * imageBytes);
+        session = {
+          config,
+          shape,
+          model,
+          training: trainingModel(tf, model, config),
+          optimizer,
+          trainable: model.trainableWeights.map((w) => w.read() as tfType.Variable),
+          train: data.train,
+          test: data.test,
+          batches: Math.ceil(data.train.count / config.batchSize),
+          batchBuffer,
+          noisyBuffer: config.corruption ? new Float32Array(batchBuffer.length) : batchBuffer,
+          faults: setup.faults ?? {},
+        };
+        return { hasBatchNorm: model.layers.some((layer) => layer.getClassName() === 'BatchNormalization') };
+      }),
+
+    trainBatch: (epoch, b) =>
+      guarded(async () => {
+        const s = open();
+        const { config, shape } = s;
+        if (s.order?.epoch !== epoch) s.order = { epoch, order: epochOrder(s.train.count, config.seed, epoch) };
+        const { order } = s.order;
+        const n = s.train.fill(
+          order,
+          b * config.batchSize,
+          Math.min((b + 1) * config.batchSize, order.length),
+          s.batchBuffer,
+        );
+        setRandomStep(config.seed, epoch, b);
+        const { input, target } = batchTensors(tf, config, s.batchBuffer, s.noisyBuffer, n, shape);
+        const step = (epoch - 1) * s.batches + b + 1;
+        if (gpu && s.faults.failReadbackAfterSteps && step > s.faults.failReadbackAfterSteps) gpu.failReadback();
+        const cost = s.optimizer.minimize(
+          () => objective(tf, config, s.training, input, target, true),
+          true,
+          s.trainable,
+        );
+        let loss: number;
+        try {
+          loss = (await cost!.data())[0];
+        } finally {
+          tf.dispose([input, target, cost!]);
+        }
+        if (gpu && s.faults.loseDeviceAfterSteps && step >= s.faults.loseDeviceAfterSteps) gpu.loseDevice();
+        if (!Number.isFinite(loss)) {
+          throw new TrainerError('diverged', `The loss became ${loss} in epoch ${epoch}; try a smaller learning rate.`);
+        }
+        return { loss, images: n, memory: memoryNow(tf) } satisfies StepResult;
+      }),
+
+    remeasureBatchNorm: () => guarded(() => remeasure(open())),
+
+    /**
+     * Mean test loss over the split, in inference mode (no dropout, a VAE decodes its mean). A denoising run is
+     * scored on corrupted test images, with the same corruption every epoch so the curve compares like with like.
+     */
+    testLoss: () =>
+      guarded(async () => {
+        const { config, shape, test, training } = open();
+        const count = test.count;
+        if (count === 0) return null;
+        const buffer = new Float32Array(evalBatch * shape[0] * shape[1] * shape[2]);
+        const noisy = config.corruption ? new Float32Array(buffer.length) : buffer;
+        const identity = Int32Array.from({ length: count }, (_, i) => i);
+        let sum = 0;
+        for (let start = 0; start < count; start += evalBatch) {
+          const n = test.fill(identity, start, Math.min(start + evalBatch, count), buffer);
+          setRandomStep(config.seed, 0, start);
+          const loss = tf.tidy(() => {
+            const { input, target } = batchTensors(tf, config, buffer, noisy, n, shape);
+            return objective(tf, config, training, input, target, false);
+          });
+          // Read asynchronously: a GPU backend cannot read back synchronously (and should not block).
+          sum += (await loss.data())[0] * n;
+          loss.dispose();
+        }
+        return sum / count;
+      }),
+
+    reconstruct: (positions) =>
+      guarded(async () => {
+        const { model, shape, test } = open();
+        const n = positions.length;
+        const inputs = new Float32Array(n * shape[0] * shape[1] * shape[2]);
+        test.fill(positions, 0, n, inputs);
+        const [pixelsOut, errorsOut] = tf.tidy(() => {
+          const x = tf.tensor4d(inputs, [n, ...shape]);
+          const out = model.predict(x);
+          const y = Array.isArray(out) ? out[0] : out;
+          return [tf.round(tf.mul(y, 255)), tf.mean(tf.squaredDifference(x, y), [1, 2, 3])];
+        });
+        try {
+          const [pixels, errors] = [await pixelsOut.data(), await errorsOut.data()];
+          return { pixels: Uint8Array.from(pixels), mse: Float32Array.from(errors) };
+        } finally {
+          tf.dispose([pixelsOut, errorsOut]);
+        }
+      }),
+
+    snapshot: (state: CheckpointState) =>
+      guarded(() => {
+        const s = open();
+        return snapshotModel(tf, s.model, s.optimizer, state);
+      }),
+
+    memory: () => Promise.resolve(memoryNow(tf)),
+
+    dispose: async () => {
+      session = undefined;
+      tf.disposeVariables();
+    },
+  };
+}
