@@ -116,7 +116,9 @@ export async function checkPackage(
       '/out/main/worker.js',
       '/out/main/jpeg-worker.js',
       '/out/preload/index.cjs',
+      '/out/preload/gpu-host.cjs',
       '/out/renderer/index.html',
+      '/out/renderer/gpu-host.html',
       '/resources/sample/fashion-mnist/t10k-images-idx3-ubyte.gz',
       '/resources/sample/fashion-mnist/t10k-labels-idx1-ubyte.gz',
     ]) {

@@ -16,6 +16,9 @@ describe('built Electron bundles', () => {
       expect(existsSync(join(out, file)), file).toBe(true);
     expect(existsSync(join(appRoot(), 'out', 'preload', 'index.cjs'))).toBe(true);
     expect(readFileSync(join(appRoot(), 'out', 'renderer', 'index.html'), 'utf8')).toContain('Content-Security-Policy');
+    // The hidden GPU window: its preload, and its page (run in Chromium by chromium-gpu-host.test.ts).
+    expect(readFileSync(join(appRoot(), 'out', 'preload', 'gpu-host.cjs'), 'utf8')).toContain('gpu-host:connect');
+    expect(readFileSync(join(appRoot(), 'out', 'renderer', 'gpu-host.html'), 'utf8')).toContain("worker-src 'self'");
   });
 
   it('the JPEG worker bundle decodes a JPEG', async () => {
