@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { launchBrowserApp, type BrowserApp } from './browser-app';
+import { dataLayout } from '../../src-main/app/paths';
 import { presetConfig } from '../../src-main/models/presets';
 import { createApiHandlers } from '../../src-main/host/handlers';
 import { pytorchExportFiles, readCsvWithPython, torchPython } from '../helpers/python-export';
@@ -79,16 +81,20 @@ describe('runs, comparisons and sweeps', () => {
     const table = page.getByRole('table', { name: 'Runs' });
     await table.getByRole('button', { name: 'Sweep 1: latent=2' }).click();
     const details = page.getByRole('region', { name: 'Run details' });
+    const saved = details.getByRole('status');
     await details.getByRole('textbox', { name: 'Run name' }).fill('Tiny code');
     await details.getByRole('textbox', { name: 'Run name' }).press('Tab');
+    await expect.poll(() => saved.textContent()).toBe('Name saved.');
     await details.getByRole('textbox', { name: 'Tags' }).fill('small, dense');
     await details.getByRole('textbox', { name: 'Tags' }).press('Tab');
+    await expect.poll(() => saved.textContent()).toBe('Tags saved.');
     await details.getByRole('textbox', { name: 'Notes' }).fill('Two numbers per image: blurry but recognisable.');
     await details.getByRole('textbox', { name: 'Notes' }).press('Tab');
+    // Each save is confirmed on screen, and only then is it certain to be in the store.
+    await expect.poll(() => saved.textContent()).toBe('Notes saved.');
     await expect.poll(() => table.getByRole('button', { name: 'Tiny code' }).count()).toBe(1);
     await expect.poll(async () => (await table.textContent())?.includes('small')).toBe(true);
-    const stored = app.services.db.prepare('SELECT name, notes, tags FROM runs WHERE id = 1').get();
-    expect(stored).toEqual({
+    expect(app.services.db.prepare('SELECT name, notes, tags FROM runs WHERE id = 1').get()).toEqual({
       name: 'Tiny code',
       notes: 'Two numbers per image: blurry but recognisable.',
       tags: '["small","dense"]',
@@ -97,6 +103,37 @@ describe('runs, comparisons and sweeps', () => {
     await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
     await page.getByRole('searchbox', { name: 'Search runs' }).fill('');
     await app.screenshot('61-run-details');
+  });
+
+  it('keeps what the person types when the run is refreshed under them, and saves it', async () => {
+    const { page } = app;
+    const table = page.getByRole('table', { name: 'Runs' });
+    const details = page.getByRole('region', { name: 'Run details' });
+    const notes = details.getByRole('textbox', { name: 'Notes' });
+    await notes.fill('Typed while the run was refreshed.');
+    // Another process renames the run (its own connection, as the CLI would); the app refreshes the run under the
+    // person's typing. Wait until that refresh is on screen: the race, made certain.
+    const other = new Database(dataLayout(app.services.dataDir).database);
+    try {
+      other.prepare(`UPDATE runs SET name = 'Renamed elsewhere' WHERE id = 1`).run();
+    } finally {
+      other.close();
+    }
+    await expect.poll(() => table.getByRole('button', { name: 'Renamed elsewhere' }).count()).toBe(1);
+    // The field nobody was typing in follows the store; the one being typed in keeps the typing.
+    expect(await details.getByRole('textbox', { name: 'Run name' }).inputValue()).toBe('Renamed elsewhere');
+    expect(await notes.inputValue()).toBe('Typed while the run was refreshed.');
+    await notes.press('Tab');
+    await expect.poll(() => details.getByRole('status').textContent()).toBe('Notes saved.');
+    expect(app.services.db.prepare('SELECT name, notes FROM runs WHERE id = 1').get()).toEqual({
+      name: 'Renamed elsewhere',
+      notes: 'Typed while the run was refreshed.',
+    });
+    await app.screenshot('61-run-details-saved');
+    // Back as the later tests expect it.
+    await details.getByRole('textbox', { name: 'Run name' }).fill('Tiny code');
+    await details.getByRole('textbox', { name: 'Run name' }).press('Tab');
+    await expect.poll(() => table.getByRole('button', { name: 'Tiny code' }).count()).toBe(1);
   });
 
   it('compares the three runs: labelled curves, the setting that differs, and their reconstructions', async () => {
