@@ -8,7 +8,8 @@ import { UserError } from '../api/errors';
 import type { CheckpointInside, ModelLayerInfo } from '../api/contract';
 import { latentLayerName, latentMeanLayerName, type ImageShape } from '../models/model-plan';
 import { leakyReluLayerName } from '../models/build-model';
-import { readCheckpointModel } from '../training/checkpoint-files';
+import { readModelBytes } from '../training/checkpoint-files';
+import { loadModel } from '../trainer/model-state';
 export { toModelInput } from '../training/split-pixels';
 
 type LayersModel = tfType.LayersModel;
@@ -137,7 +138,7 @@ export async function loadRunModel(
   if (!dataset) throw new UserError('not_found', `The dataset of run ${runId} no longer exists.`);
   let model: LayersModel;
   try {
-    model = await readCheckpointModel(tf, join(dataDir, checkpoint.path));
+    model = await loadModel(tf, readModelBytes(join(dataDir, checkpoint.path)));
   } catch (err) {
     throw new UserError(
       'file_error',

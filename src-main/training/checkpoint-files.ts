@@ -2,7 +2,6 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import { temporarySibling } from '../app/files';
-import { loadModel } from '../trainer/model-state';
 import type { CheckpointBytes, ModelBytes } from '../trainer/trainer';
 
 export type { CheckpointState } from '../trainer/trainer';
@@ -43,7 +42,8 @@ function toArrayBuffer(bytes: Buffer): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-function readModelBytes(dir: string): ModelBytes {
+/** A checkpoint's model (for encoding and reconstructing: trainer/model-state.ts loadModel), without the optimizer. */
+export function readModelBytes(dir: string): ModelBytes {
   const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
     modelTopology: object;
     weightsManifest: Array<{ weights: tfType.io.WeightsManifestEntry[] }>;
@@ -63,11 +63,6 @@ export function readCheckpoint(dir: string): CheckpointBytes {
     optimizerData: toArrayBuffer(readFileSync(join(dir, 'optimizer.bin'))),
     state: JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as CheckpointBytes['state'],
   };
-}
-
-/** Just the model of a checkpoint (for encoding and reconstructing), without the optimizer's state. */
-export function readCheckpointModel(tf: typeof tfType, dir: string): Promise<tfType.LayersModel> {
-  return loadModel(tf, readModelBytes(dir));
 }
 
 /** A checkpoint's model weights by name (`encoder_conv_1/kernel`), read without tfjs: every weight is float32. */

@@ -99,6 +99,16 @@ describe('architecture', () => {
     expect(reaching).toEqual([]);
   });
 
+  it('keeps tfjs out of the run host: src-main/training/ names tfjs only as types, and calls no trainer internals', () => {
+    const reaching = sourceFiles('src-main/training').flatMap((file) => {
+      const source = readFileSync(join(root, file), 'utf8');
+      const valueImports = [...source.matchAll(/^import (?!type )[^;]*from '(@tensorflow\/[^']+)'/gm)].map((m) => m[1]);
+      const internals = importsOf(file).filter((t) => /trainer\/(model-state|batch-norm-statistics)\.ts$/.test(t));
+      return [...valueImports, ...internals].map((target) => `${file} -> ${target}`);
+    });
+    expect(reaching).toEqual([]);
+  });
+
   it('keeps the trainer core free of Node: nothing it imports, however deep, uses a Node module or global', () => {
     const webPackages = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', 'zod'];
     const seen = new Set<string>();
