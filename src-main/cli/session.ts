@@ -5,6 +5,7 @@ import { appName, resolveDataDir } from '../app/paths';
 import { createApiHandlers, type ApiHandlers } from '../host/handlers';
 import { openServices } from '../host/services';
 import { spawnNodeWorker } from '../worker/node-worker';
+import { gracefulShutdown, shutdownTimeoutMs } from '../app/shutdown';
 import type { CliApi } from './command';
 
 export interface Session {
@@ -46,6 +47,16 @@ export async function withSession<T>(
 ): Promise<T> {
   const dataDir = resolveDataDir(options.dataDir);
   const services = openServices({ dataDir, spawnWorker: spawnNodeWorker, resumeQueue: options.resumeQueue });
+  // SIGTERM (a service manager, `kill`) ends the command as the desktop app quits: training stops as Stop does, with
+  // its checkpoint, and is left interrupted, resumable.
+  const shutdown = gracefulShutdown({
+    stop: () => services.close(),
+    end: () => process.exit(143),
+    timeoutMs: shutdownTimeoutMs,
+    warn: (message) => console.error(message),
+  });
+  const onTerminate = () => void shutdown.request();
+  process.on('SIGTERM', onTerminate);
   try {
     const handlers = createApiHandlers(services, {
       name: appName,
@@ -58,6 +69,7 @@ export async function withSession<T>(
     });
     return await work({ api: unwrapped(api), handlers, dataDir });
   } finally {
+    process.off('SIGTERM', onTerminate);
     await services.close();
   }
 }

@@ -12,6 +12,7 @@ import { createMainWindow, installSessionPolicy, registerAppScheme, rendererUrl 
 import { utilityWorkerSpawner } from './utility-worker';
 import { enableChromiumWebgpu, GpuHostWindow } from './gpu-host';
 import { desktopWebgpuEnabled } from './gpu-host-policy';
+import { gracefulShutdown, shutdownTimeoutMs } from '../app/shutdown';
 
 app.setName(appName);
 // The renderer's own scheme must be declared before the app is ready (see security-policy.ts).
@@ -75,15 +76,24 @@ if (!app.requestSingleInstanceLock()) {
     mainWindow = createMainWindow();
     mainWindow.on('closed', () => {
       mainWindow = undefined;
-      // The hidden GPU window stays open while a run stops: its checkpoint is read from the GPU. Then it goes too.
-      void (services?.close() ?? Promise.resolve()).finally(() => {
-        gpuHost?.close();
-        app.quit();
-      });
+      app.quit();
     });
   });
 
-  // Quitting is the main window's 'closed' handler's to do, once training has stopped; without this listener Electron
-  // would quit at once.
+  // Every quit (Cmd+Q, the window closed, logging out) is held until a training run has stopped as Stop does, with
+  // its checkpoint; the hidden GPU window stays until then, since the checkpoint is read from the GPU.
+  const shutdown = gracefulShutdown({
+    stop: async () => {
+      await services?.close();
+      gpuHost?.close();
+    },
+    end: () => app.quit(),
+    timeoutMs: shutdownTimeoutMs,
+    warn: (message) => console.warn(message),
+  });
+  app.on('before-quit', (event) => {
+    if (shutdown.request()) event.preventDefault();
+  });
+  // Quitting is the main window's to ask for (above); the hidden GPU window alone keeps nothing open.
   app.on('window-all-closed', () => {});
 }

@@ -119,7 +119,10 @@ describe('runs, comparisons and sweeps', () => {
     } finally {
       other.close();
     }
-    await expect.poll(() => table.getByRole('button', { name: 'Renamed elsewhere' }).count()).toBe(1);
+    // The app notices another process's writes within 1.5 s (store/change-watch.ts), then refreshes.
+    await expect
+      .poll(() => table.getByRole('button', { name: 'Renamed elsewhere' }).count(), { timeout: 15_000 })
+      .toBe(1);
     // The field nobody was typing in follows the store; the one being typed in keeps the typing.
     expect(await details.getByRole('textbox', { name: 'Run name' }).inputValue()).toBe('Renamed elsewhere');
     expect(await notes.inputValue()).toBe('Typed while the run was refreshed.');

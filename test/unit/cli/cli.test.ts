@@ -7,7 +7,7 @@ import { isProcessAlive } from '../../../src-main/app/process-owner';
 import { dataLayout } from '../../../src-main/app/paths';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dir';
-import { cliBin, runCli, trainTinyRunCli } from '../../helpers/cli-process';
+import { cliBin, runCli, startCli, trainTinyRunCli, waitForStore } from '../../helpers/cli-process';
 import { makeImage, writeTree } from '../../helpers/image-folder';
 import { torchPython } from '../../helpers/python-export';
 
@@ -29,6 +29,43 @@ describe('ae-studio command line', () => {
     }
     expect(stdout).toMatch(/--cpu trains it on the CPU/);
   });
+
+  it('ends on SIGTERM as the desktop app quits: the run stops with a checkpoint inside its epoch, resumable', async () => {
+    const dataDir = tempDir();
+    const { child, done } = startCli(
+      ['train', '--preset', 'small-conv', '--epochs', '1', '--batch', '16', '--data-dir', dataDir],
+      { AE_STUDIO_ENGINE: 'native' },
+    );
+    // A few batches into epoch 1 (500 batches long), SIGTERM to the command alone, as a service manager sends it.
+    await waitForStore(dataDir, (db) =>
+      (db.prepare(`SELECT count(*) AS n FROM metrics WHERE scope = 'batch'`).get() as { n: number }).n >= 3
+        ? true
+        : undefined,
+    );
+    process.kill(child.pid!, 'SIGTERM');
+    const ended = await done;
+    expect(ended.code).toBe(143);
+    const db = new Database(dataLayout(dataDir).database, { readonly: true });
+    try {
+      expect(db.prepare('SELECT status, error FROM runs WHERE id = 1').get()).toEqual({
+        status: 'interrupted',
+        error: 'The app closed while this run was training. Resume it to continue from its last checkpoint.',
+      });
+      const kept = db.prepare('SELECT epoch, batches_done AS done FROM checkpoints WHERE run_id = 1').all() as Array<{
+        epoch: number;
+        done: number | null;
+      }>;
+      expect(kept).toHaveLength(1);
+      expect(kept[0].epoch).toBe(1);
+      expect(kept[0].done).toBeGreaterThanOrEqual(3);
+    } finally {
+      db.close();
+    }
+    // And it goes on from there.
+    const resumed = await runCli(['resume', '1', '--data-dir', dataDir], { AE_STUDIO_ENGINE: 'native' });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/completed/);
+  }, 240_000);
 
   it('keeps the checkpoints --keep-last/--keep-every say, shows disk use, and frees space', async () => {
     const dataDir = tempDir();
