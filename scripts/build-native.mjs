@@ -7,10 +7,11 @@
  * so an install never fails because of them (unless --strict is given, as CI does).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundledLibraries } from './native-libs.mjs';
 
 const strict = process.argv.includes('--strict');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,7 +21,7 @@ const addons = [
     name: 'Native CPU kernels',
     dir: join(root, 'src-main', 'engine', 'native'),
     built: 'ae_kernels.node',
-    library: { pattern: /cblas\.h|-lopenblas|openblas/i, name: 'OpenBLAS' },
+    library: { pattern: /cblas\.h|-lopenblas|openblas/i, name: 'OpenBLAS', id: 'openblas' },
     instead: 'Training will use the slower WebAssembly engine.',
     install:
       'a C compiler and OpenBLAS (Debian/Ubuntu: sudo apt install build-essential libopenblas-dev; macOS: brew install openblas)',
@@ -29,7 +30,7 @@ const addons = [
     name: 'Native JPEG decoder',
     dir: join(root, 'src-main', 'datasets', 'native'),
     built: 'ae_images.node',
-    library: { pattern: /jpeglib\.h|-ljpeg/i, name: 'libjpeg-turbo' },
+    library: { pattern: /jpeglib\.h|-ljpeg|libjpeg/i, name: 'libjpeg-turbo', id: 'jpeg' },
     instead: 'Importing JPEG folders will use the slower WebAssembly decoder.',
     install:
       'a C compiler and libjpeg-turbo (Debian/Ubuntu: sudo apt install build-essential libjpeg-dev; macOS: brew install jpeg-turbo)',
@@ -50,7 +51,17 @@ function build(addon) {
   // Prefer installed Node headers (Debian's nodejs package) over a download when npm has not been told where they are.
   if (!process.env.npm_config_nodedir && existsSync('/usr/include/node/node_api.h')) args.push('--nodedir=/usr');
   const result = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (result.status === 0) return undefined;
+  if (result.status === 0) {
+    // Shared libraries the addon finds beside itself (its $ORIGIN rpath): see native-libs.mjs.
+    try {
+      for (const lib of bundledLibraries(addon.library.id)) {
+        copyFileSync(lib.path, join(addon.dir, 'build', 'Release', lib.soname));
+      }
+    } catch (err) {
+      return `${addon.library.name} could not be copied beside it: ${err.message}`;
+    }
+    return undefined;
+  }
   const output = `${result.stdout}\n${result.stderr}`;
   if (addon.library.pattern.test(output) && /No such file|cannot find/i.test(output)) {
     return `${addon.library.name} was not found`;

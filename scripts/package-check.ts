@@ -10,6 +10,13 @@
  * devDependency is; every module the main and worker bundles import resolves inside the package; each native addon
  * sits unpacked and loads under this Node from there; the sample dataset is there; the fuses are flipped; the package
  * stays under maxPackageBytes.
+ *
+ * And that it is self-contained (Linux): `ldd` finds every library an addon needs inside the package or among the
+ * few a desktop always has (glibc, libstdc++, libgcc_s); and in a private mount namespace where the system's copies of
+ * OpenBLAS, libjpeg, libgfortran, libquadmath and libvulkan are covered by an empty file (as on a clean machine), every
+ * addon still loads from the package and the packaged worker still chooses the Native CPU engine.
+ *
+ *   npm run package:check [-- --out DIR]   (--out: keep the unpacked package in DIR)
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,8 +33,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import * as asar from '@electron/asar';
 import { FuseState, FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
 import { build, Platform } from 'electron-builder';
@@ -35,7 +43,7 @@ import { folderBytes } from '../src-main/app/files';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** The unpacked Linux package may be at most this large (measured: 143 MB, most of it TensorFlow.js and Dawn). */
+/** The unpacked Linux package may be at most this large (measured: see the README's packaging section). */
 export const maxPackageBytes = 200e6;
 
 export interface PackageReport {
@@ -82,6 +90,107 @@ function importedModules(code: string): string[] {
   });
 }
 
+/** Libraries every Linux desktop has, which an addon may need from the system; anything else must be in the package. */
+const systemLibraries = new Set([
+  'linux-vdso.so.1',
+  'libc.so.6',
+  'libresolv.so.2',
+  'libm.so.6',
+  'libdl.so.2',
+  'librt.so.1',
+  'libpthread.so.0',
+  'libstdc++.so.6',
+  'libgcc_s.so.1',
+  'ld-linux-x86-64.so.2',
+  'ld-linux-aarch64.so.1',
+]);
+
+/** What `ldd` says an addon needs that is neither in the package nor a library every desktop has. */
+export function foreignLibraries(addon: string, packageDir: string): string[] {
+  const listed = spawnSync('ldd', [addon], { encoding: 'utf8' });
+  if (listed.status !== 0) return [`ldd failed: ${listed.stderr.trim()}`];
+  return listed.stdout
+    .trim()
+    .split('\n')
+    .map((line) => /^\s*(\S+)(?:\s+=>\s+(\S+|not found))?/.exec(line)!)
+    .filter(([, name, path]) => {
+      const soname = name.split('/').at(-1)!;
+      if (systemLibraries.has(soname)) return false;
+      return !(path && path !== 'not found' && path.startsWith(packageDir + sep));
+    })
+    .map(([, name, path]) => (path ? `${name} => ${path}` : name));
+}
+
+/** The system's copies of the libraries a clean machine lacks: what the self-contained check hides. */
+function systemCopies(): string[] {
+  const hidden = /^lib(openblas|blas|lapack|jpeg|gfortran|quadmath|vulkan)[\w.-]*\.so(\.\d+)*$/;
+  const dirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib'];
+  const found = new Set<string>();
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory() && /openblas|blas|lapack/.test(entry.name)) {
+        for (const inner of readdirSync(join(dir, entry.name))) {
+          if (hidden.test(inner)) found.add(join(dir, entry.name, inner));
+        }
+      } else if (hidden.test(entry.name)) found.add(join(dir, entry.name));
+    }
+  }
+  return [...found];
+}
+
+/** Runs `command` in a private mount namespace where each of the system's copies is covered by an empty file. */
+export function runWithoutSystemLibraries(command: string[], cwd: string) {
+  const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+  const hide = systemCopies().map((file) => `mount --bind /dev/null ${quote(file)}`);
+  const script = ['set -e', ...hide, `exec ${command.map(quote).join(' ')}`].join('\n');
+  // As root a mount namespace of our own; otherwise inside a user namespace too, where the kernel allows it.
+  const asRoot = process.getuid?.() === 0;
+  return spawnSync('unshare', [...(asRoot ? ['-m'] : ['-r', '-m']), '--propagation', 'private', 'sh', '-c', script], {
+    encoding: 'utf8',
+    cwd,
+  });
+}
+
+/**
+ * In a private mount namespace with the system's copies hidden: loads each addon and asks the packaged worker bundle
+ * which engine it chooses. Returns the problems found.
+ */
+function checkWithoutSystemLibraries(extracted: string, addons: string[]): string[] {
+  const probe = join(extracted, 'self-contained-check.mjs');
+  writeFileSync(
+    probe,
+    `import { fork } from 'node:child_process';
+     const problems = [];
+     for (const addon of ${JSON.stringify(addons)}) {
+       try { process.dlopen({ exports: {} }, addon); }
+       catch (err) { problems.push(\`\${addon.slice(${JSON.stringify(extracted.length)})} does not load: \${err.message.split('\\n')[0]}\`); }
+     }
+     const worker = fork(${JSON.stringify(join(extracted, 'out', 'main', 'worker.js'))}, [], {
+       env: { ...process.env, AE_STUDIO_ENGINE: 'native' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+     });
+     const engine = await new Promise((resolve) => {
+       worker.on('message', (m) => m.type === 'engine' && resolve(m.status));
+       worker.on('exit', () => resolve(null));
+       worker.send({ type: 'probe' });
+     });
+     if (engine?.name !== 'native') {
+       const why = engine?.unavailable.find((u) => u.name === 'native')?.reason ?? 'the worker gave no answer';
+       problems.push(\`the packaged worker fell back from the Native CPU engine to \${engine?.name}: \${why}\`);
+     }
+     console.log(JSON.stringify(problems));
+     process.exit(0);`,
+  );
+  const ran = runWithoutSystemLibraries([process.execPath, probe], extracted);
+  if (ran.status !== 0 || !ran.stdout.trim()) {
+    return [
+      `could not load the addons with the system libraries hidden (unshare -m needs root, or unprivileged user ` +
+        `namespaces): ${(ran.stderr || ran.error?.message || '').trim().split('\n').slice(-2).join(' ')}`,
+    ];
+  }
+  return JSON.parse(ran.stdout.trim().split('\n').at(-1)!) as string[];
+}
+
 function listFiles(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory() ? listFiles(join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`],
@@ -89,7 +198,7 @@ function listFiles(dir: string, prefix = ''): string[] {
 }
 
 export async function checkPackage(
-  options: { keep?: boolean; log?: (line: string) => void } = {},
+  options: { keep?: boolean; out?: string; log?: (line: string) => void } = {},
 ): Promise<PackageReport> {
   const log = options.log ?? (() => {});
   const work = mkdtempSync(join(tmpdir(), 'ae-studio-package-'));
@@ -148,10 +257,12 @@ export async function checkPackage(
       });
       if (loaded.status !== 0) problems.push(`native addon ${addon} does not load: ${loaded.stderr.split('\n')[0]}`);
     }
-    for (const expected of ['ae_kernels.node', 'ae_images.node', 'dawn.node', 'better_sqlite3', 'sharp-linux']) {
+    for (const expected of ['ae_kernels.node', 'ae_images.node', 'better_sqlite3', 'sharp-linux']) {
       const wanted = expected === 'better_sqlite3' ? '/node_modules/better-sqlite3/prebuilds/' : expected;
       if (!addons.some((a) => a.includes(wanted))) problems.push(`no ${expected} addon in the package`);
     }
+    // The desktop app trains on Chromium's WebGPU; Dawn cannot read back inside Electron, so it must not be shipped.
+    for (const dawn of addons.filter((a) => a.includes('dawn'))) problems.push(`Dawn is packaged: ${dawn}`);
     for (const foreign of ['win32', 'darwin', 'linux-arm64', 'linuxmusl']) {
       const other = addons.find((a) => a.includes(foreign));
       if (other) problems.push(`another platform's binary is packaged: ${other}`);
@@ -203,6 +314,22 @@ export async function checkPackage(
     }
     if (!pkg.dependencies.sharp || !modules.includes('sharp')) problems.push('the bundles should import sharp');
 
+    // Self-contained: nothing an addon needs comes from the build machine (ldd), and with the system's copies hidden
+    // every addon still loads and the engine does not fall back.
+    for (const addon of addons) {
+      for (const foreign of foreignLibraries(join(unpacked, addon), appDir)) {
+        problems.push(`${addon} needs a library from outside the package: ${foreign}`);
+      }
+    }
+    const hiddenChecked = checkWithoutSystemLibraries(
+      extracted,
+      addons.map((addon) => join(extracted, addon)),
+    );
+    problems.push(...hiddenChecked);
+    log(
+      `With the system's ${systemCopies().length} copies of OpenBLAS, libjpeg, libgfortran, libquadmath and libvulkan hidden: ${hiddenChecked.length ? 'problems' : 'every addon loads and the engine is Native CPU'}.`,
+    );
+
     const fuses = await getCurrentFuseWire(join(appDir, 'autoencoder-studio'));
     if (fuses[FuseV1Options.RunAsNode] !== FuseState.DISABLE) problems.push('the RunAsNode fuse is not off');
     if (fuses[FuseV1Options.OnlyLoadAppFromAsar] !== FuseState.ENABLE) problems.push('OnlyLoadAppFromAsar is not on');
@@ -214,6 +341,11 @@ export async function checkPackage(
     log(
       `Package: ${(bytes / 1e6).toFixed(1)} MB, ${entries.size} archive entries, ${addons.length} native addons, ${modules.length} modules imported by the bundles.`,
     );
+    if (options.out) {
+      rmSync(options.out, { recursive: true, force: true });
+      cpSync(appDir, options.out, { recursive: true, verbatimSymlinks: true });
+      log(`The unpacked package is in ${options.out}`);
+    }
     return { appDir: relative(work, appDir), bytes, problems, addons, modules: modules.length };
   } finally {
     if (!options.keep) rmSync(work, { recursive: true, force: true });
@@ -222,7 +354,12 @@ export async function checkPackage(
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const report = await checkPackage({ keep: process.argv.includes('--keep'), log: (line) => console.log(line) });
+  const { values } = parseArgs({ options: { keep: { type: 'boolean' }, out: { type: 'string' } } });
+  const report = await checkPackage({
+    keep: values.keep,
+    out: values.out ? resolve(values.out) : undefined,
+    log: (line) => console.log(line),
+  });
   for (const addon of report.addons) console.log(`  addon ${addon}`);
   for (const problem of report.problems) console.error(`Problem: ${problem}`);
   console.log(report.problems.length ? `${report.problems.length} problems.` : 'The package is complete.');

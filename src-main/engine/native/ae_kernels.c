@@ -22,8 +22,11 @@
 /* Upper bound on an im2col buffer, in floats (64 MB): larger batches are processed a few images at a time. */
 #define COL_LIMIT (16 * 1024 * 1024)
 
-/* Elementwise loops are compiled for AVX-512, AVX2 and plain x86-64; the loader picks the best the CPU has. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/*
+ * Elementwise loops are compiled for AVX-512, AVX2 and plain x86-64; the loader picks the best the CPU has. That needs
+ * GNU ifunc, which Linux's loader has and Windows' does not (there they are plain x86-64).
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 #define VECTORISED __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define VECTORISED

@@ -6,19 +6,18 @@
  * quadtree whose cells act as one point when they look smaller than theta from the point.
  *
  * Runs on a libuv worker thread (napi_async_work) so the calling process keeps answering, and splits each loop over
- * the machine's cores with pthreads. JS reads progress and requests cancellation through a small Int32Array.
+ * the machine's cores (threads.h: pthreads, or Win32 threads on Windows). JS reads progress and requests cancellation through a small Int32Array.
  * Registered by ae_kernels.c; used by src-main/latent/tsne.ts.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "threads.h"
 #include "tsne.h"
 
 #define MAX_THREADS 16
@@ -49,10 +48,9 @@ typedef struct {
   int begin, end, thread;
 } range_task;
 
-static void *range_main(void *arg) {
+static void range_main(void *arg) {
   range_task *task = (range_task *)arg;
   task->fn(task->ctx, task->begin, task->end, task->thread);
-  return NULL;
 }
 
 static void parallel_for(int threads, int n, range_fn fn, void *ctx) {
@@ -60,16 +58,16 @@ static void parallel_for(int threads, int n, range_fn fn, void *ctx) {
     fn(ctx, 0, n, 0);
     return;
   }
-  pthread_t ids[MAX_THREADS];
+  ae_thread ids[MAX_THREADS];
   range_task tasks[MAX_THREADS];
   int started[MAX_THREADS] = {0};
   for (int t = 0; t < threads; t++) {
     tasks[t] = (range_task){fn, ctx, (int)((int64_t)n * t / threads), (int)((int64_t)n * (t + 1) / threads), t};
   }
-  for (int t = 1; t < threads; t++) started[t] = pthread_create(&ids[t], NULL, range_main, &tasks[t]) == 0;
+  for (int t = 1; t < threads; t++) started[t] = ae_thread_start(&ids[t], range_main, &tasks[t]) == 0;
   range_main(&tasks[0]);
   for (int t = 1; t < threads; t++) {
-    if (started[t]) pthread_join(ids[t], NULL);
+    if (started[t]) ae_thread_join(&ids[t]);
     else range_main(&tasks[t]); /* could not start a thread: do its share here */
   }
 }
@@ -624,7 +622,7 @@ static napi_value tsne(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "tsne: out of memory");
     return NULL;
   }
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  long cores = ae_cpu_count();
   int threads = pr[8] > 0 ? (int)pr[8] : (int)(cores > 0 ? cores : 1);
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   a->job = (tsne_job){n,     d,     threads, (int)pr[3], (int)pr[6], (const float *)x, (double *)y, pr[2], pr[4],
