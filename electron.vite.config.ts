@@ -12,6 +12,8 @@ export default defineConfig({
           worker: resolve('src-main/worker/worker-main.ts'),
           // Worker threads that decode JPEGs during imports.
           'jpeg-worker': resolve('src-main/datasets/jpeg-worker.ts'),
+          // The command line and browser mode (bin/ae-studio.mjs), on the same bundles as the desktop app.
+          cli: resolve('src-main/cli/main.ts'),
         },
       },
     },

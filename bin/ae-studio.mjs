@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Command-line entry: the same services and API as the app, under plain Node. TypeScript runs through tsx.
+// Command-line entry: the same services and API as the app, under plain Node, from the built bundles (out/main/cli.js
+// and the worker it starts), the code the desktop app runs. They are rebuilt first when the sources changed.
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
   console.error(
@@ -8,7 +9,7 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(1);
 }
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../src-main/cli/main.ts');
+const { ensureBuilt } = await import('../scripts/ensure-built.mjs');
+ensureBuilt();
+const { main } = await import('../out/main/cli.js');
 process.exitCode = await main(process.argv.slice(2));

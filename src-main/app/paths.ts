@@ -68,6 +68,14 @@ export function resourcesDir(): string {
   return process.env.AE_STUDIO_RESOURCES ?? join(appRoot(), 'resources');
 }
 
+/**
+ * A bundle `electron-vite build` writes to out/main: the worker process's entry, the JPEG decoding threads' or the
+ * command line's. The CLI, browser mode and the tests run these, the code the desktop app runs, not the sources.
+ */
+export function builtEntry(name: 'worker' | 'jpeg-worker' | 'cli'): string {
+  return join(appRoot(), 'out', 'main', `${name}.js`);
+}
+
 /** The built renderer that browser mode serves (`electron-vite build` writes it). */
 export function rendererBuildDir(): string {
   return join(appRoot(), 'out', 'renderer');

@@ -1,8 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { builtEntry } from '../app/paths';
 import type { DecodedImage, DecodeOptions } from './decode-types';
 
 export interface JpegJob {
@@ -17,20 +16,10 @@ export type JpegDecoder = 'native' | 'wasm';
 /** A decoded image, or why this path cannot take the file (the caller then uses libvips). */
 export type JpegResult = ({ id: number } & DecodedImage) | { id: number; declined: string };
 
-const requireHere = createRequire(import.meta.url);
-
-/**
- * The worker's file: the bundled out/main/jpeg-worker.js in the app (this module may sit in out/main/chunks), else
- * the .ts source run through tsx (CLI, browser mode, tests). Undefined when neither exists.
- */
+/** The threads' file: the bundled out/main/jpeg-worker.js, in the app, the CLI and the tests alike. */
 function workerEntry(): { file: string; execArgv: string[] } | undefined {
-  for (const candidate of ['./jpeg-worker.js', '../jpeg-worker.js']) {
-    const built = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(built)) return { file: built, execArgv: [] };
-  }
-  const source = fileURLToPath(new URL('./jpeg-worker.ts', import.meta.url));
-  if (!existsSync(source)) return undefined;
-  return { file: source, execArgv: ['--import', pathToFileURL(requireHere.resolve('tsx')).href] };
+  const built = builtEntry('jpeg-worker');
+  return existsSync(built) ? { file: built, execArgv: [] } : undefined;
 }
 
 /**

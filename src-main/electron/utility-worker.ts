@@ -1,5 +1,5 @@
 import { utilityProcess } from 'electron';
-import { fileURLToPath } from 'node:url';
+import { builtEntry } from '../app/paths';
 import type { ProcessHandle } from '../app/process-handle';
 import type { FromWorker, SpawnWorker, ToWorker } from '../worker/protocol';
 import type { GpuHostWindow } from './gpu-host';
@@ -17,7 +17,7 @@ export function utilityWorkerSpawner(gpuHost: GpuHostWindow | undefined): SpawnW
 function spawnUtilityWorker<In extends ToWorker, Out extends FromWorker>(
   gpuHost: GpuHostWindow | undefined,
 ): ProcessHandle<In, Out> {
-  const entry = fileURLToPath(new URL('./worker.js', import.meta.url));
+  const entry = builtEntry('worker');
   const child = utilityProcess.fork(entry, [], {
     serviceName: 'Autoencoder Studio training',
     stdio: 'inherit',

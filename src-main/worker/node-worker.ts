@@ -1,22 +1,21 @@
 import { fork } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { builtEntry } from '../app/paths';
 import type { ProcessHandle } from '../app/process-handle';
 import type { FromWorker, ToWorker } from './protocol';
 
-const requireHere = createRequire(import.meta.url);
-
 /**
- * Starts the worker as a plain Node child process running the TypeScript source through tsx: the transport
- * for browser mode, the CLI and tests. (The desktop app uses Electron's utilityProcess with the bundled worker.)
+ * Starts the worker as a plain Node child process: the transport for browser mode, the CLI and tests. It runs the
+ * bundled worker (out/main/worker.js), the very file the desktop app starts in Electron's utilityProcess.
  */
 export function spawnNodeWorker<In extends ToWorker = ToWorker, Out extends FromWorker = FromWorker>(): ProcessHandle<
   In,
   Out
 > {
-  const entry = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
+  const entry = builtEntry('worker');
+  if (!existsSync(entry)) throw new Error(`The app is not built (${entry} is missing): run npm run build.`);
   const child = fork(entry, [], {
-    execArgv: ['--import', pathToFileURL(requireHere.resolve('tsx')).href],
+    execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' },
   });
