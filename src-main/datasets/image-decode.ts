@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
+import { loadSharp } from '../app/sharp';
 import { largePhotoPixels, maxFileBytes, readImageHeader, type ImageHeader } from './image-header';
 import { resampleToSquare } from './resample';
 import type { JpegPool } from './jpeg-pool';
@@ -47,6 +47,8 @@ async function readImageBytes(path: string): Promise<Buffer> {
 
 /** The header as libvips reads it, for formats the quick reader does not describe fully. */
 async function libvipsHeader(bytes: Buffer, format: ImageHeader['format'] | undefined): Promise<ImageHeader> {
+  // Outside the try below: a sharp that cannot load is not an image that cannot be read.
+  const sharp = await loadSharp();
   let metadata;
   try {
     // Reading the header only: safe without a pixel limit, which is checked afterwards with a clearer message.
@@ -102,6 +104,7 @@ export async function decodeImageBytes(bytes: Buffer, options: DecodeOptions): P
   const [width, height] = rotated ? [header.height, header.width] : [header.width, header.height];
   const shrinkWhileDecoding = header.width * header.height >= largePhotoPixels;
 
+  const sharp = await loadSharp();
   try {
     let pipeline = sharp(bytes, { limitInputPixels: maxInputPixels, failOn: 'truncated', pages: 1 });
     // Each libvips step costs a fixed amount per image: add only the ones this image needs.

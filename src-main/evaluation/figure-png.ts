@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../app/sharp';
 
 export interface ImageGrid {
   /** Each row: images back to back (uint8 HWC); rows may hold different numbers of images. */
@@ -38,6 +38,7 @@ export async function imageGridPng(grid: ImageGrid): Promise<Buffer> {
       }
     }
   });
+  const sharp = await loadSharp();
   return sharp(out, { raw: { width: outW, height: outH, channels: 3 } })
     .png()
     .toBuffer();
