@@ -28,10 +28,15 @@ export interface TrainFlags {
 
 function readConfigFile(file: string): unknown {
   // A config is a few kB; 1 MB is generous and keeps a wrong path (a dataset, /dev/zero) from filling memory.
-  const text = readUserFile(file, 1e6, 'The config file').toString('utf8');
+  // An editor may have saved it with a byte-order mark, which JSON does not allow.
+  const text = readUserFile(file, 1e6, 'The config file').toString('utf8').replace(/^\uFEFF/, '');
   try {
-    const parsed = JSON.parse(text) as { config?: unknown };
-    // Accept a bare training config or a run's JSON (ae-studio run <id> --json), which holds it under "config".
+    let parsed = JSON.parse(text) as { ok?: unknown; value?: unknown; config?: unknown } | null;
+    // Accept a bare training config, or a run's JSON as `ae-studio run <id> --json` prints it: inside the
+    // { ok, value } envelope every --json answer has, the config is under "config".
+    if (parsed && typeof parsed === 'object' && parsed.ok === true && 'value' in parsed) {
+      parsed = parsed.value as typeof parsed;
+    }
     return parsed && typeof parsed === 'object' && 'config' in parsed ? parsed.config : parsed;
   } catch (err) {
     throw new UserError('invalid_argument', `The config file ${file} is not valid JSON: ${(err as Error).message}`);

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import Database from 'better-sqlite3';
@@ -149,6 +149,16 @@ describe('ae-studio command line', () => {
       /small-dense: standard, latent 8, mse, adam 0\.001, batch 256, seed 1, noise gaussian 0\.2/,
     );
     expect(text.stdout).toMatch(/epoch {3}1 {2}train 0\.\d{5} {2}test 0\.\d{5}/);
+
+    // The JSON as printed, and as an editor that adds a byte-order mark saves it, starts the next run.
+    const saved = join(dataDir, 'run.json');
+    for (const content of [shown.stdout, `\uFEFF${shown.stdout}`]) {
+      writeFileSync(saved, content);
+      const again = await runCli(['train', '--config', saved, '--epochs', '1', '--json', '--data-dir', dataDir]);
+      expect(again.stderr).not.toMatch(/does not hold a training config|not valid JSON/);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, value: { status: 'completed' } });
+    }
   }, 180_000);
 
   it("maps a run's codes, exports CSV, searches, reconstructs and generates, and explains bad requests", async () => {
