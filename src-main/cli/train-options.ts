@@ -29,7 +29,9 @@ export interface TrainFlags {
 function readConfigFile(file: string): unknown {
   // A config is a few kB; 1 MB is generous and keeps a wrong path (a dataset, /dev/zero) from filling memory.
   // An editor may have saved it with a byte-order mark, which JSON does not allow.
-  const text = readUserFile(file, 1e6, 'The config file').toString('utf8').replace(/^\uFEFF/, '');
+  const text = readUserFile(file, 1e6, 'The config file')
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
   try {
     let parsed = JSON.parse(text) as { ok?: unknown; value?: unknown; config?: unknown } | null;
     // Accept a bare training config, or a run's JSON as `ae-studio run <id> --json` prints it: inside the
