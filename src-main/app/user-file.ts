@@ -1,6 +1,18 @@
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
 import { UserError } from '../api/errors';
 import { formatBytes } from '../api/units';
+import { writeFileAtomic } from './files';
 
 /**
  * Reads a file the user named (an image to search with, a config, a dataset's files, an exported run's records):
@@ -55,5 +67,71 @@ export function readUserFile(path: string, maxBytes: number, what = 'The file'):
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** An error writing `path` in words: what went wrong, never a temporary file's name. */
+function writeFailure(err: unknown, what: string, path: string): UserError {
+  if (err instanceof UserError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? 'the disk is full'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EROFS'
+          ? 'the disk is read-only'
+          : code === 'EIO'
+            ? 'the disk reported an input/output error'
+            : (code ?? (err as Error).message.split('\n')[0]);
+  return new UserError('file_error', `${what} could not be written to ${path}: ${why}. Nothing was written.`);
+}
+
+/**
+ * Writes a file the user named with --out (a CSV, a PNG): a new or regular file whole or not at all (a temporary
+ * sibling renamed over it); through a link, to the file it points to, and the link stays; to a pipe or a character
+ * device (`/dev/stdout`, a FIFO another program reads) in place, so it stays what it is. A folder, a disk device, a
+ * socket, a link to nothing or a missing folder is refused in words. `what` names it in messages ("The map's CSV").
+ */
+export function writeUserFile(path: string, bytes: Uint8Array, what = 'The file'): void {
+  /** The file's details, or undefined where there is none (a path through a file is none too). */
+  const existing = (at: string, follow = true) => {
+    try {
+      return (follow ? statSync : lstatSync)(at, { throwIfNoEntry: false });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw err;
+    }
+  };
+  let target = path;
+  let info;
+  try {
+    info = existing(path);
+    if (!info && existing(path, false)?.isSymbolicLink()) {
+      throw new UserError('file_error', `${path} is a link to a file that does not exist.`);
+    }
+    if (info) target = realpathSync(path);
+  } catch (err) {
+    throw writeFailure(err, what, path);
+  }
+  if (!info) {
+    const folder = dirname(path);
+    const parent = existing(folder);
+    if (!parent)
+      throw new UserError('file_error', `The folder ${folder} does not exist; create it first, or name another.`);
+    if (!parent.isDirectory()) throw new UserError('file_error', `${folder} is a file, not a folder.`);
+  } else if (info.isDirectory()) {
+    throw new UserError('file_error', `${path} is a folder; name a file in it (e.g. ${path}/out.csv).`);
+  } else if (info.isBlockDevice() || info.isSocket()) {
+    throw new UserError(
+      'file_error',
+      `${path} is a ${info.isSocket() ? 'socket' : 'disk device'}, not a file to write.`,
+    );
+  }
+  try {
+    if (info && (info.isFIFO() || info.isCharacterDevice())) writeFileSync(target, bytes);
+    else writeFileAtomic(target, bytes);
+  } catch (err) {
+    throw writeFailure(err, what, path);
   }
 }

@@ -9,7 +9,7 @@ import {
 } from '../../api/contract';
 import { UserError } from '../../api/errors';
 import { formatBytes } from '../../api/units';
-import { writeFileAtomic } from '../../app/files';
+import { writeUserFile } from '../../app/user-file';
 import type { Command } from '../command';
 import { followSweep } from '../follow';
 import { formatComparison, formatRun, formatSweep } from '../format';
@@ -172,7 +172,7 @@ export const experimentCommands: Command[] = [
         throw new UserError('invalid_argument', `--per takes run or epoch, not "${per}".`);
       const csv = await api.runs.csv({ per: per as RunsCsvArgs['per'] });
       const path = resolve(flags.out);
-      writeFileAtomic(path, Buffer.from(csv.csv, 'utf8'));
+      writeUserFile(path, Buffer.from(csv.csv, 'utf8'), "The runs' CSV");
       out.result({ path, rows: csv.rows }, `Wrote ${csv.rows} rows to ${path}`);
       return 0;
     },

@@ -9,7 +9,7 @@ import {
   type TsneSettings,
 } from '../../api/contract';
 import { UserError } from '../../api/errors';
-import { writeFileAtomic } from '../../app/files';
+import { writeUserFile } from '../../app/user-file';
 import type { Command } from '../command';
 import { finishLatentJob } from '../follow';
 import { formatProjection } from '../format';
@@ -115,7 +115,7 @@ export const latentCommands: Command[] = [
       }
       const csv = await api.latent.csv({ projectionId: projection.id, latent: flags['latent-columns'] });
       const path = resolve(flags.out);
-      writeFileAtomic(path, Buffer.from(csv.csv, 'utf8'));
+      writeUserFile(path, Buffer.from(csv.csv, 'utf8'), "The map's CSV");
       out.result({ path, rows: csv.rows, projectionId: projection.id }, `Wrote ${csv.rows} rows to ${path}`);
       return 0;
     },

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { EvalImages, Split } from '../../api/contract';
-import { writeFileAtomic } from '../../app/files';
+import { writeUserFile } from '../../app/user-file';
 import { crispScale, imageGridPng } from '../../evaluation/figure-png';
 import type { Command } from '../command';
 import { definedOnly, number, runIdArg } from '../options';
@@ -18,7 +18,7 @@ async function writeGrid(
     scale: crispScale(shape.width),
   });
   const path = resolve(out);
-  writeFileAtomic(path, png);
+  writeUserFile(path, png, 'The picture');
   return path;
 }
 

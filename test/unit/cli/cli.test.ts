@@ -375,6 +375,8 @@ describe('ae-studio command line', () => {
       /The config file \/nonexistent\/config\.json cannot be read \(there is no such file\)/,
     ],
     [['train', '--config', '/dev/zero'], 1, /The config file \/dev\/zero is not a regular file/],
+    [['runs-csv', '--out', '/tmp'], 1, /^\/tmp is a folder; name a file in it \(e\.g\. \/tmp\/out\.csv\)\.$/m],
+    [['runs-csv', '--out', '/nonexistent/runs.csv'], 1, /^The folder \/nonexistent does not exist; create it first/m],
     [['run'], 2, /Say which run to show/],
     [['run', '99'], 1, /no run with id 99/],
     [['frobnicate'], 2, /Unknown command "frobnicate"/],
