@@ -8,13 +8,24 @@ import { formatDuration, formatProgress, formatSweep } from './format';
  * or cancel it, as the app's buttons do, so nothing is left half-done.
  */
 
-/** Runs `work` with Ctrl+C doing `onInterrupt` instead of killing the process. */
+/**
+ * Runs `work` with the first Ctrl+C doing `onInterrupt` instead of killing the process; a second one quits at once
+ * (the work keeps what it had saved).
+ */
 async function interruptible<T>(onInterrupt: () => void, work: () => Promise<T>): Promise<T> {
-  process.on('SIGINT', onInterrupt);
+  let interrupts = 0;
+  const onSignal = () => {
+    if (++interrupts > 1) {
+      process.stderr.write('Quitting without waiting.\n');
+      process.exit(130);
+    }
+    onInterrupt();
+  };
+  process.on('SIGINT', onSignal);
   try {
     return await work();
   } finally {
-    process.off('SIGINT', onInterrupt);
+    process.off('SIGINT', onSignal);
   }
 }
 

@@ -51,7 +51,15 @@ export class TrainingSupervisor {
   private readonly queue: number[] = [];
   private paused = false;
   private active:
-    { runId: number; worker: TrainingWorker; killTimer?: NodeJS.Timeout; latest?: TrainingProgress } | undefined;
+    | {
+        runId: number;
+        worker: TrainingWorker;
+        killTimer?: NodeJS.Timeout;
+        latest?: TrainingProgress;
+        /** Someone asked this run to stop (Stop, Ctrl+C): its 'stopped' is theirs, not the app's closing. */
+        stopAsked?: boolean;
+      }
+    | undefined;
   private readonly listeners = new Listeners<TrainingProgress>();
   private readonly waiters = new Waiters<number, runs.RunStatus>();
   private engineStatus: Promise<EngineStatus> | undefined;
@@ -128,6 +136,7 @@ export class TrainingSupervisor {
     }
     if (this.active?.runId === runId && !this.active.killTimer) {
       const { worker } = this.active;
+      this.active.stopAsked = true;
       this.paused = false;
       worker.send({ type: 'stop' });
       this.active.killTimer = setTimeout(() => worker.kill(), stopGraceMs);
@@ -163,8 +172,11 @@ export class TrainingSupervisor {
     const active = this.active;
     if (!active) return;
     const exited = new Promise<void>((resolve) => active.worker.onExit(() => resolve()));
+    const stopAsked = active.stopAsked === true;
     this.stop(active.runId);
     await exited;
+    // A run someone had already asked to stop stays stopped; one the app stops on its way out is left interrupted.
+    if (stopAsked) return;
     runs.interruptStoppedRun(
       this.db,
       active.runId,

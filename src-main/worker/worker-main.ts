@@ -57,14 +57,28 @@ const stopController = new AbortController();
 let paused = false;
 let wakeUp: (() => void) | undefined;
 
+/** Stops the work as Stop does: training saves a checkpoint inside its epoch after the current batch. */
+function requestStop(): void {
+  paused = false;
+  stopRequested = true;
+  stopController.abort();
+  wakeUp?.();
+}
+
+// Ctrl+C in a terminal signals the whole process group, this worker with its CLI: stop as Stop does, keeping the
+// epoch so far, rather than die with it; a second Ctrl+C ends it at once. (SIGTERM stays a kill: it is how a worker
+// that does not stop in time is ended.)
+let interrupts = 0;
+process.on('SIGINT', () => {
+  if (++interrupts > 1) process.exit(130);
+  requestStop();
+});
+
 parent.onMessage((message, ports) => {
   if (message.type === 'pause') paused = true;
-  else if (message.type === 'resume' || message.type === 'stop') {
+  else if (message.type === 'stop') requestStop();
+  else if (message.type === 'resume') {
     paused = false;
-    if (message.type === 'stop') {
-      stopRequested = true;
-      stopController.abort();
-    }
     wakeUp?.();
   } else if (message.type === 'probe') void probe(gpuHost(message.gpuHostUrl, ports));
   else if (message.type === 'train') {

@@ -30,6 +30,47 @@ describe('ae-studio command line', () => {
     expect(stdout).toMatch(/--cpu trains it on the CPU/);
   });
 
+  it('Ctrl+C in a terminal stops the run after the current batch, keeping the epoch so far, and says so', async () => {
+    const dataDir = tempDir();
+    const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+    const command = [process.execPath, cliBin, 'train', '--preset', 'small-conv', '--epochs', '1', '--batch', '16']
+      .concat(['--data-dir', dataDir])
+      .map(quote)
+      .join(' ');
+    // A real terminal: `script` runs the command in a pseudo-terminal, whose ^C signals the whole foreground process
+    // group (the command and its training worker), as a person's Ctrl+C does.
+    const terminal = spawn('script', ['-qfec', command, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, AE_STUDIO_ENGINE: 'native' },
+    });
+    let screen = '';
+    terminal.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => terminal.on('exit', (code) => resolve(code)));
+    await waitForStore(dataDir, (db) =>
+      (db.prepare(`SELECT count(*) AS n FROM metrics WHERE scope = 'batch'`).get() as { n: number }).n >= 3
+        ? true
+        : undefined,
+    );
+    terminal.stdin.write('\x03');
+    expect(await exited).toBe(1);
+    expect(screen).toMatch(/Stopping after the current batch/);
+    const db = new Database(dataLayout(dataDir).database, { readonly: true });
+    try {
+      const run = db.prepare('SELECT status FROM runs WHERE id = 1').get() as { status: string };
+      // The command's last word and the store agree.
+      expect(run.status).toBe('stopped');
+      expect(screen).toMatch(/#1 .*stopped/);
+      const kept = db.prepare('SELECT epoch, batches_done AS done FROM checkpoints WHERE run_id = 1').get() as {
+        epoch: number;
+        done: number;
+      };
+      expect(kept.epoch).toBe(1);
+      expect(kept.done).toBeGreaterThanOrEqual(3);
+    } finally {
+      db.close();
+    }
+  }, 240_000);
+
   it('ends on SIGTERM as the desktop app quits: the run stops with a checkpoint inside its epoch, resumable', async () => {
     const dataDir = tempDir();
     const { child, done } = startCli(
