@@ -1,7 +1,8 @@
 /**
- * Kill sweep: starts each long command of the CLI (import, train, sweep, embed, project, export-run, import-run) as a
- * real process, SIGKILLs it (with its workers) at a random moment, then checks what the README promises: the store is
- * intact, nothing half-written is left behind, and the interrupted job can be finished.
+ * Kill sweep: starts each long command of the CLI (import, train, sweep, embed, project, export-run, import-run, the
+ * export for PyTorch, delete-run, free-space) as a real process, SIGKILLs it (with its workers) at a random moment,
+ * then checks what the README promises: the store is intact, nothing half-written is left behind, nothing on disk is
+ * left without its row, and the interrupted job can be finished.
  *
  *   npm run check:kills -- [--trials 3] [--minutes 10] [--seed 1] [--keep]
  *
@@ -40,10 +41,14 @@ interface Context {
   /** A finished run to embed, project and export; an exported run folder to import. */
   baseRun: number;
   exported: string;
+  /** A run of its own for this trial to delete or thin (prepare makes it). */
+  victim?: number;
 }
 
 interface Operation {
   name: string;
+  /** Makes what this trial works on (a copy of the base run to delete, say), before the command starts. */
+  prepare?(ctx: Context): Context;
   args(ctx: Context): string[];
   /** Finishes what the kill interrupted; returns problems. */
   finish(ctx: Context, before: Snapshot): string[];
@@ -100,10 +105,11 @@ function newestRun(dataDir: string): number {
   }
 }
 
-function statusOf(dataDir: string, runId: number): string {
+/** A run's status; undefined once it is deleted. */
+function statusOf(dataDir: string, runId: number): string | undefined {
   const db = new Database(join(dataDir, 'studio.db'), { readonly: true });
   try {
-    return (db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string }).status;
+    return (db.prepare('SELECT status FROM runs WHERE id = ?').get(runId) as { status: string } | undefined)?.status;
   } finally {
     db.close();
   }
@@ -167,7 +173,36 @@ const operations: Operation[] = [
     args: ({ exported }) => ['import-run', exported, '--again'],
     finish: ({ dataDir, exported }) => ok(cli(dataDir, ['import-run', exported, '--again']), 'import-run'),
   },
+  {
+    name: 'export-pytorch',
+    args: ({ baseRun, outDir }) => ['export-run', String(baseRun), '--out', outDir, '--format', 'pytorch'],
+    finish: ({ dataDir, baseRun, outDir }) => {
+      const out = join(outDir, `again-${Date.now()}`);
+      mkdirSync(out);
+      return ok(cli(dataDir, ['export-run', String(baseRun), '--out', out, '--format', 'pytorch']), 'export-pytorch');
+    },
+  },
+  {
+    name: 'delete-run',
+    prepare: (ctx) => ({ ...ctx, victim: importCopy(ctx) }),
+    args: ({ victim }) => ['delete-run', String(victim)],
+    // Killed before the row went: the run is whole, and deleting it again finishes the job.
+    finish: ({ dataDir, victim }) =>
+      statusOf(dataDir, victim!) === undefined ? [] : ok(cli(dataDir, ['delete-run', String(victim)]), 'delete-run'),
+  },
+  {
+    name: 'free-space',
+    prepare: (ctx) => ({ ...ctx, victim: importCopy(ctx) }),
+    args: ({ victim }) => ['free-space', String(victim)],
+    finish: ({ dataDir, victim }) => ok(cli(dataDir, ['free-space', String(victim)]), 'free-space'),
+  },
 ];
+
+/** A copy of the base run (imported from its export), for a trial to delete or thin. */
+function importCopy(ctx: Context): number {
+  must(ctx.dataDir, ['import-run', ctx.exported, '--again']);
+  return newestRun(ctx.dataDir);
+}
 
 /** Files and folders whose name marks an unfinished write. */
 function temporaries(dir: string, found: string[] = []): string[] {
@@ -224,6 +259,22 @@ function checkStore(ctx: Context): string[] {
     for (const file of files) {
       if (!existsSync(join(ctx.dataDir, file.path))) problems.push(`${file.what} file missing: ${file.path}`);
     }
+    // Nothing on disk that no row names: no run folder without its run, no checkpoint a finished run does not keep.
+    const runIds = new Set((db.prepare('SELECT id FROM runs').all() as Array<{ id: number }>).map((r) => r.id));
+    const runsDir = join(ctx.dataDir, 'runs');
+    for (const name of existsSync(runsDir) ? readdirSync(runsDir) : []) {
+      if (/^\d+$/.test(name) && !runIds.has(Number(name))) problems.push(`a run folder with no run: runs/${name}`);
+    }
+    const kept = new Set(
+      (db.prepare('SELECT path FROM checkpoints').all() as Array<{ path: string }>).map((r) => r.path),
+    );
+    for (const id of runIds) {
+      const dir = join('runs', String(id), 'checkpoints');
+      for (const name of existsSync(join(ctx.dataDir, dir)) ? readdirSync(join(ctx.dataDir, dir)) : []) {
+        if (/^epoch-\d+(-batch-\d+)?$/.test(name) && !kept.has(join(dir, name)))
+          problems.push(`an unkept checkpoint: ${join(dir, name)}`);
+      }
+    }
   } finally {
     db.close();
   }
@@ -255,8 +306,9 @@ function killAfter(ctx: Context, args: string[], ms: number): Promise<void> {
 
 /** How long an operation takes when left alone, so kills land anywhere in it. */
 function timeOperation(ctx: Context, op: Operation): number {
+  const prepared = op.prepare?.(ctx) ?? ctx;
   const started = performance.now();
-  must(ctx.dataDir, op.args(ctx));
+  must(ctx.dataDir, op.args(prepared));
   return performance.now() - started;
 }
 
@@ -286,8 +338,9 @@ export async function killSweep(options: KillSweepOptions): Promise<TrialResult[
       const durationMs = timeOperation(timed, op);
       log(`${op.name}: ${Math.round(durationMs)} ms when left alone`);
       for (let trial = 0; trial < options.trials && Date.now() < deadline; trial++) {
-        const trialCtx = { ...ctx, outDir: join(outDir, `${op.name}-${trial}`) };
-        mkdirSync(trialCtx.outDir);
+        const unprepared = { ...ctx, outDir: join(outDir, `${op.name}-${trial}`) };
+        mkdirSync(unprepared.outDir);
+        const trialCtx = op.prepare?.(unprepared) ?? unprepared;
         const before = snapshot(dataDir);
         // Anywhere from process start-up to just before the end.
         const killedAfterMs = Math.round(100 + random() * Math.max(0, durationMs - 100));

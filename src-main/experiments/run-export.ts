@@ -288,8 +288,10 @@ export function importRun(
   }
   // A run exported mid-training comes back as interrupted: it can be resumed from its last checkpoint.
   const status = manifest.status === 'running' || manifest.status === 'queued' ? 'interrupted' : manifest.status;
-  // Files first, under a temporary name beside the runs; then every row in one transaction; then the rename. A
-  // failure before the commit leaves nothing (start-up removes temporary leftovers).
+  // Files first, under a temporary name beside the runs; then, in one transaction, every row and, last, the rename to
+  // the run's folder. A kill before the commit leaves a temporary (removed at the next start) or a run folder with no
+  // row (removed at the next start: training/checkpoint-retention.ts); after it, the whole run. Never rows without
+  // their files.
   const runsDir = join(dataDir, 'runs');
   mkdirSync(runsDir, { recursive: true });
   const staging = temporarySibling(join(runsDir, 'import'));
@@ -325,12 +327,12 @@ export function importRun(
       for (const g of manifest.galleries) {
         insertArtifact(db, { runId: id, kind: 'reconstructions', epoch: g.epoch, path: inRun(g.path), meta: g.meta });
       }
+      renameSync(staging, dataLayout(dataDir).runDir(id));
       return id;
     })();
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     throw err;
   }
-  renameSync(staging, dataLayout(dataDir).runDir(runId));
   return getRunSummary(db, runId, supervisor);
 }

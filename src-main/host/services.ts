@@ -4,6 +4,7 @@ import { openReadOnlyCopy } from '../store/read-only-copy';
 import { openDatabase, type Database } from '../store/database';
 import { dataLayout } from '../app/paths';
 import { removeStaleTemporaries } from '../app/files';
+import { removeOrphanedRunFiles } from '../training/checkpoint-retention';
 import { removeAbandonedOutsideTemporaries } from '../app/outside-temporaries';
 import { removeAbandonedImports } from '../datasets/dataset-store';
 import { ensureSampleDataset } from '../datasets/sample-dataset';
@@ -103,6 +104,8 @@ export function openServices(options: ServiceOptions): Services {
     removeAbandonedOutsideTemporaries(dataDir);
     removeAbandonedImports(db, dataDir);
     reconcileStaleRuns(db);
+    // Run folders and checkpoints a kill left without their rows (deleting, freeing space, importing a run).
+    removeOrphanedRunFiles(db, dataDir);
     if (options.sampleDataset ?? true) ensureSampleDataset(db, dataDir);
   } catch (err) {
     db.close();

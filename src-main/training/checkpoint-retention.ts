@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Database } from '../store/database';
 import * as checkpoints from '../store/checkpoints';
 import * as metrics from '../store/metrics';
+import * as runs from '../store/runs';
 import { dataLayout } from '../app/paths';
 import { folderBytes } from '../app/files';
 import { defaultCheckpointPolicy, type CheckpointPolicy } from '../api/contract';
@@ -82,6 +83,33 @@ export function removeUnreferencedCheckpoints(db: Database, dataDir: string, run
     }
   }
   return freedBytes;
+}
+
+/**
+ * Removes what a kill between a row and its files can leave: a run folder whose run has no row (a deleted run whose
+ * folder was not yet removed; an imported run whose rows never committed) and, in finished runs, checkpoint folders no
+ * row names (Free space, pruning). Runs at start-up, under the store's write lock: an import in another process
+ * renames its folder inside its own write transaction, so it is waited for, never taken for a leftover. A run that
+ * may be training elsewhere (queued, running, paused) is left alone. Returns the bytes freed.
+ */
+export function removeOrphanedRunFiles(db: Database, dataDir: string): number {
+  return db
+    .transaction(() => {
+      const known = new Map(runs.listRuns(db).map((run) => [run.id, run]));
+      const runsDir = join(dataDir, 'runs');
+      let freedBytes = 0;
+      for (const name of safeList(runsDir)) {
+        if (/^\d+$/.test(name) && !known.has(Number(name))) {
+          freedBytes += folderBytes(join(runsDir, name));
+          rmSync(join(runsDir, name), { recursive: true, force: true });
+        }
+      }
+      for (const run of known.values()) {
+        if (runs.finishedStatuses.includes(run.status)) freedBytes += removeUnreferencedCheckpoints(db, dataDir, run.id);
+      }
+      return freedBytes;
+    })
+    .immediate();
 }
 
 function safeList(dir: string): string[] {

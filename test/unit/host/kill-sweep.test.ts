@@ -6,8 +6,8 @@ import { killSweep } from '../../../scripts/kill-sweep';
  * after each, the next start leaves an intact store with no leftovers, and the interrupted job finishes.
  */
 describe('kill sweep', () => {
-  it('import, train, sweep, embed, project, export-run and import-run survive a kill and can be finished', async () => {
-    const results = await killSweep({ trials: 1, minutes: 6, seed: 7 });
+  it('import, train, sweep, embed, project, export and import of runs, delete-run and free-space survive a kill', async () => {
+    const results = await killSweep({ trials: 1, minutes: 8, seed: 7 });
     expect(results.map((r) => r.operation)).toEqual([
       'import',
       'train',
@@ -16,6 +16,9 @@ describe('kill sweep', () => {
       'project',
       'export-run',
       'import-run',
+      'export-pytorch',
+      'delete-run',
+      'free-space',
     ]);
     expect(results.filter((r) => r.problems.length)).toEqual([]);
   }, 480_000);
