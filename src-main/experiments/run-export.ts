@@ -1,4 +1,5 @@
 import {
+  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -9,7 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Database } from '../store/database';
 import * as runs from '../store/runs';
 import * as metrics from '../store/metrics';
@@ -22,6 +23,7 @@ import { dataLayout } from '../app/paths';
 import { temporarySibling } from '../app/files';
 import { rememberOutsideTemporary } from '../app/outside-temporaries';
 import { readUserFile } from '../app/user-file';
+import { requireFreeSpace } from '../app/storage-errors';
 import { UserError } from '../api/errors';
 import { countOf } from '../api/units';
 import type { RunExport, RunExportArgs, RunSummary } from '../api/contract';
@@ -31,6 +33,7 @@ import type { TrainingSupervisor } from '../training/training-supervisor';
 import { toCsv } from '../app/csv';
 import {
   checkPlainFiles,
+  listedStoreFiles,
   describeManifestProblem,
   runFormat,
   runFormatVersion,
@@ -264,11 +267,13 @@ export function importRun(
   if (!parsedMetrics.success) throw describeManifestProblem(metricsFile, parsedMetrics.error);
   const { epochs, batches } = parsedMetrics.data;
   checkPlainFiles(join(source, 'store'));
-  for (const item of [...manifest.checkpoints, ...manifest.galleries]) {
-    if (!existsSync(join(source, 'store', item.path))) {
-      throw new UserError('invalid_argument', `The export is incomplete: store/${item.path} is missing.`);
-    }
-  }
+  // Only what the manifest lists, each file the size it must be, and only if it fits on the disk.
+  const files = listedStoreFiles(source, manifest);
+  requireFreeSpace(
+    dataDir,
+    files.reduce((sum, file) => sum + file.bytes, 0),
+    'Importing this run',
+  );
   // The same run (created at the same moment, same settings, as far trained) imported before, or never exported
   // from here: a second copy is almost always a mistake, so it is refused unless asked for.
   const existing = runs
@@ -295,7 +300,10 @@ export function importRun(
   const runsDir = join(dataDir, 'runs');
   mkdirSync(runsDir, { recursive: true });
   const staging = temporarySibling(join(runsDir, 'import'));
-  cpSync(join(source, 'store'), staging, { recursive: true });
+  for (const file of files) {
+    mkdirSync(dirname(join(staging, file.path)), { recursive: true });
+    copyFileSync(join(source, 'store', file.path), join(staging, file.path));
+  }
   let runId: number;
   try {
     runId = db.transaction(() => {

@@ -2,6 +2,9 @@ import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../api/errors';
+import { formatBytes } from '../api/units';
+import { readUserFile } from '../app/user-file';
+import { checkpointFiles, encodedBytes } from '../training/checkpoint-files';
 
 /**
  * What an exported run's run.json and metrics.json hold, checked before anything is stored: an export is a file from
@@ -115,4 +118,74 @@ export function checkPlainFiles(dir: string, shown = 'store'): void {
       );
     }
   }
+}
+
+/**
+ * The files of an export's store/ that its manifest lists, each with the size it must have: a checkpoint's five files
+ * (weights.bin and optimizer.bin as large as the weight specs in model.json and optimizer.json say), and each gallery
+ * (its images times the dataset's image size). Only these are imported, so a crafted export cannot smuggle in
+ * anything else, nor a sparse 8 GB file that copying would turn into 8 GB of disk. Refuses, in words, a file that is
+ * missing or not the size it must be.
+ */
+export function listedStoreFiles(source: string, manifest: RunManifest): Array<{ path: string; bytes: number }> {
+  const store = join(source, 'store');
+  const sizeOf = (path: string) => {
+    const info = lstatSync(join(store, path), { throwIfNoEntry: false });
+    if (!info?.isFile()) {
+      throw new UserError(
+        'invalid_argument',
+        `The export is incomplete: store/${path} is missing. Nothing was imported.`,
+      );
+    }
+    return info.size;
+  };
+  const exactly = (path: string, expected: number | undefined, why: string) => {
+    const actual = sizeOf(path);
+    if (expected === undefined || actual !== expected) {
+      throw new UserError(
+        'invalid_argument',
+        `store/${path} is ${formatBytes(actual)}, but ${expected === undefined ? `${why} cannot be read` : `${why} make it ${formatBytes(expected)}`}. ` +
+          'The export was changed or damaged; nothing was imported.',
+      );
+    }
+    return { path, bytes: actual };
+  };
+  const specsIn = (path: string, read: (json: unknown) => unknown) => {
+    try {
+      return read(
+        JSON.parse(readUserFile(join(store, path), 100e6, `The export's store/${path}`).toString('utf8')),
+      ) as Array<{ shape: number[]; dtype: string }>;
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw new UserError('invalid_argument', `The export's store/${path} is not valid: ${(err as Error).message}`);
+    }
+  };
+  const files: Array<{ path: string; bytes: number }> = [];
+  for (const { path } of manifest.checkpoints) {
+    const inside = (name: string) => `${path}/${name}`;
+    const weights = specsIn(
+      inside('model.json'),
+      (json) => (json as { weightsManifest: Array<{ weights: unknown }> }).weightsManifest[0].weights,
+    );
+    const slots = specsIn(inside('optimizer.json'), (json) => json);
+    for (const name of checkpointFiles) {
+      if (name === 'weights.bin')
+        files.push(exactly(inside(name), encodedBytes(weights), 'the weights model.json names'));
+      else if (name === 'optimizer.bin')
+        files.push(exactly(inside(name), encodedBytes(slots), "the optimizer's slots"));
+      else files.push({ path: inside(name), bytes: sizeOf(inside(name)) });
+    }
+  }
+  const { width, height, channels } = manifest.dataset;
+  for (const gallery of manifest.galleries) {
+    const images = gallery.meta.cacheIndices.length;
+    files.push(
+      exactly(
+        gallery.path,
+        images * width * height * channels,
+        `its ${images} images of ${width}x${height}x${channels}`,
+      ),
+    );
+  }
+  return files;
 }

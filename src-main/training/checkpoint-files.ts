@@ -13,6 +13,23 @@ export type { CheckpointState } from '../trainer/trainer';
  * and renamed into place, so it exists whole or not at all.
  */
 
+/** The files of a checkpoint folder, all of them always written. */
+export const checkpointFiles = ['model.json', 'weights.bin', 'optimizer.json', 'optimizer.bin', 'state.json'] as const;
+
+/** Bytes per value of each dtype tfjs encodes weights with. */
+const dtypeBytes: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
+
+/** How many bytes weights with these specs take when encoded (weights.bin, optimizer.bin); undefined if unknown. */
+export function encodedBytes(specs: ReadonlyArray<{ shape: number[]; dtype: string }>): number | undefined {
+  let total = 0;
+  for (const spec of specs) {
+    const size = dtypeBytes[spec.dtype];
+    if (size === undefined || !Array.isArray(spec.shape)) return undefined;
+    total += spec.shape.reduce((a, b) => a * b, 1) * size;
+  }
+  return total;
+}
+
 export function writeCheckpoint(dir: string, checkpoint: CheckpointBytes): void {
   const tmp = temporarySibling(dir);
   mkdirSync(tmp, { recursive: true });

@@ -7,6 +7,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -306,6 +307,33 @@ describe('experiments', () => {
     expect((await failure(other.api, 'runs:import', { dir: linked })).message).toMatch(
       /store\/checkpoints\/epoch-0001, which is a symbolic link; an exported run holds only plain files/,
     );
+    expect((await call(other.api, 'runs:list', undefined)).length).toBe(2);
+    expect(readdirSync(join(other.dataDir, 'runs')).filter((n) => n.includes('.partial-'))).toEqual([]);
+
+    // A crafted export that would fill the disk: an 8 GB sparse file takes a few KB in the export, and copying it
+    // would write 8 GB. One the manifest does not list is not imported at all; a listed file of the wrong size (the
+    // weights model.json names decide it) refuses the whole import.
+    const padded = crafted('padded', () => {});
+    writeFileSync(join(padded, 'store', 'checkpoints', 'epoch-0001', 'extra.bin'), '');
+    truncateSync(join(padded, 'store', 'checkpoints', 'epoch-0001', 'extra.bin'), 8e9);
+    const kept = await call(other.api, 'runs:import', { dir: padded, again: true });
+    const keptDir = dataLayout(other.dataDir).runDir(kept.id);
+    expect(readdirSync(join(keptDir, 'checkpoints', 'epoch-0001')).sort()).toEqual([
+      'model.json',
+      'optimizer.bin',
+      'optimizer.json',
+      'state.json',
+      'weights.bin',
+    ]);
+    await call(other.api, 'runs:delete', { runId: kept.id });
+    const swollen = crafted('swollen', () => {});
+    truncateSync(join(swollen, 'store', 'checkpoints', 'epoch-0001', 'weights.bin'), 8e9);
+    expect(await failure(other.api, 'runs:import', { dir: swollen, again: true })).toEqual({
+      code: 'invalid_argument',
+      message: expect.stringMatching(
+        /^store\/checkpoints\/epoch-0001\/weights\.bin is 8\.0 GB, but the weights model\.json names make it \d+(\.\d)? [kM]B\. The export was changed or damaged; nothing was imported\.$/,
+      ),
+    });
     expect((await call(other.api, 'runs:list', undefined)).length).toBe(2);
     expect(readdirSync(join(other.dataDir, 'runs')).filter((n) => n.includes('.partial-'))).toEqual([]);
 
