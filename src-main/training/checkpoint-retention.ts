@@ -105,7 +105,8 @@ export function removeOrphanedRunFiles(db: Database, dataDir: string): number {
         }
       }
       for (const run of known.values()) {
-        if (runs.finishedStatuses.includes(run.status)) freedBytes += removeUnreferencedCheckpoints(db, dataDir, run.id);
+        if (runs.finishedStatuses.includes(run.status))
+          freedBytes += removeUnreferencedCheckpoints(db, dataDir, run.id);
       }
       return freedBytes;
     })
