@@ -1,5 +1,16 @@
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  closeSync,
+  copyFileSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isProcessAlive } from './process-owner';
 
@@ -81,6 +92,20 @@ export function writeFileAtomic(path: string, chunks: Uint8Array | readonly Uint
     writer.abort();
     throw err;
   }
+}
+
+/**
+ * Copies a file or a folder's files to `to`, following links, so the copy holds the files themselves (a read-only data
+ * folder is looked at through links: store/read-only-copy.ts).
+ */
+export function copyFollowingLinks(from: string, to: string): void {
+  if (!statSync(from).isDirectory()) {
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(from, to);
+    return;
+  }
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from)) copyFollowingLinks(join(from, name), join(to, name));
 }
 
 /** Bytes of every file under `path`; what cannot be read counts as nothing. */

@@ -1,6 +1,5 @@
 import {
   copyFileSync,
-  cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -20,7 +19,7 @@ import { getDataset, listDatasets } from '../store/datasets';
 import { countImages } from '../store/images';
 import { openPixelCache } from '../datasets/dataset-store';
 import { dataLayout } from '../app/paths';
-import { temporarySibling } from '../app/files';
+import { copyFollowingLinks, temporarySibling } from '../app/files';
 import { rememberOutsideTemporary } from '../app/outside-temporaries';
 import { readUserFile } from '../app/user-file';
 import { requireFreeSpace } from '../app/storage-errors';
@@ -67,7 +66,7 @@ export async function exportRun(db: Database, dataDir: string, args: RunExportAr
     const copy = (path: string) => {
       const from = join(dataDir, path);
       const rel = relative(runDir, from);
-      cpSync(from, join(tmp, 'store', rel), { recursive: true });
+      copyFollowingLinks(from, join(tmp, 'store', rel));
       // Forward slashes whatever the OS, so an export made on Windows imports anywhere.
       return rel.split(sep).join('/');
     };
@@ -125,7 +124,7 @@ export async function exportRun(db: Database, dataDir: string, args: RunExportAr
     if (last) {
       mkdirSync(join(tmp, 'model'));
       for (const file of ['model.json', 'weights.bin'])
-        cpSync(join(dataDir, last.path, file), join(tmp, 'model', file));
+        copyFileSync(join(dataDir, last.path, file), join(tmp, 'model', file));
     }
     const cache = openPixelCache(dataDir, dataset);
     try {

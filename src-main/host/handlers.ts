@@ -73,7 +73,7 @@ export function createApiHandlers(
 ): ApiHandlers {
   const { db, dataDir, supervisor, imports, latent, evaluation } = services;
   const implementations: Implementations = {
-    'app:info': () => ({ ...app, dataDir }),
+    'app:info': () => ({ ...app, dataDir: services.shownDataDir }),
     'engine:status': () => supervisor.engine(),
     'datasets:list': () => listDatasetSummaries(db),
     'datasets:images': (query) => readImagePage(db, dataDir, query),
@@ -178,7 +178,7 @@ export function createApiHandlers(
       const run = implementations[channel] as (args: unknown) => unknown;
       return { ok: true, value: await run(parsed.data) };
     } catch (err) {
-      return { ok: false, error: toApiError(channel, explainStorageError(err, dataDir)) };
+      return { ok: false, error: toApiError(channel, explainStorageError(err, services.shownDataDir)) };
     }
   }
 

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { UserError } from '../api/errors';
-import { openReadOnlyCopy } from '../store/read-only-copy';
+import { openReadOnlyShadow } from '../store/read-only-copy';
 import { openDatabase, type Database } from '../store/database';
 import { dataLayout } from '../app/paths';
 import { removeStaleTemporaries } from '../app/files';
@@ -56,7 +56,10 @@ function prepareDataDir(dataDir: string): boolean {
 
 /** Everything the API works on, opened once per app launch (desktop, browser mode, CLI or test). */
 export interface Services {
+  /** Where the services read and write: the data folder, or for a read-only one its shadow (read-only-copy.ts). */
   readonly dataDir: string;
+  /** The data folder the user opened, as the app names it. */
+  readonly shownDataDir: string;
   /** The data folder cannot be written (a read-only disk or share): everything can be looked at, nothing changed. */
   readonly readOnly: boolean;
   readonly db: Database;
@@ -91,9 +94,10 @@ export interface ServiceOptions {
 export function openServices(options: ServiceOptions): Services {
   const { dataDir } = options;
   if (!prepareDataDir(dataDir)) {
-    // Nothing is cleaned up or added in a folder that cannot be written: it is shown as it is.
-    const copy = openReadOnlyCopy(dataLayout(dataDir).database);
-    return assemble(options, copy.db, true, copy.dispose);
+    // Nothing is cleaned up or added in a folder that cannot be written: it is shown as it is, with the runs a killed
+    // process left running shown as interrupted, and what is computed to look at goes into a temporary shadow.
+    const shadow = openReadOnlyShadow(dataDir, (writable) => reconcileStaleRuns(writable));
+    return assemble({ ...options, dataDir: shadow.dataDir }, shadow.db, true, shadow.dispose, dataDir);
   }
   const db = openDatabase(dataLayout(dataDir).database);
   try {
@@ -116,7 +120,13 @@ export function openServices(options: ServiceOptions): Services {
   return services;
 }
 
-function assemble(options: ServiceOptions, db: Database, readOnly: boolean, disposeStore: () => void): Services {
+function assemble(
+  options: ServiceOptions,
+  db: Database,
+  readOnly: boolean,
+  disposeStore: () => void,
+  shownDataDir = options.dataDir,
+): Services {
   const { dataDir } = options;
   const supervisor = new TrainingSupervisor(db, dataDir, options.spawnWorker);
   const imports = new ImportJobs(db, dataDir);
@@ -127,6 +137,7 @@ function assemble(options: ServiceOptions, db: Database, readOnly: boolean, disp
   let closing: Promise<void> | undefined;
   return {
     dataDir,
+    shownDataDir,
     readOnly,
     db,
     supervisor,

@@ -1,10 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dir';
 import { cliBin, runCli } from '../../helpers/cli-process';
+import { appRoot } from '../../../src-main/app/paths';
+
+const root = appRoot();
 
 /**
  * A full disk, for real: a 40 MB tmpfs mounted in a private mount namespace (unshare, so no root is needed and
@@ -94,14 +98,41 @@ describe('the data folder on troubled storage', () => {
     expect(steps.integrity).toEqual({ rc: 0, out: 'ok 0\n' });
   });
 
-  it('a read-only data folder is listed as it is; changes are refused in words, and nothing is written', async () => {
+  it('a read-only data folder can be looked at and exported; changes are refused in words, and nothing is written', async () => {
     const logDir = tempDir();
     const disk = join(logDir, 'disk');
+    const out = join(logDir, 'exports');
     mkdirSync(disk);
+    mkdirSync(out);
     expect(
       (await runCli(['train', '--preset', 'small-dense', '--epochs', '1', '--data-dir', join(disk, 'data')])).code,
     ).toBe(0);
-    const before = readdirSync(join(disk, 'data')).sort();
+    // As a killed process leaves it: still marked running, its worker gone.
+    const db = new Database(join(disk, 'data', 'studio.db'));
+    db.prepare(`UPDATE runs SET status = 'running', worker_pid = NULL WHERE id = 1`).run();
+    db.close();
+    const before = readdirSync(join(disk, 'data'), { recursive: true }).sort();
+    const sessionScript = join(logDir, 'session.mts');
+    writeFileSync(
+      sessionScript,
+      `import { writeFileSync } from 'node:fs';
+       import { openServices } from '${join(root, 'src-main/host/services.ts')}';
+       import { createApiHandlers } from '${join(root, 'src-main/host/handlers.ts')}';
+       import { spawnNodeWorker } from '${join(root, 'src-main/worker/node-worker.ts')}';
+       const [dataDir, csvFile] = process.argv.slice(2);
+       const services = openServices({ dataDir, spawnWorker: spawnNodeWorker });
+       const api = createApiHandlers(services, { name: 'test', version: 'test', transport: 'browser' });
+       const call = async (channel, args) => {
+         const result = await api.invoke(channel, args);
+         if (!result.ok) throw new Error(result.error.message);
+         return result.value;
+       };
+       const { jobId } = await call('latent:start', { runId: 1, split: 'test', projection: { method: 'pca' } });
+       const job = await services.latent.waitFor(jobId);
+       if (job.status !== 'completed') throw new Error(job.error ?? job.status);
+       writeFileSync(csvFile, (await call('latent:csv', { projectionId: job.projectionId, latent: false })).csv);
+       await services.close();`,
+    );
     const steps = inMountNamespace(
       logDir,
       disk,
@@ -112,19 +143,37 @@ describe('the data folder on troubled storage', () => {
         run: '$AE run 1',
         train: '$AE train --epochs 1',
         label: '$AE label 1 --name renamed',
+        exported: `$AE export-run 1 --out "${out}"`,
+        reconstructed: `$AE reconstruct 1 --n 2 --out "${out}/r.png"`,
+        embedded: '$AE embed 1 --split test',
+        projected: '$AE project 1 --method pca',
+        // As the app does it, in one session: a map of the test split, then its CSV for Tableau.
+        csv: `"${process.execPath}" --import tsx "${sessionScript}" "${disk}/data" "${out}/map.csv"`,
       },
     );
     expect(steps.datasets).toEqual({
       rc: 0,
       out: expect.stringMatching(/Fashion-MNIST sample .* 8000 train \/ 2000 test/),
     });
-    expect(steps.runs).toEqual({ rc: 0, out: expect.stringMatching(/#1\s+completed\s+1\/1 epochs/) });
+    // The run a killed process left running shows as what it is.
+    expect(steps.runs).toEqual({ rc: 0, out: expect.stringMatching(/#1\s+interrupted\s+1\/1 epochs/) });
     expect(steps.run.out).toMatch(/epoch\s+1\s+train 0\.\d+\s+test 0\.\d+/);
     for (const refused of [steps.train, steps.label]) {
       expect(refused.rc).toBe(1);
-      expect(refused.out).toMatch(/The data folder .* is read-only: .* can be looked at and exported, but not changed/);
+      expect(refused.out).toMatch(
+        /The data folder .*\/disk\/data is read-only: .* can be looked at and exported, but not changed/,
+      );
     }
-    expect(readdirSync(join(disk, 'data')).sort()).toEqual(before);
+    // Looking and exporting work: results and maps are computed into a temporary shadow of the folder.
+    for (const name of ['exported', 'reconstructed', 'embedded', 'projected', 'csv'] as const) {
+      expect(steps[name], `${name}: ${steps[name].out}`).toMatchObject({ rc: 0 });
+    }
+    const [exportDir] = readdirSync(out).filter((name) => name.startsWith('run-1-'));
+    // Real files, not links into the read-only folder.
+    expect(lstatSync(join(out, exportDir, 'store', 'checkpoints', 'epoch-0001', 'weights.bin')).isFile()).toBe(true);
+    expect(readFileSync(join(out, 'r.png')).subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(readFileSync(join(out, 'map.csv'), 'utf8').trim().split('\n')).toHaveLength(2001);
+    expect(readdirSync(join(disk, 'data'), { recursive: true }).sort()).toEqual(before);
   });
 
   it.each([
