@@ -26,6 +26,7 @@ const fieldNames: Record<string, string> = {
   'earlyStopping.minDelta': 'Smallest improvement',
   'checkpoints.keepLast': 'Last checkpoints kept',
   'checkpoints.keepEvery': 'Every N-th checkpoint kept',
+  'checkpoints.lookBack': 'Look-back checkpoints',
   corruption: 'Denoising',
   sparsity: 'Sparsity penalty',
   earlyStopping: 'Early stopping',

@@ -14,6 +14,7 @@ export const options = {
   'early-stop': { type: 'string' },
   'keep-last': { type: 'string' },
   'keep-every': { type: 'string' },
+  'look-back': { type: 'string' },
   epochs: { type: 'string' },
   batch: { type: 'string' },
   lr: { type: 'string' },

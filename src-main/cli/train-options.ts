@@ -24,6 +24,7 @@ export interface TrainFlags {
   earlyStop?: number;
   keepLast?: number;
   keepEvery?: number;
+  lookBack?: boolean;
 }
 
 function readConfigFile(file: string): unknown {
@@ -95,10 +96,22 @@ export function configFromFlags(presets: Preset[], flags: TrainFlags): unknown {
   set('loss', flags.loss);
   if (flags.noise !== undefined) base.corruption = parseNoise(flags.noise);
   if (flags.earlyStop !== undefined) base.earlyStopping = { patience: flags.earlyStop, minDelta: 0 };
-  if (flags.keepLast !== undefined || flags.keepEvery !== undefined) {
+  if (flags.keepLast !== undefined || flags.keepEvery !== undefined || flags.lookBack !== undefined) {
     const kept = (base.checkpoints as CheckpointPolicy | undefined) ?? defaultCheckpointPolicy;
-    base.checkpoints = { keepLast: flags.keepLast ?? kept.keepLast, keepEvery: flags.keepEvery ?? kept.keepEvery };
+    base.checkpoints = {
+      keepLast: flags.keepLast ?? kept.keepLast,
+      keepEvery: flags.keepEvery ?? kept.keepEvery,
+      lookBack: flags.lookBack ?? kept.lookBack ?? false,
+    };
   }
   if (flags.latent !== undefined) base.model = { ...(base.model as object), latent: flags.latent };
   return base;
+}
+
+/** "yes" / "no" (and true/false, on/off) as a switch's value; anything else is refused in words. */
+export function yesNo(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (['yes', 'true', 'on'].includes(value)) return true;
+  if (['no', 'false', 'off'].includes(value)) return false;
+  throw new UserError('invalid_argument', `--${name} takes yes or no, not "${value}".`);
 }

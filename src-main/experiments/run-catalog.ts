@@ -3,7 +3,17 @@ import type { Database } from '../store/database';
 import * as runs from '../store/runs';
 import { dataLayout } from '../app/paths';
 import { UserError } from '../api/errors';
-import type { FreedSpace, LayerSpec, RunComparison, RunDiskUse, RunLabels, RunSummary } from '../api/contract';
+import {
+  defaultCheckpointPolicy,
+  describeCheckpointPolicy,
+  type CheckpointPolicy,
+  type FreedSpace,
+  type LayerSpec,
+  type RunComparison,
+  type RunDiskUse,
+  type RunLabels,
+  type RunSummary,
+} from '../api/contract';
 import { fieldName } from '../api/field-names';
 import * as checkpoints from '../store/checkpoints';
 import { getRunDetail, getRunSummary, listRunSummaries } from '../training/run-service';
@@ -47,12 +57,21 @@ export function deleteRun(db: Database, dataDir: string, supervisor: TrainingSup
 /** Disk use of the open project's runs, largest first. */
 export function listRunDiskUse(db: Database, dataDir: string): RunDiskUse[] {
   return listRunSummaries(db)
-    .map((run) => ({
-      runId: run.id,
-      bytes: runDiskBytes(dataDir, run.id),
-      checkpoints: checkpoints.listCheckpoints(db, run.id).map((c) => c.epoch),
-    }))
+    .map((run) => diskUseOf(db, dataDir, run.id))
     .sort((a, b) => b.bytes - a.bytes);
+}
+
+function diskUseOf(db: Database, dataDir: string, runId: number): RunDiskUse {
+  const stored = runs.getRun(db, runId)?.config;
+  const policy =
+    (stored ? (JSON.parse(stored) as { checkpoints?: CheckpointPolicy }).checkpoints : undefined) ??
+    defaultCheckpointPolicy;
+  return {
+    runId,
+    bytes: runDiskBytes(dataDir, runId),
+    checkpoints: checkpoints.listCheckpoints(db, runId).map((c) => c.epoch),
+    keeps: describeCheckpointPolicy(policy),
+  };
 }
 
 /** Gives back a finished run's space: only its last and best checkpoints stay (see checkpoint-retention.ts). */
@@ -65,13 +84,7 @@ export function freeRunSpace(db: Database, dataDir: string, supervisor: Training
     );
   }
   const { removed, freedBytes } = pruneCheckpoints(db, dataDir, runId, minimalCheckpointPolicy);
-  return {
-    runId,
-    removed,
-    freedBytes,
-    bytes: runDiskBytes(dataDir, runId),
-    checkpoints: checkpoints.listCheckpoints(db, runId).map((c) => c.epoch),
-  };
+  return { ...diskUseOf(db, dataDir, runId), removed, freedBytes };
 }
 
 /** A config as flat "path = value" pairs: nested objects by dotted path, lists as compact JSON. */

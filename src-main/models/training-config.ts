@@ -67,6 +67,7 @@ export const trainingConfigSchema = z.strictObject({
     .strictObject({
       keepLast: z.number().int().min(1, 'Keep at least the last checkpoint: a run resumes from it.').max(100_000),
       keepEvery: z.number().int().min(0, 'Keep every N-th checkpoint, or 0 for none.').max(100_000),
+      lookBack: z.boolean().optional(),
     })
     .optional(),
 }) satisfies z.ZodType<TrainingConfig>;

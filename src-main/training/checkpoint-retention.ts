@@ -11,18 +11,22 @@ import { defaultCheckpointPolicy, type CheckpointPolicy } from '../api/contract'
 /**
  * Which checkpoints a run keeps, so a long run does not fill the disk (each is the whole model plus the optimizer's
  * state: ~5 MB for the small dense preset, every epoch). Kept: the last `keepLast` (a resume needs the last one),
- * every `keepEvery`-th epoch (to look back along the run), and the best epoch (lowest test loss, or training loss
- * without a test split). Galleries are small and every epoch's is kept. A config without a policy keeps
- * defaultCheckpointPolicy (api/contract/models.ts).
+ * every `keepEvery`-th epoch, with `lookBack` the epochs 1, 2, 4, 8, … (to look back along the run at a logarithmic
+ * cost), and the best epoch (lowest test loss, or training loss without a test split). Galleries are small and every
+ * epoch's is kept. A config without a policy keeps defaultCheckpointPolicy (api/contract/models.ts).
  */
 
 /** The lightest a finished run can be and still resume and show its results: its last and its best checkpoint. */
-export const minimalCheckpointPolicy: CheckpointPolicy = { keepLast: 1, keepEvery: 0 };
+export const minimalCheckpointPolicy: CheckpointPolicy = { keepLast: 1, keepEvery: 0, lookBack: false };
+
+/** 1, 2, 4, 8, …: a power of two. */
+const isDoubling = (epoch: number) => epoch > 0 && (epoch & (epoch - 1)) === 0;
 
 export function checkpointsToKeep(epochs: readonly number[], best: number | undefined, policy: CheckpointPolicy) {
   const sorted = [...epochs].sort((a, b) => a - b);
   const keep = new Set(sorted.slice(-Math.max(1, policy.keepLast)));
   if (policy.keepEvery > 0) for (const epoch of sorted) if (epoch % policy.keepEvery === 0) keep.add(epoch);
+  if (policy.lookBack) for (const epoch of sorted) if (isDoubling(epoch)) keep.add(epoch);
   if (best !== undefined && sorted.includes(best)) keep.add(best);
   return keep;
 }

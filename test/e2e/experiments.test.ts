@@ -226,7 +226,7 @@ describe('runs, comparisons and sweeps', () => {
     const details = page.getByRole('region', { name: 'Run details' });
     await expect
       .poll(() => details.getByText(/On disk:/).innerText())
-      .toMatch(/On disk: \d+\.\d MB, with the checkpoints of epochs 3, 4, 5\./);
+      .toMatch(/On disk: \d+\.\d MB, with the checkpoints of epochs 3, 4, 5\. It keeps the last 3 and the best\./);
     await details.getByRole('button', { name: 'Free space…' }).click();
     expect(await details.getByText(/Keep only the last checkpoint \(epoch 5\) and the best\?/).isVisible()).toBe(true);
     await app.screenshot('65-free-space');

@@ -114,6 +114,37 @@ describe('model editor and run controls', () => {
     await app.screenshot('13-train-batch-norm');
   });
 
+  it('says which checkpoints a run keeps, bounded however long it trains', async () => {
+    const { page } = app;
+    const policy = page.getByTestId('checkpoint-policy');
+    const epochs = page.getByLabel('Epochs');
+    const before = await epochs.inputValue();
+    await epochs.fill('437');
+    // The default keeps a look-back set spaced by doubling, not every 10th epoch for ever.
+    await expect
+      .poll(() => policy.innerText())
+      .toBe(
+        "Kept on disk: the last 3, epochs 1, 2, 4, 8, … and the best, at most 13 checkpoints over 437 epochs. Every epoch's gallery is kept.",
+      );
+    await page.getByRole('group', { name: 'Checkpoints kept on disk' }).scrollIntoViewIfNeeded();
+    await app.screenshot('18-checkpoint-policy');
+    await page.getByRole('checkbox', { name: 'Keep look-back checkpoints' }).uncheck();
+    await page.getByLabel('Keep every N-th checkpoint').fill('100');
+    await page.getByLabel('Keep every N-th checkpoint').press('Tab');
+    await expect
+      .poll(() => policy.innerText())
+      .toMatch(/^Kept on disk: the last 3, every 100th and the best, at most 8 checkpoints over 437 epochs\./);
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await page.getByRole('group', { name: 'Checkpoints kept on disk' }).scrollIntoViewIfNeeded();
+    await app.screenshot('18-checkpoint-policy-small');
+    await page.setViewportSize({ width: 1280, height: 820 });
+    // Back as the other tests expect the form.
+    await page.getByRole('checkbox', { name: 'Keep look-back checkpoints' }).check();
+    await page.getByLabel('Keep every N-th checkpoint').fill('0');
+    await page.getByLabel('Keep every N-th checkpoint').press('Tab');
+    await epochs.fill(before);
+  });
+
   it('pauses with Space, resumes, and stops a run', async () => {
     const { page } = app;
     await page.getByLabel('Preset').selectOption({ label: 'Small dense AE' });

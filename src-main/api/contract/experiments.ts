@@ -84,6 +84,8 @@ export interface RunDiskUse {
   runId: number;
   bytes: number;
   checkpoints: number[];
+  /** Which checkpoints the run keeps as it trains, in words ("the last 3, epochs 1, 2, 4, 8, … and the best"). */
+  keeps: string;
 }
 
 /** What freeing a run's space did: the checkpoints removed and the bytes given back. */

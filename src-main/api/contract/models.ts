@@ -96,8 +96,8 @@ export interface TrainingConfig {
   /** Stop when the test loss (train loss without a test split) has not improved by minDelta for `patience` epochs. */
   earlyStopping: { patience: number; minDelta: number } | null;
   /**
-   * Which checkpoints to keep on disk: the last `keepLast`, every `keepEvery`-th epoch (0: none) and always the best.
-   * Unset: the last 3 and every 10th.
+   * Which checkpoints to keep on disk: the last `keepLast`, every `keepEvery`-th epoch (0: none), with `lookBack`
+   * the epochs 1, 2, 4, 8, … and always the best. Unset: defaultCheckpointPolicy.
    */
   checkpoints?: CheckpointPolicy;
 }
@@ -105,10 +105,40 @@ export interface TrainingConfig {
 export interface CheckpointPolicy {
   keepLast: number;
   keepEvery: number;
+  /**
+   * Keep a look-back set spaced by doubling (epochs 1, 2, 4, 8, …): a view along the whole run at a cost that grows
+   * with the logarithm of its epochs. Absent: not kept (policies written before it existed).
+   */
+  lookBack?: boolean;
 }
 
-/** The checkpoints a run keeps when its config does not say: the last 3 and every 10th (and always the best). */
-export const defaultCheckpointPolicy: CheckpointPolicy = { keepLast: 3, keepEvery: 10 };
+/**
+ * The checkpoints a run keeps when its config does not say: the last 3, the look-back set and the best, which stays
+ * small however long the run (at most 13 checkpoints for 437 epochs, where every 10th grew without end).
+ */
+export const defaultCheckpointPolicy: CheckpointPolicy = { keepLast: 3, keepEvery: 0, lookBack: true };
+
+/** The most checkpoints `policy` keeps over `epochs` epochs. */
+export function maxCheckpointsKept(policy: CheckpointPolicy, epochs: number): number {
+  const lookBack = policy.lookBack ? Math.floor(Math.log2(Math.max(1, epochs))) + 1 : 0;
+  const every = policy.keepEvery > 0 ? Math.floor(epochs / policy.keepEvery) : 0;
+  return Math.min(epochs, Math.max(1, policy.keepLast) + lookBack + every + 1);
+}
+
+/** "the last 3, epochs 1, 2, 4, 8, … and the best", as the Train form, a run's details and the CLI say it. */
+export function describeCheckpointPolicy(policy: CheckpointPolicy): string {
+  const parts = [policy.keepLast === 1 ? 'the last' : `the last ${policy.keepLast}`];
+  if (policy.keepEvery > 0) parts.push(policy.keepEvery === 1 ? 'every epoch' : `every ${ordinal(policy.keepEvery)}`);
+  if (policy.lookBack) parts.push('epochs 1, 2, 4, 8, …');
+  return `${parts.join(', ')} and the best`;
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix =
+    tens >= 11 && tens <= 13 ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
 
 export interface Preset {
   id: string;

@@ -3,7 +3,7 @@ import type { CliContext, Command } from '../command';
 import { followRun } from '../follow';
 import { formatDuration, formatRun } from '../format';
 import { number, requiredId } from '../options';
-import { configFromFlags } from '../train-options';
+import { configFromFlags, yesNo } from '../train-options';
 import { resolveDatasetId } from './datasets';
 
 /** The dataset and training config that train's and sweep's options describe. */
@@ -24,6 +24,7 @@ export async function configOfFlags(ctx: CliContext): Promise<{ datasetId: numbe
     earlyStop: number('early-stop', flags['early-stop']),
     keepLast: number('keep-last', flags['keep-last']),
     keepEvery: number('keep-every', flags['keep-every']),
+    lookBack: yesNo('look-back', flags['look-back']),
   });
   // The API checks it against its schema like any other config.
   return { datasetId, config: config as TrainingConfig };
@@ -72,8 +73,9 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
       '--noise <type[:level]>  denoising: gaussian, saltPepper, occlusion, gaussianOcclusion,',
       '                        blur, warp (or none)',
       '--early-stop <epochs>   stop when the test loss has not improved for that many epochs',
-      '--keep-last <n> --keep-every <k>  checkpoints kept on disk: the last n (default 3), every k-th',
-      '                        epoch (default 10; 0 for none) and always the best',
+      '--keep-last <n> --keep-every <k> --look-back <yes|no>  checkpoints kept on disk: the last n',
+      '                        (default 3), every k-th epoch (default 0: none), epochs 1, 2, 4, 8, … (default',
+      '                        yes) and always the best',
       '--name <text>',
     ],
     async run(ctx) {

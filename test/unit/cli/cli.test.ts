@@ -120,6 +120,8 @@ describe('ae-studio command line', () => {
       '1',
       '--keep-every',
       '2',
+      '--look-back',
+      'no',
       '--data-dir',
       dataDir,
     ]);
@@ -128,7 +130,9 @@ describe('ae-studio command line', () => {
       value: Array<{ runId: number; bytes: number; checkpoints: number[] }>;
     };
     // The last (4), every 2nd (2, 4) and the best, which on a falling curve is the last.
-    expect(disk.value).toEqual([{ runId: 1, bytes: expect.any(Number), checkpoints: [2, 4] }]);
+    expect(disk.value).toEqual([
+      { runId: 1, bytes: expect.any(Number), checkpoints: [2, 4], keeps: 'the last, every 2nd and the best' },
+    ]);
     const freed = await runCli(['free-space', '1', '--data-dir', dataDir]);
     expect(freed.stdout).toMatch(
       /^Run 1: removed the checkpoints of epochs 2, freeing \d+\.\d MB; kept 4 \(\d+\.\d MB left\)\.$/m,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { defaultCheckpointPolicy, describeCheckpointPolicy, maxCheckpointsKept } from '../../../src-main/api/contract';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openServices } from '../../../src-main/host/services';
@@ -22,6 +23,21 @@ describe('which checkpoints a run keeps', () => {
     expect([...checkpointsToKeep(epochs, 25, { keepLast: 1, keepEvery: 0 })]).toEqual([25]);
     // The last is always kept, whatever the setting: a run resumes from it.
     expect([...checkpointsToKeep([1, 2], undefined, { keepLast: 0, keepEvery: 0 })]).toEqual([2]);
+  });
+
+  it('by default keeps a look-back set spaced by doubling: a 437-epoch run keeps 13, where every 10th kept 46', () => {
+    const epochs = Array.from({ length: 437 }, (_, i) => i + 1);
+    const kept = [...checkpointsToKeep(epochs, 300, defaultCheckpointPolicy)].sort((a, b) => a - b);
+    expect(kept).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 435, 436, 437]);
+    expect(kept.length).toBe(maxCheckpointsKept(defaultCheckpointPolicy, 437));
+    expect(checkpointsToKeep(epochs, 300, { keepLast: 3, keepEvery: 10 }).size).toBe(46);
+    // Pruned after every epoch, as training does, the count never grows past the bound.
+    let onDisk: number[] = [];
+    for (const epoch of epochs) {
+      onDisk = [...checkpointsToKeep([...onDisk, epoch], Math.min(epoch, 300), defaultCheckpointPolicy)];
+      expect(onDisk.length).toBeLessThanOrEqual(maxCheckpointsKept(defaultCheckpointPolicy, epoch));
+    }
+    expect(describeCheckpointPolicy(defaultCheckpointPolicy)).toBe('the last 3, epochs 1, 2, 4, 8, … and the best');
   });
 });
 
