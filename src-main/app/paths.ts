@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { UserError } from '../api/errors';
 
 export const appName = 'Autoencoder Studio';
 export const dataDirEnv = 'AE_STUDIO_DATA_DIR';
@@ -12,8 +13,16 @@ export const dataDirEnv = 'AE_STUDIO_DATA_DIR';
  * folder — the same one Electron's app.getPath('userData') returns, so desktop, browser mode and CLI share a store.
  */
 export function resolveDataDir(explicit?: string): string {
-  if (explicit) return resolve(explicit);
+  // An empty --data-dir (a script's unset variable, say) must not quietly open the default folder instead.
+  if (explicit !== undefined) {
+    if (explicit.trim() === '')
+      throw new UserError('invalid_argument', '--data-dir needs a folder; it was given none.');
+    return resolve(explicit);
+  }
   const fromEnv = process.env[dataDirEnv];
+  if (fromEnv !== undefined && fromEnv.trim() === '') {
+    throw new UserError('invalid_argument', `${dataDirEnv} is set but names no folder; unset it or name one.`);
+  }
   if (fromEnv) return resolve(fromEnv);
   const home = homedir();
   if (process.platform === 'win32') return join(process.env.APPDATA ?? join(home, 'AppData', 'Roaming'), appName);

@@ -49,12 +49,26 @@ function isReadOnly(err: unknown): boolean {
   return code === 'EROFS' || code === 'SQLITE_READONLY';
 }
 
+/** Whether SQLite found the store's file damaged (a disk fault, a copy cut short, a file changed by something else). */
+function isDamaged(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+}
+
 /**
- * The user's words for a storage failure: a full disk, or a read-only data folder; anything else is returned as it
- * is. `lead` says what failed ("The import could not be saved").
+ * The user's words for a storage failure: a full disk, a read-only data folder, or a damaged store; anything else is
+ * returned as it is. `lead` says what failed ("The import could not be saved").
  */
 export function explainStorageError(err: unknown, dir: string, lead?: string): unknown {
   if (isDiskFull(err, dir)) return diskFullError(dir, lead);
+  if (isDamaged(err)) {
+    return new UserError(
+      'store_unavailable',
+      `The experiment store in ${dir} is damaged (SQLite says: ${(err as Error).message}). Nothing was changed. ` +
+        'Keep a copy of the folder; then restore studio.db from a backup, or rescue what can be read with ' +
+        '`sqlite3 studio.db .recover | sqlite3 recovered.db`.',
+    );
+  }
   if (isReadOnly(err)) {
     return new UserError(
       'store_unavailable',

@@ -23,13 +23,25 @@ const commands: readonly Command[] = [
 
 export const usage = usageText(commands);
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it finds
+const controlCharacters = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text for a terminal, with control characters shown as \x1b and the like: a run or dataset name from a crafted
+ * export could otherwise move the cursor, recolour or retitle the user's terminal. Newlines and tabs stay.
+ */
+export function printable(text: string): string {
+  return text.replace(controlCharacters, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 function makeOutput(json: boolean): Output {
   return {
     json,
+    // JSON escapes control characters itself.
     result: (value, text) =>
-      process.stdout.write(json ? `${JSON.stringify({ ok: true, value }, null, 2)}\n` : `${text}\n`),
+      process.stdout.write(json ? `${JSON.stringify({ ok: true, value }, null, 2)}\n` : `${printable(text)}\n`),
     // Progress goes to stderr so stdout stays one parseable document with --json.
-    progress: (text) => process.stderr.write(`${text}\n`),
+    progress: (text) => process.stderr.write(`${printable(text)}\n`),
   };
 }
 
@@ -60,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
         ? { code: err.code, message: err.message }
         : { code: isUsage ? 'invalid_argument' : 'internal', message: (err as Error).message };
     if (json) process.stdout.write(`${JSON.stringify({ ok: false, error }, null, 2)}\n`);
-    else process.stderr.write(`Error: ${error.message}\n`);
+    else process.stderr.write(`Error: ${printable(error.message)}\n`);
     return isUsage || error.code === 'invalid_argument' ? 2 : 1;
   }
 }

@@ -5,7 +5,7 @@
 import { app, BrowserWindow, dialog } from 'electron';
 import { parseArgs } from 'node:util';
 import { openServices, type Services } from '../host/services';
-import { appName, dataDirEnv } from '../app/paths';
+import { appName, dataDirEnv, resolveDataDir } from '../app/paths';
 import { createApiHandlers } from '../host/handlers';
 import { registerIpc } from './ipc';
 import { createMainWindow, installSessionPolicy, registerAppScheme, rendererUrl } from './window';
@@ -30,8 +30,11 @@ function dataDirFromArgs(): string {
     strict: false,
   });
   const explicit = values['data-dir'];
-  if (typeof explicit === 'string') return explicit;
-  return process.env[dataDirEnv] ?? app.getPath('userData');
+  // The same rules as the CLI's (an empty --data-dir is refused in words); the default is Electron's userData.
+  if (typeof explicit === 'string' || process.env[dataDirEnv] !== undefined) {
+    return resolveDataDir(typeof explicit === 'string' ? explicit : undefined);
+  }
+  return app.getPath('userData');
 }
 
 if (!app.requestSingleInstanceLock()) {

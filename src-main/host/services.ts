@@ -4,6 +4,7 @@ import { openReadOnlyShadow } from '../store/read-only-copy';
 import { openDatabase, type Database } from '../store/database';
 import { dataLayout } from '../app/paths';
 import { removeStaleTemporaries } from '../app/files';
+import { explainStorageError } from '../app/storage-errors';
 import { removeOrphanedRunFiles } from '../training/checkpoint-retention';
 import { removeAbandonedOutsideTemporaries } from '../app/outside-temporaries';
 import { removeAbandonedImports } from '../datasets/dataset-store';
@@ -113,7 +114,8 @@ export function openServices(options: ServiceOptions): Services {
     if (options.sampleDataset ?? true) ensureSampleDataset(db, dataDir);
   } catch (err) {
     db.close();
-    throw err;
+    // A damaged store or a full disk met during start-up's clean-up is said in words, as any later call's would be.
+    throw explainStorageError(err, dataDir, 'The experiment store cannot be opened');
   }
   const services = assemble(options, db, false, () => {});
   if (options.resumeQueue) resumeUnfinished(db, services.supervisor);

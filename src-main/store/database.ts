@@ -1,4 +1,5 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../api/errors';
 import { explainStorageError } from '../app/storage-errors';
@@ -6,9 +7,41 @@ import { migrations } from './migrations';
 
 export type { Database };
 
+/**
+ * Refuses a studio.db that is not ours to open: an empty file with no journal beside it (most likely a copy that
+ * failed: adopting it would show an empty store, as if everything were lost), or another program's SQLite database
+ * (our tables would be written into it).
+ */
+function refuseForeignStore(file: string, db?: Database): void {
+  if (!db) {
+    const info = statSync(file, { throwIfNoEntry: false });
+    if (info?.isFile() && info.size === 0 && !existsSync(`${file}-wal`)) {
+      throw new UserError(
+        'store_unavailable',
+        `The experiment store ${file} is an empty file, most likely a copy that did not finish. Nothing was changed. ` +
+          'Restore it from a backup, or move it away to start a new store there.',
+      );
+    }
+    return;
+  }
+  if (schemaVersion(db) !== 0) return;
+  const tables = db
+    .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+    .pluck()
+    .all() as string[];
+  if (tables.length > 0) {
+    throw new UserError(
+      'store_unavailable',
+      `${file} is another program's database (tables ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}), ` +
+        'not an Autoencoder Studio store. Nothing was changed. Move it away, or choose another data folder (--data-dir).',
+    );
+  }
+}
+
 /** Opens (creating if needed) the experiment store and brings its schema up to date. */
 export function openDatabase(file: string, options: { readonly?: boolean } = {}): Database {
   let db: Database;
+  refuseForeignStore(file);
   try {
     db = new BetterSqlite3(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   } catch (err) {
@@ -18,6 +51,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
   }
   try {
     db.pragma('busy_timeout = 10000');
+    refuseForeignStore(file, db);
     db.pragma('foreign_keys = ON');
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');

@@ -108,6 +108,69 @@ describe('ae-studio command line', () => {
     expect(resumed.stdout).toMatch(/completed/);
   }, 240_000);
 
+  it('refuses, in words and changing nothing, a data folder that is not a usable store', async () => {
+    // An empty --data-dir (a script's unset variable) does not quietly open the default folder.
+    const empty = await runCli(['datasets', '--data-dir', '']);
+    expect(empty).toMatchObject({ code: 2, stderr: 'Error: --data-dir needs a folder; it was given none.\n' });
+
+    // A studio.db of 0 bytes (a copy that did not finish) is not adopted as a new, empty store.
+    const zero = tempDir();
+    writeFileSync(join(zero, 'studio.db'), '');
+    const adopted = await runCli(['datasets', '--data-dir', zero]);
+    expect(adopted.code).toBe(1);
+    expect(adopted.stderr).toMatch(
+      /studio\.db is an empty file, most likely a copy that did not finish\. Nothing was changed/,
+    );
+    expect(readFileSync(join(zero, 'studio.db')).length).toBe(0);
+
+    // Another program's SQLite database named studio.db: our tables are not written into it.
+    const foreign = tempDir();
+    const other = new Database(join(foreign, 'studio.db'));
+    other.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('mine')");
+    other.close();
+    const taken = await runCli(['datasets', '--data-dir', foreign]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(
+      /studio\.db is another program's database \(tables notes\), not an Autoencoder Studio store/,
+    );
+    const after = new Database(join(foreign, 'studio.db'), { readonly: true });
+    expect(after.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all()).toEqual(['notes']);
+    after.close();
+
+    // A damaged store says so, with what to do, rather than "Something went wrong" and a stack.
+    const damaged = tempDir();
+    expect((await trainTinyRunCli(damaged)).code).toBe(0);
+    const store = new Database(join(damaged, 'studio.db'));
+    store.pragma('wal_checkpoint(TRUNCATE)');
+    store.close();
+    const bytes = readFileSync(join(damaged, 'studio.db'));
+    // Every page but the first (the header and the schema) overwritten, as a failing disk might.
+    bytes.fill(0x5a, 4096);
+    writeFileSync(join(damaged, 'studio.db'), bytes);
+    const broken = await runCli(['runs', '--data-dir', damaged]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(
+      /^Error: The experiment store in .* is damaged \(SQLite says: [^)]+\)\. Nothing was changed\./,
+    );
+    expect(broken.stderr).not.toMatch(/Something went wrong|    at /);
+  }, 120_000);
+
+  it('shows control characters in names as text, never sending them to the terminal', async () => {
+    const dataDir = tempDir();
+    expect((await trainTinyRunCli(dataDir)).code).toBe(0);
+    // A name as a crafted export could carry it: retitle the terminal, then print in red.
+    const hostile = '\u001b]0;pwned\u0007\u001b[31mred';
+    expect((await runCli(['label', '1', '--name', hostile, '--data-dir', dataDir])).code).toBe(0);
+    const listed = await runCli(['runs', '--data-dir', dataDir]);
+    expect(listed.stdout).toContain('\\x1b]0;pwned\\x07\\x1b[31mred');
+    expect(listed.stdout).not.toMatch(/[\u001b\u0007]/);
+    // JSON keeps the name exactly, escaped as JSON does.
+    const json = JSON.parse((await runCli(['run', '1', '--json', '--data-dir', dataDir])).stdout) as {
+      value: { run: { name: string } };
+    };
+    expect(json.value.run.name).toBe(hostile);
+  });
+
   it('keeps the checkpoints --keep-last/--keep-every say, shows disk use, and frees space', async () => {
     const dataDir = tempDir();
     const trained = await runCli([
