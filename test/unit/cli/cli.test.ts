@@ -152,7 +152,7 @@ describe('ae-studio command line', () => {
     expect(broken.stderr).toMatch(
       /^Error: The experiment store in .* is damaged \(SQLite says: [^)]+\)\. Nothing was changed\./,
     );
-    expect(broken.stderr).not.toMatch(/Something went wrong|    at /);
+    expect(broken.stderr).not.toMatch(/Something went wrong| {4}at /);
   }, 120_000);
 
   it('shows control characters in names as text, never sending them to the terminal', async () => {
@@ -163,7 +163,7 @@ describe('ae-studio command line', () => {
     expect((await runCli(['label', '1', '--name', hostile, '--data-dir', dataDir])).code).toBe(0);
     const listed = await runCli(['runs', '--data-dir', dataDir]);
     expect(listed.stdout).toContain('\\x1b]0;pwned\\x07\\x1b[31mred');
-    expect(listed.stdout).not.toMatch(/[\u001b\u0007]/);
+    expect(listed.stdout.includes('\u001b') || listed.stdout.includes('\u0007')).toBe(false);
     // JSON keeps the name exactly, escaped as JSON does.
     const json = JSON.parse((await runCli(['run', '1', '--json', '--data-dir', dataDir])).stdout) as {
       value: { run: { name: string } };
