@@ -71,7 +71,7 @@ export function readUserFile(path: string, maxBytes: number, what = 'The file'):
 }
 
 /** An error writing `path` in words: what went wrong, never a temporary file's name. */
-function writeFailure(err: unknown, what: string, path: string): UserError {
+export function writeFailure(err: unknown, what: string, path: string): UserError {
   if (err instanceof UserError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   const why =

@@ -21,7 +21,7 @@ import { openPixelCache } from '../datasets/dataset-store';
 import { dataLayout } from '../app/paths';
 import { copyFollowingLinks, temporarySibling } from '../app/files';
 import { rememberOutsideTemporary } from '../app/outside-temporaries';
-import { readUserFile } from '../app/user-file';
+import { readUserFile, writeFailure } from '../app/user-file';
 import { requireFreeSpace } from '../app/storage-errors';
 import { UserError } from '../api/errors';
 import { countOf } from '../api/units';
@@ -177,13 +177,14 @@ export async function writeFolderWhole(
 ): Promise<void> {
   const tmp = temporarySibling(target);
   const forget = rememberOutsideTemporary(dataDir, tmp);
-  mkdirSync(tmp, { recursive: true });
   try {
+    mkdirSync(tmp, { recursive: true });
     await fill(tmp);
     renameSync(tmp, target);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    throw err;
+    // A full disk, a failing one, a folder not ours to write: named for the folder written to, in words.
+    throw writeFailure(err, 'The export', dirname(target));
   } finally {
     forget();
   }

@@ -19,7 +19,8 @@ import { readCheckpoint, writeCheckpoint } from './checkpoint-files';
 import { pruneCheckpoints, removeUnreferencedCheckpoints } from './checkpoint-retention';
 import type { TrainingProgress } from '../api/contract';
 import { gpuFaultsFromEnv } from '../engine/webgpu-engine';
-import { gpuFitProblem } from '../engine/gpu-fit';
+import { gpuFitProblem, memoryFitProblem } from '../engine/model-fit';
+import { totalmem } from 'node:os';
 import { UserError } from '../api/errors';
 import { explainStorageError } from '../app/storage-errors';
 import { evaluationBatch } from '../trainer/trainer-core';
@@ -56,6 +57,15 @@ export interface TrainRunContext {
   yieldToEvents(): Promise<void>;
   /** How often a long epoch saves a checkpoint inside it (default: midEpochCheckpointMs). */
   midEpochCheckpointMs?: number;
+}
+
+/**
+ * What training may use on a CPU engine: the WebAssembly-based engines keep every tensor in one 4 GB heap (wasm32);
+ * the others, the computer's memory, with room left for the rest of the machine.
+ */
+function cpuMemoryLimit(engine: EngineStatus['name']): [number, string] {
+  if (engine === 'native' || engine === 'wasm') return [4 * 1024 ** 3, "the CPU engine's 4 GB of WebAssembly memory"];
+  return [totalmem() * 0.7, "this computer's memory"];
 }
 
 /** A long epoch is checkpointed this often, so a crash loses at most this much training. */
@@ -156,10 +166,10 @@ async function trainOpened(
   const { trainer, db, dataDir, runId, engine } = ctx;
   const shape: ImageShape = [dataset.height, dataset.width, dataset.channels];
   const plan = checkTrainingConfig(config, shape);
-  if (ctx.maxGpuBufferBytes) {
-    const problem = gpuFitProblem(plan.summary, Math.max(config.batchSize, evaluationBatch), ctx.maxGpuBufferBytes);
-    if (problem) throw new UserError('invalid_argument', problem);
-  }
+  const problem = ctx.maxGpuBufferBytes
+    ? gpuFitProblem(plan.summary, Math.max(config.batchSize, evaluationBatch), ctx.maxGpuBufferBytes)
+    : memoryFitProblem(plan.summary, config.batchSize, ...cpuMemoryLimit(engine.name));
+  if (problem) throw new UserError('invalid_argument', problem);
   const trainCount = trainPixels.count;
 
   const runDir = dataLayout(dataDir).runDir(runId);

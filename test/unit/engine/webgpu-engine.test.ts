@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gpuFitProblem } from '../../../src-main/engine/gpu-fit';
+import { gpuFitProblem } from '../../../src-main/engine/model-fit';
 import { planModel } from '../../../src-main/models/model-plan';
 import { describeGpuHost, tiny } from '../../helpers/gpu-host-suite';
 

@@ -98,6 +98,28 @@ describe('the data folder on troubled storage', () => {
     expect(steps.integrity).toEqual({ rc: 0, out: 'ok 0\n' });
   });
 
+  it('an export to a full disk is refused in words, naming the folder, and leaves nothing there', () => {
+    const logDir = tempDir();
+    const steps = onSmallDisk(logDir, {
+      // The exports go to a disk of their own, of 1 MB, which fills up; the store's disk has room.
+      train: '$AE train --preset small-dense --epochs 1 && mkdir "$DISK/exports"',
+      fill: 'mount -t tmpfs -o size=1m tmpfs "$DISK/exports" && dd if=/dev/zero of="$DISK/exports/.filler" bs=64k 2>/dev/null; true',
+      whole: '$AE export-run 1 --out "$DISK/exports"',
+      pytorch: '$AE export-run 1 --out "$DISK/exports" --format pytorch',
+      left: 'ls -A "$DISK/exports"',
+      free: 'rm "$DISK/exports/.filler"',
+    });
+    expect(steps.train.rc).toBe(0);
+    for (const step of [steps.whole, steps.pytorch]) {
+      expect(step.rc).toBe(1);
+      expect(step.out).toMatch(
+        /^Error: The export could not be written to .*\/disk\/exports: the disk is full\. Nothing was written\.\n$/,
+      );
+    }
+    // The filler alone: no partial export.
+    expect(steps.left).toEqual({ rc: 0, out: '.filler\n' });
+  });
+
   it('a read-only data folder can be looked at and exported; changes are refused in words, and nothing is written', async () => {
     const logDir = tempDir();
     const disk = join(logDir, 'disk');
