@@ -25,11 +25,21 @@ export class PixelCache {
   read(indices: ArrayLike<number>, into = new Uint8Array(indices.length * this.imageBytes)): Uint8Array {
     for (let k = 0; k < indices.length; k++) {
       const idx = indices[k];
-      if (idx < 0 || idx >= this.count) throw new UserError('not_found', `Image ${idx} is not in the pixel cache.`);
-      const got = readSync(this.fd, into, k * this.imageBytes, this.imageBytes, idx * this.imageBytes);
-      if (got !== this.imageBytes) throw new UserError('file_error', `The pixel cache ${this.file} is truncated.`);
+      if (idx < 0) throw new UserError('not_found', `Image ${idx} is not in the pixel cache.`);
+      const got =
+        idx < this.count ? readSync(this.fd, into, k * this.imageBytes, this.imageBytes, idx * this.imageBytes) : 0;
+      if (got !== this.imageBytes) throw this.damaged(idx);
     }
     return into;
+  }
+
+  /** A file shorter than its dataset's images (a copy cut short, a disk fault), said as such. */
+  private damaged(idx: number): UserError {
+    return new UserError(
+      'file_error',
+      `This dataset's images are damaged: its pixel file ${this.file} holds ${this.count.toLocaleString('en-US')} ` +
+        `images, and image ${(idx + 1).toLocaleString('en-US')} was needed. Import the dataset again.`,
+    );
   }
 
   close(): void {

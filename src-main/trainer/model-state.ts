@@ -1,5 +1,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { customLayers } from '../models/custom-layers';
+import { UserError } from '../api/errors';
 import type { CheckpointBytes, CheckpointState, ModelBytes } from './trainer';
 
 /**
@@ -53,16 +54,26 @@ export async function snapshotModel(
 }
 
 /** A model from its bytes (for training on, encoding and reconstructing). */
-export function loadModel(tf: typeof tfType, bytes: ModelBytes): Promise<tfType.LayersModel> {
+export async function loadModel(tf: typeof tfType, bytes: ModelBytes): Promise<tfType.LayersModel> {
   // Our own layers (unpooling, seeded dropout, VAE sampling) must be registered before a model can name them.
   customLayers(tf);
-  return tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: bytes.modelTopology,
-      weightSpecs: bytes.weightSpecs,
-      weightData: bytes.weightData,
-    }),
-  );
+  try {
+    return await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: bytes.modelTopology,
+        weightSpecs: bytes.weightSpecs,
+        weightData: bytes.weightData,
+      }),
+    );
+  } catch (err) {
+    // A checkpoint whose weights do not fit its model (changed by hand, or crafted): tfjs's words, framed as such.
+    const why = ((err as Error)?.message ?? String(err)).split('\n')[0];
+    throw new UserError(
+      'file_error',
+      `A checkpoint is damaged or was changed: its weights do not fit its model (${why}). ` +
+        'Resume from an earlier checkpoint, or train the run again.',
+    );
+  }
 }
 
 /** Puts a checkpoint's optimizer state into a fresh optimizer of the same kind, so training continues exactly. */

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type * as tfType from '@tensorflow/tfjs';
 import { temporarySibling } from '../app/files';
+import { UserError } from '../api/errors';
 import type { CheckpointBytes, ModelBytes } from '../trainer/trainer';
 
 export type { CheckpointState } from '../trainer/trainer';
@@ -59,26 +60,66 @@ function toArrayBuffer(bytes: Buffer): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
+/** A checkpoint that cannot be used, said as such: what is wrong with which file. */
+function damaged(dir: string, what: string): UserError {
+  return new UserError(
+    'file_error',
+    `The checkpoint in ${dir} is damaged: ${what}. Resume from an earlier checkpoint, or train the run again.`,
+  );
+}
+
+/** Reads a checkpoint's JSON file; a missing or malformed one is a damaged checkpoint. */
+function readJson<T>(dir: string, name: string): T {
+  try {
+    return JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw damaged(dir, code === 'ENOENT' ? `${name} is missing` : `${name} cannot be read (${(err as Error).message})`);
+  }
+}
+
+/** Reads a weights file, which must be exactly as large as its specs say (a copy cut short is not). */
+function readWeights(dir: string, name: string, specs: tfType.io.WeightsManifestEntry[], named: string): ArrayBuffer {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(join(dir, name));
+  } catch {
+    throw damaged(dir, `${name} is missing`);
+  }
+  const expected = encodedBytes(specs);
+  if (expected !== bytes.length) {
+    throw damaged(
+      dir,
+      `${name} holds ${bytes.length.toLocaleString('en-US')} bytes where ${named} needs ${expected?.toLocaleString('en-US') ?? 'other'}`,
+    );
+  }
+  return toArrayBuffer(bytes);
+}
+
 /** A checkpoint's model (for encoding and reconstructing: trainer/model-state.ts loadModel), without the optimizer. */
 export function readModelBytes(dir: string): ModelBytes {
-  const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+  const modelJson = readJson<{
     modelTopology: object;
     weightsManifest: Array<{ weights: tfType.io.WeightsManifestEntry[] }>;
-  };
+  }>(dir, 'model.json');
+  const weightSpecs = modelJson.weightsManifest?.[0]?.weights;
+  if (!modelJson.modelTopology || !Array.isArray(weightSpecs))
+    throw damaged(dir, 'model.json does not describe a model');
   return {
     modelTopology: modelJson.modelTopology,
-    weightSpecs: modelJson.weightsManifest[0].weights,
-    weightData: toArrayBuffer(readFileSync(join(dir, 'weights.bin'))),
+    weightSpecs,
+    weightData: readWeights(dir, 'weights.bin', weightSpecs, 'its model'),
   };
 }
 
 /** A whole checkpoint, for a trainer to go on from. */
 export function readCheckpoint(dir: string): CheckpointBytes {
+  const optimizerSpecs = readJson<tfType.io.WeightsManifestEntry[]>(dir, 'optimizer.json');
   return {
     ...readModelBytes(dir),
-    optimizerSpecs: JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as tfType.io.WeightsManifestEntry[],
-    optimizerData: toArrayBuffer(readFileSync(join(dir, 'optimizer.bin'))),
-    state: JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as CheckpointBytes['state'],
+    optimizerSpecs,
+    optimizerData: readWeights(dir, 'optimizer.bin', optimizerSpecs, "the optimizer's state"),
+    state: readJson<CheckpointBytes['state']>(dir, 'state.json'),
   };
 }
 
