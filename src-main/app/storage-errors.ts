@@ -49,10 +49,13 @@ function isReadOnly(err: unknown): boolean {
   return code === 'EROFS' || code === 'SQLITE_READONLY';
 }
 
-/** Whether SQLite found the store's file damaged (a disk fault, a copy cut short, a file changed by something else). */
+/**
+ * Whether SQLite found a page of the store damaged (a disk fault, a copy cut short). A file that is not a database at
+ * all (SQLITE_NOTADB) is not this: openDatabase says it is not a usable store.
+ */
 function isDamaged(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+  return typeof code === 'string' && code.startsWith('SQLITE_CORRUPT');
 }
 
 /**

@@ -38,8 +38,9 @@ describe('ae-studio command line', () => {
       .map(quote)
       .join(' ');
     // A real terminal: `script` runs the command in a pseudo-terminal, whose ^C signals the whole foreground process
-    // group (the command and its training worker), as a person's Ctrl+C does.
-    const terminal = spawn('script', ['-qfec', command, '/dev/null'], {
+    // group (the command and its training worker), as a person's Ctrl+C does. `exec` puts the command in place of the
+    // shell `script` starts ($SHELL, often dash, which would itself die of the ^C and report 130 for the command).
+    const terminal = spawn('script', ['-qfec', `exec ${command}`, '/dev/null'], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, AE_STUDIO_ENGINE: 'native' },
     });
