@@ -18,6 +18,8 @@ export const options = {
   epochs: { type: 'string' },
   batch: { type: 'string' },
   lr: { type: 'string' },
+  optimizer: { type: 'string' },
+  momentum: { type: 'string' },
   latent: { type: 'string' },
   seed: { type: 'string' },
   name: { type: 'string' },

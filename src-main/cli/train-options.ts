@@ -17,6 +17,8 @@ export interface TrainFlags {
   epochs?: number;
   batch?: number;
   lr?: number;
+  optimizer?: string;
+  momentum?: number;
   latent?: number;
   seed?: number;
   loss?: string;
@@ -92,6 +94,14 @@ export function configFromFlags(presets: Preset[], flags: TrainFlags): unknown {
   set('epochs', flags.epochs);
   set('batchSize', flags.batch);
   set('learningRate', flags.lr);
+  set('optimizer', flags.optimizer);
+  set('momentum', flags.momentum);
+  if (flags.momentum !== undefined && (flags.optimizer ?? base.optimizer) === 'adam') {
+    throw new UserError(
+      'invalid_argument',
+      '--momentum is for --optimizer sgd or rmsprop; Adam keeps its own moving averages.',
+    );
+  }
   set('seed', flags.seed);
   set('loss', flags.loss);
   if (flags.noise !== undefined) base.corruption = parseNoise(flags.noise);

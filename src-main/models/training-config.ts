@@ -38,6 +38,7 @@ export const trainingConfigSchema = z.strictObject({
   preset: z.string().max(100).optional(),
   loss: z.enum(['mse', 'bce']),
   optimizer: z.enum(['adam', 'rmsprop', 'sgd']),
+  momentum: z.number().min(0, 'Momentum cannot be negative.').max(0.999, 'Momentum must be below 1.').optional(),
   learningRate: z
     .number()
     .positive('The learning rate must be greater than 0.')

@@ -2,7 +2,6 @@ import type * as tfType from '@tensorflow/tfjs';
 import type { TrainingConfig } from '../api/contract';
 import { UserError } from '../api/errors';
 import { epochOrder, seededRandom } from '../app/random';
-import { nativeAdam } from '../engine/native-adam';
 import type { GpuWatch } from '../engine/webgpu-device';
 import { buildModel } from '../models/build-model';
 import { latentLogVarLayerName, latentMeanLayerName, type ImageShape } from '../models/model-plan';
@@ -10,6 +9,7 @@ import { nextStepSeed, setRandomStep } from '../models/step-random';
 import { remeasureBatchNorm, statisticsSampleSize } from './batch-norm-statistics';
 import { corruptBatch } from './corruption';
 import { loadModel, restoreOptimizer, snapshotModel } from './model-state';
+import { makeOptimizer } from './optimizers';
 import {
   TrainerError,
   type CheckpointState,
@@ -28,22 +28,8 @@ import {
  */
 
 const evalBatch = 256;
-const optimizerEpsilon = 1e-7;
-
 /** The batch size the evaluation passes use, which a GPU buffer must hold as well as a training batch. */
 export const evaluationBatch = evalBatch;
-
-function makeOptimizer(tf: typeof tfType, config: TrainingConfig): tfType.Optimizer {
-  switch (config.optimizer) {
-    case 'adam':
-      // Epsilon is given, never left to the backend (tfjs's webgl backend would pick 1e-4), so engines agree.
-      return nativeAdam(tf, config.learningRate) ?? tf.train.adam(config.learningRate, 0.9, 0.999, optimizerEpsilon);
-    case 'rmsprop':
-      return tf.train.rmsprop(config.learningRate, 0.9, 0, optimizerEpsilon);
-    case 'sgd':
-      return tf.train.sgd(config.learningRate);
-  }
-}
 
 export function reconstructionLoss(
   tf: typeof tfType,

@@ -84,6 +84,8 @@ export interface TrainingConfig {
   preset?: string;
   loss: 'mse' | 'bce';
   optimizer: 'adam' | 'rmsprop' | 'sgd';
+  /** Momentum of SGD and RMSprop (PyTorch's and Keras's meaning); unset or 0: none. Adam has its own. */
+  momentum?: number;
   learningRate: number;
   batchSize: number;
   epochs: number;

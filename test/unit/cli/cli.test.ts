@@ -270,6 +270,40 @@ describe('ae-studio command line', () => {
     }
   }, 180_000);
 
+  it('trains with the optimizer and momentum asked for, and refuses momentum for Adam in words', async () => {
+    const dataDir = tempDir();
+    const trained = await runCli(
+      [
+        'train',
+        '--preset',
+        'small-dense',
+        '--epochs',
+        '1',
+        '--batch',
+        '256',
+        '--optimizer',
+        'rmsprop',
+        '--lr',
+        '0.001',
+      ].concat(['--momentum', '0.5', '--json', '--data-dir', dataDir]),
+    );
+    expect(trained.code).toBe(0);
+    const shown = await runCli(['run', '1', '--json', '--data-dir', dataDir]);
+    const detail = JSON.parse(shown.stdout) as {
+      value: { config: { optimizer: string; momentum: number }; epochMetrics: Array<{ testLoss: number }> };
+    };
+    expect(detail.value.config).toMatchObject({ optimizer: 'rmsprop', momentum: 0.5 });
+    // It learned something: the mean image alone scores about 0.09 on these images.
+    expect(detail.value.epochMetrics[0].testLoss).toBeLessThan(0.08);
+
+    const refused = await runCli(['train', '--preset', 'small-dense', '--momentum', '0.9', '--data-dir', dataDir]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--momentum is for --optimizer sgd or rmsprop/);
+    const unknown = await runCli(['train', '--preset', 'small-dense', '--optimizer', 'adagrad', '--data-dir', dataDir]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/adam.*rmsprop.*sgd/);
+  }, 180_000);
+
   it("maps a run's codes, exports CSV, searches, reconstructs and generates, and explains bad requests", async () => {
     const dataDir = tempDir();
     const trained = await trainTinyRunCli(dataDir);
