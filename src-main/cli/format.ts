@@ -7,6 +7,7 @@ import type {
   SweepSummary,
   TrainingProgress,
 } from '../api/contract';
+import { penaltyNames } from '../api/contract';
 import { countOf } from '../api/units';
 
 /** How the CLI writes what it knows as text; --json prints the same values as data instead. */
@@ -26,7 +27,13 @@ export function formatProgress(p: TrainingProgress): string {
 }
 
 export function formatRun(run: RunSummary): string {
-  const loss = run.finalTestLoss === null ? '' : `  test loss ${run.finalTestLoss.toFixed(5)}`;
+  const { penalty } = run;
+  const kind = penalty?.includedInLoss ? ` (includes ${penaltyNames[penalty.term]})` : '';
+  const extra =
+    penalty && !penalty.includedInLoss && penalty.finalTest !== null
+      ? `, ${penaltyNames[penalty.term]} ${penalty.finalTest.toFixed(5)}`
+      : '';
+  const loss = run.finalTestLoss === null ? '' : `  test loss ${run.finalTestLoss.toFixed(5)}${kind}${extra}`;
   const error = run.error ? `\n      ${run.error}` : run.note ? `\n      ${run.note}` : '';
   return `#${run.id}  ${run.status.padEnd(11)} ${run.epochsDone}/${run.epochs} epochs  ${run.name}${loss}${error}`;
 }

@@ -4,7 +4,17 @@ import * as images from '../store/images';
 import { countRunsOfDataset } from '../store/runs';
 import { UserError } from '../api/errors';
 import { inOpenProject } from '../store/projects';
-import type { DatasetSummary, ImagePage, ImagePageQuery, ImageSet, ImagesAtQuery, ImportReport } from '../api/contract';
+import { resolve } from 'node:path';
+import type {
+  DatasetSummary,
+  FolderImportArgs,
+  ImagePage,
+  ImagePageQuery,
+  ImageSet,
+  ImagesAtQuery,
+  ImportReport,
+} from '../api/contract';
+import { folderImportDefaults } from './folder-import';
 import { deleteDataset, openPixelCache } from './dataset-store';
 
 /** The open project's datasets. */
@@ -99,6 +109,33 @@ export function readImagesAt(db: Database, dataDir: string, query: ImagesAtQuery
     };
   } finally {
     cache.close();
+  }
+}
+
+/**
+ * Refuses to import a folder that is already a dataset of the open project at the same image size and colours: a
+ * second copy is almost always a mistake (a double click, a forgotten earlier import). `again` imports it anyway.
+ */
+export function refuseRepeatedImport(db: Database, args: FolderImportArgs): void {
+  if (args.again) return;
+  const source = resolve(args.path);
+  const size = args.size ?? folderImportDefaults.size;
+  const channels = args.channels ?? folderImportDefaults.channels;
+  const earlier = datasets
+    .listDatasets(db)
+    .filter(inOpenProject(db))
+    .find((dataset) => {
+      const report = datasets.getDatasetReport(db, dataset.id) as ImportReport | null;
+      return (
+        report?.source === source && dataset.width === size && dataset.height === size && dataset.channels === channels
+      );
+    });
+  if (earlier) {
+    throw new UserError(
+      'conflict',
+      `This folder is already imported as "${earlier.name}" (dataset ${earlier.id}, ${size}x${size} ` +
+        `${channels === 1 ? 'grayscale' : 'RGB'}). Import it again only to keep a second copy.`,
+    );
   }
 }
 

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import type { FolderImportArgs, ImportReport, SkippedFile } from '../api/contract';
 import { UserError } from '../api/errors';
+import { countOf } from '../api/units';
 import { DatasetWriter } from './dataset-store';
 import { scanImageFolder } from './folder-scan';
 import { decodeImageFile, SkipImage } from './image-decode';
@@ -132,6 +133,13 @@ export async function importImageFolder(
       imported: writer.count,
       duplicates,
       skipped,
+      ...(Object.keys(scan.excludedFiles).length > 0
+        ? {
+            notes: Object.entries(scan.excludedFiles).map(
+              ([name, count]) => `Left out ${countOf(count, 'file')} in the excluded class folder ${name}/, as asked.`,
+            ),
+          }
+        : {}),
       elapsedMs: performance.now() - started,
     };
     return { datasetId: writer.commit(report), report };

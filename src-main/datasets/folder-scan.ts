@@ -20,6 +20,18 @@ export interface FolderScan {
   classNames: string[];
   files: ScannedFile[];
   skipped: SkippedFile[];
+  /** Files under the class folders left out on request, by class (counted, not read). */
+  excludedFiles: Record<string, number>;
+}
+
+/** Regular files under `dir`, at any depth, without following links: what excluding its class leaves out. */
+async function countFiles(dir: string): Promise<number> {
+  let count = 0;
+  for (const entry of await listDir(dir).catch(() => [])) {
+    if (entry.isDir && !entry.isLink) count += await countFiles(entry.path);
+    else if (entry.isFile) count++;
+  }
+  return count;
 }
 
 const trainNames = new Set(['train', 'training']);
@@ -188,8 +200,13 @@ export async function scanImageFolder(root: string, exclude: readonly string[] =
     }
   }
 
+  const excludedFiles: Record<string, number> = {};
   for (const classRoot of classRoots) {
-    if (excluded.has(classRoot.className)) continue;
+    if (excluded.has(classRoot.className)) {
+      excludedFiles[classRoot.className] =
+        (excludedFiles[classRoot.className] ?? 0) + (await countFiles(classRoot.dir));
+      continue;
+    }
     const real = await realpath(classRoot.dir).catch(() => undefined);
     if (!real) {
       skipped.push({ path: `${rel(classRoot.dir)}/`, reason: 'broken link' });
@@ -202,7 +219,7 @@ export async function scanImageFolder(root: string, exclude: readonly string[] =
     visited.add(real);
     await walk(classRoot.dir, classRoot);
   }
-  return { layout, classNames, files, skipped };
+  return { layout, classNames, files, skipped, excludedFiles };
 }
 
 /** Throws a UserError unless `path` is a readable folder. */

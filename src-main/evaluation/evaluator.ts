@@ -61,6 +61,28 @@ export type EvaluationRequest = {
   [C in EvaluationChannel]: { channel: C; args: EvaluationMethods[C]['args'] };
 }[EvaluationChannel];
 
+/** Whether images come from a whole split's error table (the worst or best reconstructed), which takes long. */
+const needsErrorTable = (images: EvalImages) =>
+  images.from === 'split' && (images.order === 'worst' || images.order === 'best');
+
+/**
+ * Whether a request reconstructs a whole split (the per-image error table behind the error chart, the worst/best
+ * picks, PCA's test comparison): seconds to minutes on a large set. The worker answers the others — a gallery, a
+ * decode, filters — between its chunks, so they never wait behind it.
+ */
+export function isLongRequest(request: EvaluationRequest): boolean {
+  switch (request.channel) {
+    case 'results:errors':
+    case 'results:pca':
+      return true;
+    case 'results:reconstruct':
+    case 'encode':
+      return needsErrorTable(request.args.images);
+    default:
+      return false;
+  }
+}
+
 export interface EncodedImages {
   epoch: number;
   dims: number;
@@ -73,8 +95,11 @@ const modelsKept = 2;
 /** PCA is fitted on at most this many training images, and on no more than this many pixel values in all. */
 const pcaMaxImages = 20_000;
 const pcaMaxValues = 32_000_000;
-/** Training codes fitted to for the random codes of a plain AE. */
-const codeSampleSize = 2_000;
+/**
+ * Training codes fitted to for the random codes of a plain AE: enough for a good covariance estimate (20 per number
+ * in the code), at least 500, at most 2,000 — encoding more only makes the playground slower to open.
+ */
+const codeSampleSize = (dims: number) => Math.min(2_000, Math.max(500, 20 * dims));
 /** Beyond this many numbers per code, random codes use each dimension's own spread instead of a full covariance. */
 const fullCovarianceDims = 128;
 
@@ -103,9 +128,17 @@ export interface EvaluationStep {
   total: number;
 }
 
+/** Images per chunk of a whole split's reconstruction: short enough that a gallery asked for meanwhile waits little. */
+const errorChunk = 128;
+
 export class Evaluator {
   /** Told how far the request being answered has got; requests are answered one at a time. */
   onStep: (step: EvaluationStep) => void = () => {};
+  /**
+   * Called between the chunks of a long request: the worker answers quick requests that arrived meanwhile here.
+   * (A quick request never waits on a long one's result, so this cannot wait on itself.)
+   */
+  between: () => Promise<void> = () => Promise.resolve();
   private readonly models = new Map<string, Promise<RunModel>>();
   private readonly splitErrorCache = new Map<string, Promise<SplitErrorTable>>();
   private readonly pcaCache = new Map<string, { basis: PcaBasis; fittedOn: number }>();
@@ -211,10 +244,12 @@ export class Evaluator {
         const cache = openPixelCache(this.dataDir, parts.dataset);
         const errors = new Float32Array(idx.length);
         const what = `Reconstructing the ${countOf(idx.length, split === 'train' ? 'training image' : 'test image')}`;
+        const report = this.onStep;
         try {
-          for (let start = 0; start < idx.length; start += 1024) {
-            this.onStep({ what, done: start, total: idx.length });
-            const n = Math.min(1024, idx.length - start);
+          for (let start = 0; start < idx.length; start += errorChunk) {
+            await this.between();
+            report({ what, done: start, total: idx.length });
+            const n = Math.min(errorChunk, idx.length - start);
             const inputs = toModelInput(cache.read(idx.subarray(start, start + n)));
             errors.set(
               meanSquaredErrors(inputs, (await encodeAndReconstruct(this.tf, parts, inputs, n)).outputs, n),
@@ -522,10 +557,11 @@ export class Evaluator {
     const { idx } = splitIndex(this.db, parts.dataset.id, 'train');
     if (idx.length === 0)
       throw new UserError('not_found', `The dataset "${parts.dataset.name}" has no training images.`);
-    const picked = Array.from(samplePositions(idx.length, codeSampleSize, 7), (i) => idx[i]).sort((a, b) => a - b);
-    const batch = datasetImages(this.sources(parts), picked);
-    const n = picked.length;
     const d = parts.latentDims;
+    const picked = Array.from(samplePositions(idx.length, codeSampleSize(d), 7), (i) => idx[i]).sort((a, b) => a - b);
+    const n = picked.length;
+    this.onStep({ what: `Encoding ${countOf(n, 'training image')} to fit the codes' spread`, done: 0, total: n });
+    const batch = datasetImages(this.sources(parts), picked);
     const { codes } = await encodeAndReconstruct(this.tf, parts, toModelInput(batch.pixels), n);
     const mean = new Float64Array(d);
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += codes[i * d + j] / n;

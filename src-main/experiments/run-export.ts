@@ -109,8 +109,21 @@ export async function exportRun(db: Database, dataDir: string, args: RunExportAr
     writeFileSync(
       join(tmp, 'metrics-epochs.csv'),
       toCsv(
-        ['run_id', 'run_name', 'epoch', 'train_loss', 'test_loss', 'images_per_sec', 'elapsed_s'],
-        epochRows.map((m) => [run.id, run.name, m.epoch, m.trainLoss, m.testLoss, m.imagesPerSec, m.elapsedMs / 1000]),
+        ['run_id', 'run_name', 'epoch', 'train_loss', 'test_loss', 'train_penalty', 'test_penalty'].concat([
+          'images_per_sec',
+          'elapsed_s',
+        ]),
+        epochRows.map((m) => [
+          run.id,
+          run.name,
+          m.epoch,
+          m.trainLoss,
+          m.testLoss,
+          m.trainPenalty ?? null,
+          m.testPenalty ?? null,
+          m.imagesPerSec,
+          m.elapsedMs / 1000,
+        ]),
       ),
     );
     writeFileSync(

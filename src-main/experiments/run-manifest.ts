@@ -86,6 +86,9 @@ const metricRow = z.object({
   epoch,
   trainLoss: loss,
   testLoss: loss,
+  // Exports made before the penalty was kept apart have neither.
+  trainPenalty: loss.optional(),
+  testPenalty: loss.optional(),
   imagesPerSec: z.number().nullable(),
   elapsedMs: z.number().min(0),
 });

@@ -23,6 +23,10 @@ const runColumns: Array<[string, (run: RunSummary) => Cell]> = [
   ['final_train_loss', (r) => r.finalTrainLoss],
   ['final_test_loss', (r) => r.finalTestLoss],
   ['best_test_loss', (r) => r.bestTestLoss],
+  // A sparse or variational run's penalty term, apart from the losses (which compare across runs without it).
+  ['penalty_term', (r) => r.penalty?.term ?? null],
+  ['final_train_penalty', (r) => r.penalty?.finalTrain ?? null],
+  ['final_test_penalty', (r) => r.penalty?.finalTest ?? null],
   ['training_seconds', (r) => (r.trainingMs === null ? null : Math.round(r.trainingMs / 100) / 10)],
   ['created_at', (r) => r.createdAt],
   ['finished_at', (r) => r.finishedAt],
@@ -50,13 +54,23 @@ export function runsCsv(db: Database, { per }: RunsCsvArgs): CsvExport {
       rows: rows.length,
     };
   }
-  const epochColumns = ['epoch', 'train_loss', 'test_loss', 'images_per_sec', 'epoch_seconds'];
+  const epochColumns = [
+    'epoch',
+    'train_loss',
+    'test_loss',
+    'train_penalty',
+    'test_penalty',
+    'images_per_sec',
+    'epoch_seconds',
+  ];
   const rows = summaries.flatMap((run) =>
     listMetrics(db, run.id, 'epoch').map((metric) => [
       ...base(run).slice(0, 2),
       metric.epoch,
       metric.trainLoss,
       metric.testLoss,
+      metric.trainPenalty ?? null,
+      metric.testPenalty ?? null,
       metric.imagesPerSec === null ? null : Math.round(metric.imagesPerSec),
       Math.round(metric.elapsedMs / 100) / 10,
       ...settingCells(run),

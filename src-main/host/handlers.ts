@@ -10,6 +10,7 @@ import {
   deleteDatasetById,
   getImportReport,
   listDatasetSummaries,
+  refuseRepeatedImport,
   readImagePage,
   readImagesAt,
   renameDatasetById,
@@ -79,6 +80,7 @@ export function createApiHandlers(
     'datasets:images': (query) => readImagePage(db, dataDir, query),
     'datasets:import': async (args) => {
       await requireFolder(args.path);
+      refuseRepeatedImport(db, args);
       return { jobId: imports.start(`Importing ${args.path}`, (ctx) => importImageFolder(ctx, args)) };
     },
     'datasets:importBuiltin': (args) => {

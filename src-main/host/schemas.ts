@@ -143,6 +143,7 @@ export const argumentSchemas = {
       .optional(),
     seed: seedSchema.optional(),
     exclude: z.array(z.string().min(1).max(1000)).max(10_000).optional(),
+    again: z.boolean().optional(),
   }),
   'datasets:importBuiltin': z.strictObject({
     dataset: z.enum(['mnist', 'fashion-mnist', 'kmnist', 'cifar10']),

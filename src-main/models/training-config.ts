@@ -87,6 +87,18 @@ export const trainingDefaults = {
   earlyStopping: null,
 } as const satisfies Omit<TrainingConfig, 'model'>;
 
+/**
+ * The penalty a run's objective adds to its reconstruction loss in training, by name: a VAE's β·KL, a sparse run's
+ * weighted L1 of its activations; null for a plain autoencoder. Losses are recorded and compared without it.
+ */
+export function penaltyTerm(config: TrainingConfig): 'kl' | 'l1' | 'kl+l1' | null {
+  const kl = config.model.variant === 'variational';
+  const l1 = (config.sparsity?.layers.length ?? 0) > 0;
+  return kl && l1 ? 'kl+l1' : kl ? 'kl' : l1 ? 'l1' : null;
+}
+
+export const hasPenalty = (config: TrainingConfig): boolean => penaltyTerm(config) !== null;
+
 const describeImages = ({ height, width, channels }: { height: number; width: number; channels: number }) =>
   `${height}x${width} ${channels === 1 ? 'grayscale' : channels === 3 ? 'RGB' : `${channels}-channel`}`;
 

@@ -6,6 +6,9 @@ export interface MetricRow {
   epoch: number;
   trainLoss: number | null;
   testLoss: number | null;
+  /** The penalty term beside the loss (see migration 0010); null for a plain autoencoder. */
+  trainPenalty?: number | null;
+  testPenalty?: number | null;
   imagesPerSec: number | null;
   elapsedMs: number;
 }
@@ -14,18 +17,32 @@ export interface MetricRow {
 export function insertMetric(db: Database, runId: number, m: MetricRow): void {
   statement(
     db,
-    `INSERT INTO metrics (run_id, scope, step, epoch, train_loss, test_loss, images_per_sec, elapsed_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO metrics (run_id, scope, step, epoch, train_loss, test_loss, train_penalty, test_penalty,
+       images_per_sec, elapsed_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (run_id, scope, step) DO UPDATE SET epoch = excluded.epoch, train_loss = excluded.train_loss,
-       test_loss = excluded.test_loss, images_per_sec = excluded.images_per_sec, elapsed_ms = excluded.elapsed_ms`,
-  ).run(runId, m.scope, m.step, m.epoch, m.trainLoss, m.testLoss, m.imagesPerSec, m.elapsedMs);
+       test_loss = excluded.test_loss, train_penalty = excluded.train_penalty, test_penalty = excluded.test_penalty,
+       images_per_sec = excluded.images_per_sec, elapsed_ms = excluded.elapsed_ms`,
+  ).run(
+    runId,
+    m.scope,
+    m.step,
+    m.epoch,
+    m.trainLoss,
+    m.testLoss,
+    m.trainPenalty ?? null,
+    m.testPenalty ?? null,
+    m.imagesPerSec,
+    m.elapsedMs,
+  );
 }
 
 export function listMetrics(db: Database, runId: number, scope: 'batch' | 'epoch'): MetricRow[] {
   return statement(
     db,
-    `SELECT scope, step, epoch, train_loss AS trainLoss, test_loss AS testLoss, images_per_sec AS imagesPerSec,
-         elapsed_ms AS elapsedMs FROM metrics WHERE run_id = ? AND scope = ? ORDER BY step`,
+    `SELECT scope, step, epoch, train_loss AS trainLoss, test_loss AS testLoss, train_penalty AS trainPenalty,
+         test_penalty AS testPenalty, images_per_sec AS imagesPerSec, elapsed_ms AS elapsedMs
+       FROM metrics WHERE run_id = ? AND scope = ? ORDER BY step`,
   ).all(runId, scope) as MetricRow[];
 }
 
@@ -39,6 +56,18 @@ export function deleteMetricsFromStep(db: Database, runId: number, epoch: number
     db,
     "DELETE FROM metrics WHERE run_id = ? AND (epoch > ? AND scope = 'epoch' OR scope = 'batch' AND step >= ?)",
   ).run(runId, epoch, step);
+}
+
+/** The penalty terms of a run's last epoch; undefined before its first epoch ends. */
+export function lastEpochPenalty(
+  db: Database,
+  runId: number,
+): { trainPenalty: number | null; testPenalty: number | null } | undefined {
+  return statement(
+    db,
+    `SELECT train_penalty AS trainPenalty, test_penalty AS testPenalty FROM metrics
+     WHERE run_id = ? AND scope = 'epoch' ORDER BY step DESC LIMIT 1`,
+  ).get(runId) as { trainPenalty: number | null; testPenalty: number | null } | undefined;
 }
 
 /** A run's lowest per-epoch test loss and its training time so far (the last epoch's elapsed time). */

@@ -4,6 +4,7 @@ import { UserError } from '../api/errors';
 import { epochOrder, seededRandom } from '../app/random';
 import type { GpuWatch } from '../engine/webgpu-device';
 import { buildModel } from '../models/build-model';
+import { hasPenalty } from '../models/training-config';
 import { latentLogVarLayerName, latentMeanLayerName, type ImageShape } from '../models/model-plan';
 import { nextStepSeed, setRandomStep } from '../models/step-random';
 import { remeasureBatchNorm, statisticsSampleSize } from './batch-norm-statistics';
@@ -70,10 +71,17 @@ function trainingModel(tf: typeof tfType, model: tfType.LayersModel, config: Tra
   return { model: tf.model({ inputs: model.inputs, outputs }), variational, sparseLayers: sparse.length };
 }
 
+/** The objective's value: the sum that is minimised, and its terms (a tensor of [reconstruction, penalty]). */
+interface Objective {
+  total: tfType.Scalar;
+  terms: tfType.Tensor1D;
+}
+
 /**
  * The loss the optimiser minimises: reconstruction (MSE or BCE, per pixel) of the clean image, plus the sparsity
  * penalty (weight × Σ|activation| per image), plus for a VAE β × KL / pixels, which keeps the ELBO's balance between
- * its two terms while the reconstruction stays a per-pixel mean.
+ * its two terms while the reconstruction stays a per-pixel mean. The terms come back apart too: runs are compared on
+ * the reconstruction, which a penalty would otherwise hide inside the number.
  */
 function objective(
   tf: typeof tfType,
@@ -82,23 +90,26 @@ function objective(
   input: tfType.Tensor,
   clean: tfType.Tensor,
   isTraining: boolean,
-): tfType.Scalar {
+): Objective {
   const raw = training.model.apply(input, { training: isTraining }) as tfType.Tensor | tfType.Tensor[];
   const outputs = Array.isArray(raw) ? raw : [raw];
-  let total = reconstructionLoss(tf, config.loss, outputs[0], clean);
+  const reconstruction = reconstructionLoss(tf, config.loss, outputs[0], clean);
+  let penalty: tfType.Scalar | null = null;
+  const addPenalty = (term: tfType.Scalar) => (penalty = penalty ? (tf.add(penalty, term) as tfType.Scalar) : term);
   let next = 1;
   if (training.variational) {
     const [mean, logVar] = [outputs[next++], outputs[next++]];
     const kl = tf.mul(-0.5, tf.mean(tf.sum(tf.sub(tf.add(1, logVar), tf.add(tf.square(mean), tf.exp(logVar))), -1)));
     const pixels = clean.size / clean.shape[0];
-    total = tf.add(total, tf.mul(kl, config.klWeight / pixels));
+    addPenalty(tf.mul(kl, config.klWeight / pixels));
   }
   for (let i = 0; i < training.sparseLayers; i++) {
     const activations = outputs[next++];
     const perImage = tf.div(tf.sum(tf.abs(activations)), activations.shape[0]!);
-    total = tf.add(total, tf.mul(perImage, config.sparsity!.weight));
+    addPenalty(tf.mul(perImage, config.sparsity!.weight));
   }
-  return total;
+  if (!penalty) return { total: reconstruction, terms: tf.reshape(reconstruction, [1]) };
+  return { total: tf.add(reconstruction, penalty), terms: tf.stack([reconstruction, penalty]) as tfType.Tensor1D };
 }
 
 /**
@@ -231,22 +242,40 @@ export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch } = {
         const { input, target } = batchTensors(tf, config, s.batchBuffer, s.noisyBuffer, n, shape);
         const step = (epoch - 1) * s.batches + b + 1;
         if (gpu && s.faults.failReadbackAfterSteps && step > s.faults.failReadbackAfterSteps) gpu.failReadback();
+        // The terms leave the gradient's scope (keep) and come back in one read: each read stalls a GPU's queue.
+        let terms: tfType.Tensor1D | undefined;
         const cost = s.optimizer.minimize(
-          () => objective(tf, config, s.training, input, target, true),
-          true,
+          () => {
+            const value = objective(tf, config, s.training, input, target, true);
+            terms = tf.keep(value.terms);
+            return value.total;
+          },
+          false,
           s.trainable,
         );
         let loss: number;
+        let penalty: number | undefined;
         try {
-          loss = (await cost!.data())[0];
+          [loss, penalty] = await terms!.data();
         } finally {
-          tf.dispose([input, target, cost!]);
+          tf.dispose([input, target, terms!, ...(cost ? [cost] : [])]);
         }
         if (gpu && s.faults.loseDeviceAfterSteps && step >= s.faults.loseDeviceAfterSteps) gpu.loseDevice();
         if (!Number.isFinite(loss)) {
           throw new TrainerError('diverged', `The loss became ${loss} in epoch ${epoch}; try a smaller learning rate.`);
         }
-        return { loss, images: n, memory: memoryNow(tf) } satisfies StepResult;
+        if (penalty !== undefined && !Number.isFinite(penalty)) {
+          throw new TrainerError(
+            'diverged',
+            `The loss became ${penalty} in epoch ${epoch}; try a smaller learning rate.`,
+          );
+        }
+        return {
+          loss,
+          penalty: penalty ?? null,
+          images: n,
+          memory: memoryNow(tf),
+        } satisfies StepResult;
       }),
 
     remeasureBatchNorm: () => guarded(() => remeasure(open())),
@@ -263,19 +292,22 @@ export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch } = {
         const buffer = new Float32Array(evalBatch * shape[0] * shape[1] * shape[2]);
         const noisy = config.corruption ? new Float32Array(buffer.length) : buffer;
         const identity = Int32Array.from({ length: count }, (_, i) => i);
-        let sum = 0;
+        let lossSum = 0;
+        let penaltySum = 0;
         for (let start = 0; start < count; start += evalBatch) {
           const n = test.fill(identity, start, Math.min(start + evalBatch, count), buffer);
           setRandomStep(config.seed, 0, start);
-          const loss = tf.tidy(() => {
+          const terms = tf.tidy(() => {
             const { input, target } = batchTensors(tf, config, buffer, noisy, n, shape);
-            return objective(tf, config, training, input, target, false);
+            return objective(tf, config, training, input, target, false).terms;
           });
           // Read asynchronously: a GPU backend cannot read back synchronously (and should not block).
-          sum += (await loss.data())[0] * n;
-          loss.dispose();
+          const [loss, penalty] = await terms.data();
+          terms.dispose();
+          lossSum += loss * n;
+          penaltySum += (penalty ?? 0) * n;
         }
-        return sum / count;
+        return { loss: lossSum / count, penalty: hasPenalty(config) ? penaltySum / count : null };
       }),
 
     reconstruct: (positions) =>

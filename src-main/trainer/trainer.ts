@@ -23,7 +23,7 @@ export interface CheckpointState {
    * epoch): the batches of that epoch already trained, the epoch's running loss over them, and the training time so
    * far. A resume carries on from the next batch with exactly the numbers an unbroken run would have.
    */
-  inside?: { batch: number; lossSum: number; lossCount: number; elapsedMs: number };
+  inside?: { batch: number; lossSum: number; lossCount: number; penaltySum?: number; elapsedMs: number };
 }
 
 /** A model's topology and weights, as tfjs's layers format holds them. */
@@ -67,8 +67,16 @@ export interface TrainerSetup {
 
 export type MemorySnapshot = NonNullable<TrainingProgress['memory']>;
 
-export interface StepResult {
+/**
+ * A loss as the objective's terms: the reconstruction loss (MSE or cross-entropy per pixel: what runs are compared
+ * on) and the penalty added to it in training (a sparse run's weighted L1, a VAE's β·KL per pixel); null without one.
+ */
+export interface LossTerms {
   loss: number;
+  penalty: number | null;
+}
+
+export interface StepResult extends LossTerms {
   images: number;
   /** Live tensors and bytes after the step (the GPU's too), for the progress panel. */
   memory: MemorySnapshot;
@@ -85,8 +93,8 @@ export interface Trainer {
   trainBatch(epoch: number, batch: number): Promise<StepResult>;
   /** Measures the batch-norm layers' statistics afresh (batch-norm-statistics.ts). */
   remeasureBatchNorm(): Promise<void>;
-  /** The mean loss over the test split, in inference mode; null without test images. */
-  testLoss(): Promise<number | null>;
+  /** The mean loss over the test split, in inference mode, by term; null without test images. */
+  testLoss(): Promise<LossTerms | null>;
   /** Reconstructions of these test images (positions in the split), as 0..255 pixels, with each one's MSE. */
   reconstruct(positions: Int32Array): Promise<{ pixels: Uint8Array; mse: Float32Array }>;
   /** The model and optimizer as they are now, with the loop's position. */

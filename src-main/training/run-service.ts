@@ -17,6 +17,7 @@ import type {
   PresetQuery,
   ReconstructionGallery,
   RunDetail,
+  RunPenalty,
   RunSummary,
   StartTrainingArgs,
 } from '../api/contract';
@@ -24,7 +25,7 @@ import { openPixelCache } from '../datasets/dataset-store';
 import { requireDataset } from '../datasets/dataset-catalog';
 import { listPresets } from '../models/presets';
 import type { ImageShape } from '../models/model-plan';
-import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
+import { checkTrainingConfig, penaltyTerm, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
 import type { TrainingSupervisor } from './training-supervisor';
 
 /** Most points a loss chart gets; longer runs are averaged into buckets. */
@@ -58,6 +59,7 @@ function toSummary(db: Database, run: runs.RunRow, supervisor?: TrainingSupervis
     epochs: config.epochs,
     finalTrainLoss: run.finalTrainLoss,
     finalTestLoss: run.finalTestLoss,
+    penalty: runPenalty(db, run.id, config),
     error: run.error,
     note: run.note,
     createdAt: run.createdAt,
@@ -74,6 +76,19 @@ function toSummary(db: Database, run: runs.RunRow, supervisor?: TrainingSupervis
     loss: config.loss,
     ...metrics.epochTotals(db, run.id),
     checkpointInside: checkpoints.checkpointInside(checkpoints.latestCheckpoint(db, run.id)),
+  };
+}
+
+function runPenalty(db: Database, runId: number, config: TrainingConfig): RunPenalty | null {
+  const term = penaltyTerm(config);
+  if (!term) return null;
+  const last = metrics.lastEpochPenalty(db, runId);
+  return {
+    term,
+    finalTrain: last?.trainPenalty ?? null,
+    finalTest: last?.testPenalty ?? null,
+    // Every epoch trained since the terms were kept apart records the penalty (migration 0010).
+    includedInLoss: last !== undefined && last.trainPenalty === null,
   };
 }
 
@@ -214,10 +229,12 @@ export function getRunDetail(db: Database, runId: number, supervisor?: TrainingS
     config,
     epochMetrics: metrics
       .listMetrics(db, runId, 'epoch')
-      .map(({ epoch, trainLoss, testLoss, imagesPerSec, elapsedMs }) => ({
+      .map(({ epoch, trainLoss, testLoss, trainPenalty, testPenalty, imagesPerSec, elapsedMs }) => ({
         epoch,
         trainLoss,
         testLoss,
+        trainPenalty: trainPenalty ?? null,
+        testPenalty: testPenalty ?? null,
         imagesPerSec,
         elapsedMs,
       })),

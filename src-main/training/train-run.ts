@@ -14,7 +14,7 @@ import { dataLayout } from '../app/paths';
 import { writeFileAtomic } from '../app/files';
 import type { EngineStatus } from '../engine/select-engine';
 import type { ImageShape } from '../models/model-plan';
-import { checkTrainingConfig, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
+import { checkTrainingConfig, hasPenalty, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-files';
 import { pruneCheckpoints, removeUnreferencedCheckpoints } from './checkpoint-retention';
 import type { TrainingProgress } from '../api/contract';
@@ -226,13 +226,13 @@ async function trainOpened(
   const everyMs = ctx.midEpochCheckpointMs ?? midEpochCheckpointMs;
   let lastSaved = performance.now();
   /** Checkpoints the run inside `epoch` after `b` batches; the end of the epoch replaces it. */
-  const saveInside = async (epoch: number, b: number, lossSum: number, lossCount: number) => {
+  const saveInside = async (epoch: number, b: number, lossSum: number, lossCount: number, penaltySum: number) => {
     if (hasBatchNorm) await trainer.remeasureBatchNorm();
     const dir = join(runDir, 'checkpoints', `${epochFolder(epoch)}-batch-${String(b).padStart(6, '0')}`);
     mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
     const bytes = await trainer.snapshot({
       epoch: epoch - 1,
-      inside: { batch: b, lossSum, lossCount, elapsedMs: elapsed() },
+      inside: { batch: b, lossSum, lossCount, penaltySum, elapsedMs: elapsed() },
     });
     writeCheckpoint(dir, bytes);
     checkpoints.insertCheckpoint(db, runId, epoch, relative(dataDir, dir), { done: b, total: batches });
@@ -245,6 +245,7 @@ async function trainOpened(
     const resumeAt = epoch === startEpoch + 1 && inside ? inside : undefined;
     let lossSum = resumeAt?.lossSum ?? 0;
     let lossCount = resumeAt?.lossCount ?? 0;
+    let penaltySum = resumeAt?.penaltySum ?? 0;
     /** The batch this epoch's last checkpoint reaches: batches after it are not saved yet. */
     let savedAt = resumeAt?.batch ?? 0;
     for (let b = savedAt; b < batches; b++) {
@@ -254,7 +255,7 @@ async function trainOpened(
       const pausing = !stopping && ctx.isPaused();
       // Keep what this epoch has trained when the user stops or pauses, and every few minutes of a long epoch.
       if (b > savedAt && (stopping || pausing || performance.now() - lastSaved >= everyMs)) {
-        await saveInside(epoch, b, lossSum, lossCount);
+        await saveInside(epoch, b, lossSum, lossCount, penaltySum);
         savedAt = b;
       }
       if (pausing) {
@@ -280,6 +281,7 @@ async function trainOpened(
       trainMs += performance.now() - t0;
       imagesSeen += n;
       lossSum += step.loss * n;
+      penaltySum += (step.penalty ?? 0) * n;
       lossCount += n;
       metrics.insertMetric(db, runId, {
         scope: 'batch',
@@ -287,6 +289,7 @@ async function trainOpened(
         epoch,
         trainLoss: step.loss,
         testLoss: null,
+        trainPenalty: step.penalty,
         imagesPerSec: (n / (performance.now() - t0)) * 1000,
         elapsedMs: elapsed(),
       });
@@ -297,7 +300,8 @@ async function trainOpened(
     progress({ phase: 'evaluating', epoch, batch: batches, trainLoss: lossSum / lossCount }, true);
     const trainLoss = lossSum / lossCount;
     if (hasBatchNorm) await trainer.remeasureBatchNorm();
-    const testLoss = await trainer.testLoss();
+    const tested = await trainer.testLoss();
+    const testLoss = tested?.loss ?? null;
     lastTestLoss = testLoss;
     const epochDir = join(runDir, 'checkpoints', epochFolder(epoch));
     mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
@@ -311,6 +315,8 @@ async function trainOpened(
         epoch,
         trainLoss,
         testLoss,
+        trainPenalty: hasPenalty(config) ? penaltySum / lossCount : null,
+        testPenalty: tested?.penalty ?? null,
         imagesPerSec: trainMs > 0 ? (imagesSeen / trainMs) * 1000 : null,
         elapsedMs: elapsed(),
       });

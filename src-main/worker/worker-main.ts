@@ -19,7 +19,7 @@ import {
 import { runLatentJob } from '../latent/latent-job';
 import { UserError } from '../api/errors';
 import type { ApiError, LatentJobArgs } from '../api/contract';
-import { Evaluator, type EvaluationRequest } from '../evaluation/evaluator';
+import { Evaluator, isLongRequest, type EvaluationRequest } from '../evaluation/evaluator';
 import type { FromWorker, ToWorker } from './protocol';
 
 interface ParentPort {
@@ -160,23 +160,60 @@ async function latent(dataDir: string, args: LatentJobArgs): Promise<void> {
 }
 
 let evaluator: Promise<Evaluator> | undefined;
-/** Requests are answered one at a time, in order: they share the engine and its memory. */
-let evaluations: Promise<void> = Promise.resolve();
+/**
+ * Requests wait here and are answered one at a time (they share the engine and its memory), in order, except that a
+ * long one (a whole split's errors) answers the quick ones that arrive meanwhile between its chunks: a gallery or a
+ * decode never waits minutes behind an error table.
+ */
+const waiting: Array<{ id: number; request: EvaluationRequest }> = [];
+let answering = false;
 
 function evaluate(id: number, dataDir: string, request: EvaluationRequest): void {
-  evaluator ??= selectEngine().then(
-    (engine) => new Evaluator(engine.tf, openDatabase(dataLayout(dataDir).database), dataDir, engine.status.name),
-  );
-  evaluations = evaluations.then(async () => {
-    try {
-      const answering = await evaluator!;
-      answering.onStep = (step) => parent.send({ type: 'evaluate-progress', id, step });
-      const result = await answering.handle(request);
-      parent.send({ type: 'evaluate-done', id, result, error: null });
-    } catch (err) {
+  evaluator ??= selectEngine().then((engine) => {
+    const made = new Evaluator(engine.tf, openDatabase(dataLayout(dataDir).database), dataDir, engine.status.name);
+    made.between = () => answerQuick(made);
+    return made;
+  });
+  waiting.push({ id, request });
+  void pump();
+}
+
+async function pump(): Promise<void> {
+  if (answering) return;
+  answering = true;
+  try {
+    const ready = await evaluator!;
+    while (waiting.length > 0) await answer(ready, waiting.shift()!);
+  } catch (err) {
+    // The engine could not start: every request waiting says why.
+    for (const { id, request } of waiting.splice(0)) {
       parent.send({ type: 'evaluate-done', id, result: null, error: toApiError(request.channel, err) });
     }
-  });
+  } finally {
+    answering = false;
+  }
+}
+
+async function answer(ready: Evaluator, { id, request }: { id: number; request: EvaluationRequest }): Promise<void> {
+  ready.onStep = (step) => parent.send({ type: 'evaluate-progress', id, step });
+  try {
+    const result = await ready.handle(request);
+    parent.send({ type: 'evaluate-done', id, result, error: null });
+  } catch (err) {
+    parent.send({ type: 'evaluate-done', id, result: null, error: toApiError(request.channel, err) });
+  }
+}
+
+/** Answers the quick requests waiting, then lets the long one in progress carry on (with its own progress reports). */
+async function answerQuick(ready: Evaluator): Promise<void> {
+  // Messages that arrived while the long request computed are delivered now.
+  await new Promise((resolve) => setImmediate(resolve));
+  const reporting = ready.onStep;
+  for (let i = 0; i < waiting.length;) {
+    if (isLongRequest(waiting[i].request)) i++;
+    else await answer(ready, waiting.splice(i, 1)[0]);
+  }
+  ready.onStep = reporting;
 }
 
 function toApiError(what: string, err: unknown): ApiError {

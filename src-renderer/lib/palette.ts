@@ -1,20 +1,30 @@
 /**
- * Colour-blind-safe categorical colours (Okabe & Ito, extended with Paul Tol's), one per class index, used for a
- * dataset's classes everywhere. Okabe & Ito's black and yellow, and Tol's wine, vanish on one of the two themes'
- * backgrounds (black on dark, yellow on white), so brown, a dark yellow and Tol's purple stand in for them: every
- * colour here has a contrast ratio of at least 3 against the dark theme's background (#14171c).
+ * Class colours: matplotlib's tab10 (Tableau's classic 10), a palette designed for 10 categories and the one our users'
+ * notebooks colour their scatter plots with, so a map here looks like theirs. Every colour has a contrast ratio of at
+ * least 3 against the dark theme's background; on the light theme olive is the faintest (1.88). Classes 10-19 take
+ * tab20's lighter halves, made to sit beside tab10; beyond 20 the colours repeat.
  */
 const classColours = [
-  '#0072B2',
-  '#E69F00',
-  '#009E73',
-  '#CC79A7',
-  '#56B4E9',
-  '#D55E00',
-  '#A89000',
-  '#8C564B',
-  '#AA4499',
-  '#999933',
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+  '#aec7e8',
+  '#ffbb78',
+  '#98df8a',
+  '#ff9896',
+  '#c5b0d5',
+  '#c49c94',
+  '#f7b6d2',
+  '#c7c7c7',
+  '#dbdb8d',
+  '#9edae5',
 ];
 
 /** A class's colour; images without a class (noise, a dropped file) get neutral grey. */
@@ -24,7 +34,7 @@ export function classColour(label: number | null): string {
 }
 
 /** Loss charts: training in blue (per batch light, per epoch dark), test in vermillion. */
-export const chartColours = { train: '#0072B2', trainEpoch: '#00466E', test: '#D55E00' };
+export const chartColours = { train: '#0072B2', trainEpoch: '#00466E', test: '#D55E00', penalty: '#009E73' };
 
 /** Viridis (perceptually uniform, colour-blind safe) at 9 stops, for values from low (0) to high (1). */
 const viridis = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'];

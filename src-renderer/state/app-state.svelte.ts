@@ -33,9 +33,21 @@ function readFlag(key: string): boolean {
   }
 }
 
+const sections: readonly Section[] = ['datasets', 'train', 'runs', 'results', 'latent'];
+
+/**
+ * The section the address names (`#/results`), so a reload, Back and Forward, and a bookmark open that page; the
+ * Datasets page without one.
+ */
+export function sectionInAddress(): Section {
+  if (typeof location === 'undefined') return 'datasets';
+  const named = location.hash.replace(/^#\/?/, '') as Section;
+  return sections.includes(named) ? named : 'datasets';
+}
+
 /** What every screen shares: the store's lists, live training progress, and problems to show the user. */
 class AppState {
-  #section = $state<Section>('datasets');
+  #section = $state<Section>(sectionInAddress());
   loaded = $state(false);
   info = $state.raw<AppInfo | null>(null);
   engine = $state.raw<EngineStatus | null>(null);
@@ -79,6 +91,8 @@ class AppState {
   set section(section: Section) {
     if (section !== this.#section) this.dismiss();
     this.#section = section;
+    // Not when the address already says it (Back and Forward land here, and must not add a step).
+    if (typeof location !== 'undefined' && sectionInAddress() !== section) history.pushState(null, '', `#/${section}`);
   }
 
   async load(): Promise<void> {

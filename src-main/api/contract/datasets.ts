@@ -68,6 +68,8 @@ export interface FolderImportArgs {
   seed?: number;
   /** Class folders to leave out, e.g. "unknown". */
   exclude?: string[];
+  /** Import a folder already imported (with the same image size and colours) as a second copy. */
+  again?: boolean;
 }
 
 export type BuiltinDataset = 'mnist' | 'fashion-mnist' | 'kmnist' | 'cifar10';

@@ -22,8 +22,11 @@ export interface RunSummary {
   engineDetail: string | null;
   epochsDone: number;
   epochs: number;
+  /** The last epoch's reconstruction losses (MSE or cross-entropy per pixel, as `loss` says), penalty not included. */
   finalTrainLoss: number | null;
   finalTestLoss: number | null;
+  /** A sparse or variational run's penalty term, kept apart from its losses; null for a plain autoencoder. */
+  penalty: RunPenalty | null;
   error: string | null;
   /** How the run ended, when there is something to say (e.g. it stopped early). */
   note: string | null;
@@ -50,6 +53,26 @@ export interface RunSummary {
   checkpointInside: CheckpointInside | null;
 }
 
+/** The penalty a run's objective adds to its reconstruction loss in training, and its last epoch's values. */
+export interface RunPenalty {
+  /** 'l1': a sparse run's weighted L1 of its activations; 'kl': a VAE's β·KL per pixel; 'kl+l1': both. */
+  term: 'l1' | 'kl' | 'kl+l1';
+  finalTrain: number | null;
+  finalTest: number | null;
+  /**
+   * A run trained before the terms were kept apart: its recorded losses include the penalty, so they compare only
+   * with runs of its own kind.
+   */
+  includedInLoss: boolean;
+}
+
+/** How the app and the CLI name a penalty term. */
+export const penaltyNames: Record<RunPenalty['term'], string> = {
+  l1: 'L1 penalty',
+  kl: 'β·KL',
+  'kl+l1': 'β·KL + L1 penalty',
+};
+
 /** A checkpoint saved inside `epoch`, after `batch` of its `batches` batches. */
 export interface CheckpointInside {
   epoch: number;
@@ -61,6 +84,9 @@ export interface EpochMetric {
   epoch: number;
   trainLoss: number | null;
   testLoss: number | null;
+  /** The penalty term's mean over the epoch (train) and the test split; null for a plain autoencoder. */
+  trainPenalty: number | null;
+  testPenalty: number | null;
   imagesPerSec: number | null;
   elapsedMs: number;
 }

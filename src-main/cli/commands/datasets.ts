@@ -69,6 +69,7 @@ export const datasetCommands: Command[] = [
       '--name <text> --size <px, default 64> --channels <1|3, default 3>',
       '--fit <cover|contain|stretch> --test-split <fraction|folders> --seed <n>',
       '--exclude <class> (repeatable) --background <#rrggbb>',
+      '--again: import a folder that is already a dataset (same size and colours) as a second copy',
     ],
     async run(ctx) {
       const { api, flags } = ctx;
@@ -76,16 +77,24 @@ export const datasetCommands: Command[] = [
       if (!path) throw new UserError('invalid_argument', 'Say which folder to import: ae-studio import <folder>');
       const channels = number('channels', flags.channels);
       const split = flags['test-split'];
-      const { jobId } = await api.datasets.import({
-        path,
-        ...(flags.name === undefined ? {} : { name: flags.name }),
-        ...definedOnly({ size: number('size', flags.size), seed: number('seed', flags.seed) }),
-        ...(channels === undefined ? {} : { channels: channels as 1 | 3 }),
-        ...(flags.fit === undefined ? {} : { fit: flags.fit as ImageFit }),
-        ...(flags.background === undefined ? {} : { background: flags.background }),
-        ...(split === undefined ? {} : { testSplit: split === 'folders' ? 'folders' : number('test-split', split)! }),
-        ...(flags.exclude === undefined ? {} : { exclude: flags.exclude }),
-      });
+      const { jobId } = await api.datasets
+        .import({
+          path,
+          ...(flags.name === undefined ? {} : { name: flags.name }),
+          ...definedOnly({ size: number('size', flags.size), seed: number('seed', flags.seed) }),
+          ...(channels === undefined ? {} : { channels: channels as 1 | 3 }),
+          ...(flags.fit === undefined ? {} : { fit: flags.fit as ImageFit }),
+          ...(flags.background === undefined ? {} : { background: flags.background }),
+          ...(split === undefined ? {} : { testSplit: split === 'folders' ? 'folders' : number('test-split', split)! }),
+          ...(flags.exclude === undefined ? {} : { exclude: flags.exclude }),
+          ...(flags.again ? { again: true } : {}),
+        })
+        .catch((err: unknown) => {
+          if (err instanceof UserError && err.code === 'conflict') {
+            throw new UserError('conflict', `${err.message} To do that: ae-studio import ${path} --again`);
+          }
+          throw err;
+        });
       return finishImport(ctx, jobId);
     },
   },

@@ -8,6 +8,7 @@ import * as m0006 from './0006-projects';
 import * as m0007 from './0007-engine-detail';
 import * as m0008 from './0008-work-owners';
 import * as m0009 from './0009-mid-epoch-checkpoints';
+import * as m0010 from './0010-loss-penalty';
 
 /** Schema versions in order; entry i brings the database to user_version i + 1. Never edit a shipped one. */
 export const migrations: ReadonlyArray<{ up(db: Database): void }> = [
@@ -20,4 +21,5 @@ export const migrations: ReadonlyArray<{ up(db: Database): void }> = [
   m0007,
   m0008,
   m0009,
+  m0010,
 ];

@@ -227,6 +227,9 @@ describe('importing an image folder', () => {
     expect(listDatasets(db)[0].classNames).toEqual(['happy', 'sad']);
     expect(countImages(db, datasetId, 'train')).toBe(6);
     expect(countImages(db, datasetId, 'test')).toBe(2);
+    // The report says what the exclusion left out (train/unknown and test/unknown), beside "8 of 8 files".
+    expect(report).toMatchObject({ found: 8, imported: 8 });
+    expect(report.notes).toEqual(['Left out 4 files in the excluded class folder unknown/, as asked.']);
     db.close();
   });
 

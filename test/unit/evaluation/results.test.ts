@@ -361,4 +361,25 @@ describe('results of a trained run', () => {
       unsubscribe();
     }
   }, 120_000);
+
+  it("answers a gallery asked for while a whole split's errors are computed before those errors", async () => {
+    // The training split at epoch 1 has not been reconstructed before, so its error table is computed now.
+    const ended: string[] = [];
+    const errors = call('results:errors', { runId, epoch: 1, split: 'train' }).then((value) => {
+      ended.push('errors');
+      return value;
+    });
+    const gallery = call('results:reconstruct', {
+      runId,
+      epoch: 1,
+      images: { from: 'split', split: 'test', order: 'stratified', count: 10 },
+    }).then((value) => {
+      ended.push('gallery');
+      return value;
+    });
+    const [table, shown] = await Promise.all([errors, gallery]);
+    expect(ended).toEqual(['gallery', 'errors']);
+    expect(shown.items).toHaveLength(10);
+    expect(table.count).toBe(600);
+  }, 60_000);
 });

@@ -354,6 +354,24 @@ describe('dataset API', () => {
     expect(report.imported).toBe(6);
     expect(report.skipped).toEqual([{ path: 'a/bad.png', reason: expect.stringMatching(/not an image/) }]);
 
+    // The same folder again, at the same size and colours, is refused until asked for as a second copy; at another
+    // size it is a new dataset.
+    expect(await api.invoke('datasets:import', { path: folder, size: 8 })).toMatchObject({
+      ok: false,
+      error: {
+        code: 'conflict',
+        message: `This folder is already imported as "Faces" (dataset ${datasetId}, 8x8 RGB). Import it again only to keep a second copy.`,
+      },
+    });
+    const copy = await value<{ jobId: number }>(api.invoke('datasets:import', { path: folder, size: 8, again: true }));
+    expect(await services.imports.waitFor(copy.jobId)).toMatchObject({ status: 'completed' });
+    const other = await value<{ jobId: number }>(api.invoke('datasets:import', { path: folder, size: 12 }));
+    const otherDone = await services.imports.waitFor(other.jobId);
+    expect(otherDone).toMatchObject({ status: 'completed' });
+    for (const id of [otherDone.datasetId!, (await services.imports.waitFor(copy.jobId)).datasetId!]) {
+      expect(await api.invoke('datasets:delete', { datasetId: id })).toMatchObject({ ok: true });
+    }
+
     expect(await api.invoke('datasets:rename', { datasetId, name: 'Fashion-MNIST sample' })).toMatchObject({
       ok: false,
       error: { code: 'conflict' },

@@ -11,11 +11,16 @@ import { createTrainerCore } from '../../../src-main/trainer/trainer-core';
 import type { TrainingConfig } from '../../../src-main/models/training-config';
 import { listPresets, presetConfig } from '../../../src-main/models/presets';
 import { getRun, insertRun, requeueRun } from '../../../src-main/store/runs';
-import { listMetrics } from '../../../src-main/store/metrics';
+import { insertMetric, listMetrics } from '../../../src-main/store/metrics';
 import { listCheckpoints } from '../../../src-main/store/checkpoints';
 import { getRunSummary, readReconstructionGallery } from '../../../src-main/training/run-service';
 import { exportRun, importRun } from '../../../src-main/experiments/run-export';
-import { disposeRunModel, loadRunModel } from '../../../src-main/evaluation/run-model';
+import {
+  disposeRunModel,
+  encodeAndReconstruct,
+  loadRunModel,
+  meanSquaredErrors,
+} from '../../../src-main/evaluation/run-model';
 import { decodeBase64 } from '../../helpers/base64';
 import { createFashionSubset, loadFashionSample } from '../../helpers/fashion-subset';
 import { useTempDirs } from '../../helpers/temp-dir';
@@ -101,6 +106,51 @@ describe('trainRun (WebAssembly engine, real Fashion-MNIST images)', () => {
       db.close();
     },
   );
+
+  it("records a sparse run's reconstruction loss apart from its L1 penalty: the test loss is the per-image MSE", async () => {
+    const sparse = config({ epochs: 2, sparsity: { weight: 1e-3, layers: ['latent'] } });
+    const { db, dataDir, runId } = setUp(tempDir, sparse);
+    expect((await train(db, dataDir, runId)).status).toBe('completed');
+    const epochs = listMetrics(db, runId, 'epoch');
+    for (const m of epochs) {
+      expect(m.trainPenalty).toBeGreaterThan(0);
+      expect(m.testPenalty).toBeGreaterThan(0);
+    }
+    // The stored test loss is the mean squared error of the last checkpoint's reconstructions, computed apart from
+    // training (as Results does), with no penalty inside it.
+    const parts = await loadRunModel(tf, db, dataDir, runId);
+    const { pixels } = loadFashionSample();
+    const inputs = Float32Array.from(pixels.subarray(trainCount * 784, (trainCount + testCount) * 784), (v) => v / 255);
+    const { outputs } = await encodeAndReconstruct(tf, parts, inputs, testCount);
+    const perImage = meanSquaredErrors(inputs, outputs, testCount);
+    const meanError = perImage.reduce((a, v) => a + v, 0) / testCount;
+    disposeRunModel(parts);
+    expect(epochs[1].testLoss!).toBeCloseTo(meanError, 5);
+    expect(epochs[1].testPenalty!).toBeGreaterThan(0.05 * meanError);
+    const summary = getRunSummary(db, runId);
+    expect(summary.finalTestLoss).toBe(epochs[1].testLoss);
+    expect(summary.penalty).toEqual({
+      term: 'l1',
+      finalTrain: epochs[1].trainPenalty,
+      finalTest: epochs[1].testPenalty,
+      includedInLoss: false,
+    });
+    // A plain run has no penalty at all.
+    const plain = setUp(tempDir, config({ epochs: 1 }));
+    await train(plain.db, plain.dataDir, plain.runId);
+    expect(listMetrics(plain.db, plain.runId, 'epoch')[0]).toMatchObject({ trainPenalty: null, testPenalty: null });
+    expect(getRunSummary(plain.db, plain.runId).penalty).toBeNull();
+    // A sparse run trained before the terms were kept apart (no penalty recorded) is marked: its loss includes it.
+    const older = insertRun(db, {
+      datasetId: getRun(db, runId)!.datasetId,
+      name: 'older',
+      config: JSON.stringify(sparse),
+    });
+    insertMetric(db, older, { ...epochs[0], trainPenalty: null, testPenalty: null });
+    expect(getRunSummary(db, older).penalty).toMatchObject({ term: 'l1', includedInLoss: true });
+    db.close();
+    plain.db.close();
+  });
 
   it('measures batch-norm statistics over training images before each evaluation: a short BN run beats the mean image', async () => {
     // Seed 004's stride-2 conv + batch-norm stack: with the moving averages alone (momentum 0.99, 48 batches) its
