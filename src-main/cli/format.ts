@@ -7,7 +7,7 @@ import type {
   SweepSummary,
   TrainingProgress,
 } from '../api/contract';
-import { penaltyNames } from '../api/contract';
+import { describeImagesOf, penaltyNames } from '../api/contract';
 import { countOf } from '../api/units';
 
 /** How the CLI writes what it knows as text; --json prints the same values as data instead. */
@@ -86,5 +86,5 @@ export function formatProjection(p: ProjectionSummary): string {
       : p.settings.method === 'umap'
         ? `UMAP ${p.settings.nNeighbors} neighbours, min dist ${p.settings.minDist}, seed ${p.settings.seed}`
         : `PCA, explained variance ${(p.explainedVariance ?? []).map((v) => `${(v * 100).toFixed(1)}%`).join(' + ')}`;
-  return `Map #${p.id}: ${p.count} ${p.split === 'all' ? '' : `${p.split} `}images at epoch ${p.epoch}, ${settings} (${formatDuration(p.elapsedMs)})`;
+  return `Map #${p.id}: ${describeImagesOf(p.split, p.sample)} (${p.count}) at epoch ${p.epoch}, ${settings} (${formatDuration(p.elapsedMs)})`;
 }

@@ -34,6 +34,8 @@ export const options = {
   cpu: { type: 'boolean', default: false },
   again: { type: 'boolean', default: false },
   split: { type: 'string' },
+  sample: { type: 'string' },
+  'per-class': { type: 'boolean', default: false },
   epoch: { type: 'string' },
   method: { type: 'string' },
   perplexity: { type: 'string' },

@@ -41,6 +41,13 @@ export const latentJobSchema = z.strictObject({
   runId: id,
   epoch: z.number().int().min(1).optional(),
   split: z.enum(['train', 'test', 'all']),
+  sample: z
+    .strictObject({
+      count: z.number().int().min(1, 'A sample needs at least 1 image.').max(10_000_000),
+      perClass: z.boolean(),
+      seed: seedSchema,
+    })
+    .optional(),
   projection: projectionSettingsSchema.optional(),
 });
 

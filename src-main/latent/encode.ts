@@ -18,6 +18,7 @@ import {
   toModelInput,
 } from '../evaluation/run-model';
 import { writeEmbeddingFiles } from './latent-files';
+import { seededRandom } from '../app/random';
 
 const encodeBatch = 256;
 
@@ -38,22 +39,26 @@ export async function ensureEmbedding(
   runId: number,
   split: latent.EmbeddingSplit,
   epoch?: number,
+  sample?: latent.EmbeddingSample,
 ): Promise<latent.EmbeddingRow> {
   const { tf, db, dataDir } = ctx;
   const run = runs.getRun(db, runId);
   if (!run) throw new UserError('not_found', `There is no run with id ${runId}.`);
   const checkpoint = chooseCheckpoint(db, runId, epoch);
-  const stored = latent.findEmbedding(db, runId, checkpoint.epoch, split);
+  const key = latent.sampleKey(sample);
+  const stored = latent.findEmbedding(db, runId, checkpoint.epoch, split, key);
   if (stored) return stored;
 
   const dataset = getDataset(db, run.datasetId);
   if (!dataset) throw new UserError('not_found', `The dataset of run ${runId} no longer exists.`);
   const parts = split === 'all' ? (['train', 'test'] as const) : ([split] as const);
-  const indices = parts.map((part) => splitIndex(db, dataset.id, part).idx);
-  const cacheIndices = new Int32Array(indices.reduce((sum, idx) => sum + idx.length, 0));
-  indices.reduce((at, idx) => (cacheIndices.set(idx, at), at + idx.length), 0);
+  const indices = parts.map((part) => splitIndex(db, dataset.id, part));
+  const whole = new Int32Array(indices.reduce((sum, { idx }) => sum + idx.length, 0));
+  const labels = new Int32Array(whole.length);
+  indices.reduce((at, { idx, labels: of }) => (whole.set(idx, at), labels.set(of, at), at + idx.length), 0);
+  if (whole.length === 0) throw new UserError('not_found', `The dataset "${dataset.name}" has no ${split} images.`);
+  const cacheIndices = sample ? Int32Array.from(samplePositionsOf(labels, sample), (i) => whole[i]) : whole;
   const count = cacheIndices.length;
-  if (count === 0) throw new UserError('not_found', `The dataset "${dataset.name}" has no ${split} images.`);
 
   const started = performance.now();
   const model = await loadRunModel(tf, db, dataDir, runId, checkpoint.epoch);
@@ -81,17 +86,45 @@ export async function ensureEmbedding(
   throwIfCancelled(ctx.signal);
   const dir = join(dataLayout(dataDir).runDir(runId), 'latent');
   mkdirSync(dir, { recursive: true });
-  const path = relative(dataDir, join(dir, `epoch-${String(checkpoint.epoch).padStart(4, '0')}-${split}`));
+  const named = `epoch-${String(checkpoint.epoch).padStart(4, '0')}-${split}${key ? `-${key.replace(/:/g, '-')}` : ''}`;
+  const path = relative(dataDir, join(dir, named));
   writeEmbeddingFiles(dataDir, path, codes, cacheIndices, errors);
   latent.insertEmbedding(db, {
     runId,
     epoch: checkpoint.epoch,
     split,
+    sample: key,
     count,
     dims,
     path,
     elapsedMs: performance.now() - started,
   });
   // Found by its key, not by lastInsertRowid: an upsert that updated an existing row does not set that.
-  return latent.findEmbedding(db, runId, checkpoint.epoch, split)!;
+  return latent.findEmbedding(db, runId, checkpoint.epoch, split, key)!;
+}
+
+/**
+ * The positions (into `labels`) of a sample, ascending: `count` at random, or `count` of each class (all of a class
+ * with fewer), drawn with `seed`, so the same sample is drawn again from the same split.
+ */
+export function samplePositionsOf(labels: Int32Array, sample: latent.EmbeddingSample): Int32Array {
+  const random = seededRandom(sample.seed);
+  const draw = (positions: number[], take: number) => {
+    for (let i = 0; i < Math.min(take, positions.length); i++) {
+      const j = i + Math.floor(random() * (positions.length - i));
+      [positions[i], positions[j]] = [positions[j], positions[i]];
+    }
+    return positions.slice(0, take);
+  };
+  const all = Array.from(labels.keys());
+  if (!sample.perClass) return Int32Array.from(draw(all, sample.count)).sort();
+  const classes = [...new Set(labels)].sort((a, b) => a - b);
+  return Int32Array.from(
+    classes.flatMap((label) =>
+      draw(
+        all.filter((i) => labels[i] === label),
+        sample.count,
+      ),
+    ),
+  ).sort();
 }

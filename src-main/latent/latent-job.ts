@@ -27,6 +27,7 @@ export async function runLatentJob(ctx: LatentJobContext, args: LatentJobArgs): 
     args.runId,
     args.split,
     args.epoch,
+    args.sample,
   );
   if (!args.projection) return { embeddingId: embedding.id, projectionId: null };
   const projection = await computeProjection(

@@ -1,5 +1,5 @@
 import type { Database } from '../store/database';
-import type { ApiError, LatentJobArgs, LatentProgress } from '../api/contract';
+import { describeImagesOf, type ApiError, type LatentJobArgs, type LatentProgress } from '../api/contract';
 import { UserError } from '../api/errors';
 import * as runs from '../store/runs';
 import type { ProcessHandle } from '../app/process-handle';
@@ -24,7 +24,7 @@ const cancelGraceMs = 5_000;
 function describe(args: LatentJobArgs): string {
   const names = { tsne: 't-SNE map', umap: 'UMAP map', pca: 'PCA map' };
   const what = args.projection ? names[args.projection.method] : 'Latent codes';
-  return `${what} of run ${args.runId} (${args.split === 'all' ? 'all images' : `${args.split} images`})`;
+  return `${what} of run ${args.runId} (${describeImagesOf(args.split, args.sample)})`;
 }
 
 /**

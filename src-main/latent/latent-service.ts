@@ -38,7 +38,7 @@ function requireProjection(db: Database, id: number): latent.ProjectionRow {
 
 function embeddingSummary(row: latent.EmbeddingRow): EmbeddingSummary {
   const { id, runId, epoch, split, count, dims, elapsedMs, createdAt } = row;
-  return { id, runId, epoch, split, count, dims, elapsedMs, createdAt };
+  return { id, runId, epoch, split, sample: latent.sampleOfKey(row.sample), count, dims, elapsedMs, createdAt };
 }
 
 function projectionSummary(row: latent.ProjectionRow, embedding: latent.EmbeddingRow): ProjectionSummary {
@@ -48,6 +48,7 @@ function projectionSummary(row: latent.ProjectionRow, embedding: latent.Embeddin
     embeddingId: embedding.id,
     epoch: embedding.epoch,
     split: embedding.split,
+    sample: latent.sampleOfKey(embedding.sample),
     count: embedding.count,
     settings: JSON.parse(row.params) as ProjectionSettings,
     explainedVariance: meta.explainedVariance,

@@ -1,13 +1,26 @@
 import { statement, type Database } from './database';
-import type { EmbeddingSplit, ProjectionMethod } from '../api/contract';
+import type { EmbeddingSample, EmbeddingSplit, ProjectionMethod } from '../api/contract';
 
-export type { EmbeddingSplit, ProjectionMethod };
+export type { EmbeddingSample, EmbeddingSplit, ProjectionMethod };
+
+/** A sample as the key's text: '' for the whole split, 'random:500:1', 'per-class:50:1'. */
+export function sampleKey(sample: EmbeddingSample | undefined | null): string {
+  return sample ? `${sample.perClass ? 'per-class' : 'random'}:${sample.count}:${sample.seed}` : '';
+}
+
+/** The sample a key names; null for the whole split. */
+export function sampleOfKey(key: string): EmbeddingSample | null {
+  const [kind, count, seed] = key.split(':');
+  return key ? { count: Number(count), perClass: kind === 'per-class', seed: Number(seed) } : null;
+}
 
 export interface EmbeddingRow {
   id: number;
   runId: number;
   epoch: number;
   split: EmbeddingSplit;
+  /** sampleKey of the sample the codes are of; '' for the whole split. */
+  sample: string;
   count: number;
   dims: number;
   /** Relative to the data folder; the files are `path`.f32, .idx and .err (see latent/latent-files.ts). */
@@ -31,7 +44,7 @@ export interface ProjectionRow {
 }
 
 const embeddingColumns =
-  'id, run_id AS runId, epoch, split, count, dims, path, elapsed_ms AS elapsedMs, created_at AS createdAt';
+  'id, run_id AS runId, epoch, split, sample, count, dims, path, elapsed_ms AS elapsedMs, created_at AS createdAt';
 const projectionColumns =
   'id, embedding_id AS embeddingId, method, params, path, meta, elapsed_ms AS elapsedMs, created_at AS createdAt';
 
@@ -40,11 +53,21 @@ export function insertEmbedding(db: Database, row: Omit<EmbeddingRow, 'id' | 'cr
   // An upsert: two jobs that encoded the same split write the same files, and the last row wins.
   statement(
     db,
-    `INSERT INTO embeddings (run_id, epoch, split, count, dims, path, elapsed_ms, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (run_id, epoch, split) DO UPDATE SET count = excluded.count, dims = excluded.dims,
+    `INSERT INTO embeddings (run_id, epoch, split, sample, count, dims, path, elapsed_ms, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (run_id, epoch, split, sample) DO UPDATE SET count = excluded.count, dims = excluded.dims,
        path = excluded.path, elapsed_ms = excluded.elapsed_ms, created_at = excluded.created_at`,
-  ).run(row.runId, row.epoch, row.split, row.count, row.dims, row.path, row.elapsedMs, new Date().toISOString());
+  ).run(
+    row.runId,
+    row.epoch,
+    row.split,
+    row.sample,
+    row.count,
+    row.dims,
+    row.path,
+    row.elapsedMs,
+    new Date().toISOString(),
+  );
 }
 
 export function findEmbedding(
@@ -52,12 +75,12 @@ export function findEmbedding(
   runId: number,
   epoch: number,
   split: EmbeddingSplit,
+  sample = '',
 ): EmbeddingRow | undefined {
-  return statement(db, `SELECT ${embeddingColumns} FROM embeddings WHERE run_id = ? AND epoch = ? AND split = ?`).get(
-    runId,
-    epoch,
-    split,
-  ) as EmbeddingRow | undefined;
+  return statement(
+    db,
+    `SELECT ${embeddingColumns} FROM embeddings WHERE run_id = ? AND epoch = ? AND split = ? AND sample = ?`,
+  ).get(runId, epoch, split, sample) as EmbeddingRow | undefined;
 }
 
 export function getEmbedding(db: Database, id: number): EmbeddingRow | undefined {

@@ -76,7 +76,20 @@ function toSummary(db: Database, run: runs.RunRow, supervisor?: TrainingSupervis
     loss: config.loss,
     ...metrics.epochTotals(db, run.id),
     checkpointInside: checkpoints.checkpointInside(checkpoints.latestCheckpoint(db, run.id)),
+    ...savedEpochs(db, run.id),
   };
+}
+
+/** The epochs a run has checkpoints for, and the best of them by its (test) loss. */
+function savedEpochs(db: Database, runId: number): Pick<RunSummary, 'checkpointEpochs' | 'bestEpoch'> {
+  const checkpointEpochs = checkpoints.listCheckpoints(db, runId).map((c) => c.epoch);
+  const saved = new Set(checkpointEpochs);
+  let best: { epoch: number; loss: number } | null = null;
+  for (const m of metrics.listMetrics(db, runId, 'epoch')) {
+    const loss = m.testLoss ?? m.trainLoss;
+    if (loss !== null && saved.has(m.epoch) && (!best || loss < best.loss)) best = { epoch: m.epoch, loss };
+  }
+  return { checkpointEpochs, bestEpoch: best?.epoch ?? null };
 }
 
 function runPenalty(db: Database, runId: number, config: TrainingConfig): RunPenalty | null {

@@ -57,6 +57,10 @@ export const selectionShown = 120;
 export class LatentMapState {
   // Settings of the next map, from the defaults the CLI uses too.
   split = $state<EmbeddingSplit>('test');
+  /** The checkpoint to map: an epoch, or undefined for the run's latest. */
+  epoch = $state<number | undefined>(undefined);
+  /** Part of the split to map ('all', or e.g. 'random:500', 'per-class:50'), drawn with the map's seed. */
+  sample = $state('all');
   method = $state<'tsne' | 'umap' | 'pca'>('tsne');
   nNeighbors = $state(defaultUmapSettings.nNeighbors);
   minDist = $state(defaultUmapSettings.minDist);
@@ -94,6 +98,7 @@ export class LatentMapState {
   set runId(id: number | null) {
     if (id === this.#runId) return;
     this.#runId = id;
+    this.epoch = undefined;
     void this.loadList();
   }
 
@@ -235,7 +240,21 @@ export class LatentMapState {
   async compute(): Promise<void> {
     const runId = this.#runId;
     if (runId === null) return;
-    const started = appState.unwrap(await api.latent.start({ runId, split: this.split, projection: this.settings() }));
+    const epoch = this.epoch === undefined ? {} : { epoch: this.epoch };
+    const [kind, count] = this.sample.split(':');
+    const sample =
+      this.sample === 'all'
+        ? {}
+        : {
+            sample: {
+              count: Number(count),
+              perClass: kind === 'per-class',
+              seed: this.method === 'pca' ? 1 : this.seed,
+            },
+          };
+    const started = appState.unwrap(
+      await api.latent.start({ runId, split: this.split, ...epoch, ...sample, projection: this.settings() }),
+    );
     if (started) {
       this.job = {
         ...(this.job ?? emptyJob(runId)),

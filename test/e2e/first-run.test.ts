@@ -69,7 +69,7 @@ describe('first run in the browser', () => {
     expect(labels.filter((label) => label.startsWith('Reconstruction: '))).toEqual(
       originals.map((label) => label.replace('Original:', 'Reconstruction:')),
     );
-    expect(await gallery.textContent()).toContain('Epoch 1: the first 10 test images');
+    expect(await gallery.textContent()).toContain('Epoch 1: 10 test images, one per class in turn');
     const errors = await gallery.locator('.number').allTextContents();
     expect(errors).toHaveLength(10);
     for (const error of errors) expect(Number(error)).toBeGreaterThan(0);

@@ -5,6 +5,24 @@ import type { RunRef } from './runs';
 /** Which images a run's encoder turns into codes: one split, or train and test together. */
 export type EmbeddingSplit = 'train' | 'test' | 'all';
 
+/**
+ * Part of a split, as notebooks map "500 random test images": `count` images drawn at random, or with `perClass`
+ * `count` of each class (fewer where a class has fewer), both fixed by `seed`.
+ */
+export interface EmbeddingSample {
+  count: number;
+  perClass: boolean;
+  seed: number;
+}
+
+/** "500 random test images", "50 per class of the training images", "all images": what codes or a map are of. */
+export function describeImagesOf(split: EmbeddingSplit, sample: EmbeddingSample | null | undefined): string {
+  const images = split === 'all' ? 'images' : split === 'test' ? 'test images' : 'training images';
+  if (!sample) return split === 'all' ? 'all images' : `all ${images}`;
+  const count = sample.count.toLocaleString('en-US');
+  return sample.perClass ? `${count} per class of the ${images}` : `${count} random ${images}`;
+}
+
 export interface TsneSettings {
   method: 'tsne';
   /** Effective number of neighbours each point keeps close (5–100). */
@@ -56,6 +74,8 @@ export interface LatentJobArgs {
   /** The checkpoint to encode with; defaults to the run's latest. */
   epoch?: number;
   split: EmbeddingSplit;
+  /** Only part of the split; without it, all of it. */
+  sample?: EmbeddingSample;
   /** Also lay the codes out in 2-D; without it only the codes are computed (and stored). */
   projection?: ProjectionSettings;
 }
@@ -80,6 +100,8 @@ export interface EmbeddingSummary {
   runId: number;
   epoch: number;
   split: EmbeddingSplit;
+  /** The sample of the split the codes are of; null for all of it. */
+  sample: EmbeddingSample | null;
   count: number;
   dims: number;
   elapsedMs: number;
@@ -91,6 +113,7 @@ export interface ProjectionSummary {
   embeddingId: number;
   epoch: number;
   split: EmbeddingSplit;
+  sample: EmbeddingSample | null;
   count: number;
   settings: ProjectionSettings;
   /** PCA: share of the codes' variance along each axis (0..1). */

@@ -51,6 +51,10 @@ export interface RunSummary {
   trainingMs: number | null;
   /** The run's checkpoint inside an unfinished epoch (saved on Stop, Pause, or during a long epoch), if any. */
   checkpointInside: CheckpointInside | null;
+  /** The epochs with a checkpoint on disk (what Results and the latent map can open), ascending. */
+  checkpointEpochs: number[];
+  /** Of those, the one with the lowest test loss (training loss without a test split); null before the first. */
+  bestEpoch: number | null;
 }
 
 /** The penalty a run's objective adds to its reconstruction loss in training, and its last epoch's values. */

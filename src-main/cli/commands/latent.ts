@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import {
   defaultTsneSettings,
   defaultUmapSettings,
+  describeImagesOf,
   type DistanceMetric,
   type EmbeddingSplit,
   type LatentJobArgs,
@@ -17,10 +18,18 @@ import { definedOnly, number, runIdArg, type Flags } from '../options';
 
 function embeddingArgs(runId: number, flags: Flags): LatentJobArgs {
   const epoch = number('epoch', flags.epoch);
+  const sample = number('sample', flags.sample);
+  if (flags['per-class'] && sample === undefined) {
+    throw new UserError('invalid_argument', '--per-class goes with --sample N: N images of each class.');
+  }
   return {
     runId,
     split: (flags.split ?? 'test') as EmbeddingSplit,
     ...(epoch === undefined ? {} : { epoch }),
+    // The sample is drawn with the map's seed (default 1), so the same command draws the same images.
+    ...(sample === undefined
+      ? {}
+      : { sample: { count: sample, perClass: flags['per-class'] === true, seed: number('seed', flags.seed) ?? 1 } }),
   };
 }
 
@@ -60,7 +69,10 @@ export const latentCommands: Command[] = [
     name: 'embed',
     args: '<run-id>',
     summary: "Encode a split with the run's encoder and store the codes: --split <train|test|all>",
-    details: ['(default test) --epoch <n> (default: the latest checkpoint)'],
+    details: [
+      '(default test) --epoch <n> (default: the latest checkpoint)',
+      '--sample <n> [--per-class] [--seed <s>]: only n random images of the split (n of each class)',
+    ],
     async run(ctx) {
       const args = embeddingArgs(runIdArg(ctx.positionals, 'embed'), ctx.flags);
       const done = await finishLatentJob(ctx, args);
@@ -68,7 +80,7 @@ export const latentCommands: Command[] = [
       const embedding = list.embeddings.find((e) => e.id === done.embeddingId)!;
       ctx.out.result(
         embedding,
-        `Codes #${embedding.id}: ${embedding.count} ${embedding.split} images x ${embedding.dims} numbers, epoch ${embedding.epoch}`,
+        `Codes #${embedding.id}: ${describeImagesOf(embedding.split, embedding.sample)} (${embedding.count}) x ${embedding.dims} numbers, epoch ${embedding.epoch}`,
       );
       return 0;
     },
@@ -78,7 +90,8 @@ export const latentCommands: Command[] = [
     args: '<run-id>',
     summary: 'Lay the codes out in 2-D and store the map: --method <tsne|umap|pca> (default tsne), --split,',
     details: [
-      '--epoch; t-SNE: --perplexity <5-100, default 30> --iterations <n, default 1000>',
+      '--epoch --sample <n> [--per-class] (as embed: a map of part of the split, drawn with --seed)',
+      't-SNE: --perplexity <5-100, default 30> --iterations <n, default 1000>',
       '--lr <x|auto> --exaggeration <x, default 12> --init <pca|random> --seed <n>;',
       'UMAP: --neighbors <n, default 15> --min-dist <x, default 0.1> --epochs <n> --seed <n>',
     ],

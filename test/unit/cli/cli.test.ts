@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../helpers/temp-dir';
 import { cliBin, runCli, startCli, trainTinyRunCli, waitForStore } from '../../helpers/cli-process';
 import { makeImage, writeTree } from '../../helpers/image-folder';
-import { torchPython } from '../../helpers/python-export';
+import { readCsvWithPython, torchPython } from '../../helpers/python-export';
 
 describe('ae-studio command line', () => {
   const tempDir = useTempDirs();
@@ -302,6 +302,39 @@ describe('ae-studio command line', () => {
     const unknown = await runCli(['train', '--preset', 'small-dense', '--optimizer', 'adagrad', '--data-dir', dataDir]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/adam.*rmsprop.*sgd/);
+  }, 180_000);
+
+  it('maps part of a split, as notebooks do: N random images or N per class, and the CSV lists just those', async () => {
+    const dataDir = tempDir();
+    expect((await trainTinyRunCli(dataDir)).code).toBe(0);
+    const perClass = await runCli([
+      'project',
+      '1',
+      '--method',
+      'pca',
+      '--sample',
+      '30',
+      '--per-class',
+      '--json',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(perClass.code).toBe(0);
+    const map = JSON.parse(perClass.stdout) as { value: { id: number; count: number; sample: object } };
+    expect(map.value).toMatchObject({ count: 300, sample: { count: 30, perClass: true, seed: 1 } });
+    const out = join(dataDir, 'sample.csv');
+    const args = ['export-csv', '1', '--projection', String(map.value.id), '--out', out, '--data-dir', dataDir];
+    expect((await runCli(args)).code).toBe(0);
+    const rows = readCsvWithPython(out);
+    expect(rows).toHaveLength(300);
+    const perLabel = new Map<string, number>();
+    for (const row of rows) perLabel.set(row.label_name, (perLabel.get(row.label_name) ?? 0) + 1);
+    expect([...perLabel.values()]).toEqual(new Array(10).fill(30));
+
+    const random = await runCli(['project', '1', '--method', 'pca', '--sample', '500', '--data-dir', dataDir]);
+    expect(random.stdout).toMatch(/^Map #2: 500 random test images \(500\) at epoch 1, PCA/m);
+    const refused = await runCli(['project', '1', '--per-class', '--data-dir', dataDir]);
+    expect(refused.stderr).toMatch(/--per-class goes with --sample N/);
   }, 180_000);
 
   it("maps a run's codes, exports CSV, searches, reconstructs and generates, and explains bad requests", async () => {

@@ -65,6 +65,38 @@ describe('experiment store', () => {
     again.close();
   });
 
+  it('keeps maps when codes gain their sample (migration 11 rebuilds the embeddings table under its maps)', () => {
+    const file = join(tempDir(), 'studio.db');
+    const old = new BetterSqlite3(file);
+    old.pragma('foreign_keys = ON');
+    migrate(old, 10);
+    old.exec(`
+      INSERT INTO datasets (id, name, source, status, width, height, channels, class_names, pixel_file, created_at)
+        VALUES (1, 'faces', 'x', 'ready', 28, 28, 1, '[]', 'p', 'now');
+      INSERT INTO runs (id, dataset_id, name, status, config, created_at) VALUES (1, 1, 'r', 'completed', '{}', 'now');
+      INSERT INTO embeddings (id, run_id, epoch, split, count, dims, path, elapsed_ms, created_at)
+        VALUES (7, 1, 3, 'test', 100, 16, 'runs/1/latent/e', 5, 'now');
+      INSERT INTO projections (id, embedding_id, method, params, path, meta, elapsed_ms, created_at)
+        VALUES (9, 7, 'pca', '{}', 'runs/1/latent/m.f32', '{}', 1, 'now');
+    `);
+    old.close();
+
+    const db = openDatabase(file);
+    expect(db.prepare('SELECT id, sample FROM embeddings').all()).toEqual([{ id: 7, sample: '' }]);
+    expect(db.prepare('SELECT id, embedding_id AS embeddingId FROM projections').all()).toEqual([
+      { id: 9, embeddingId: 7 },
+    ]);
+    // The same split at the same checkpoint, as a sample, is a second set of codes; deleting the run still cascades.
+    db.prepare(
+      `INSERT INTO embeddings (run_id, epoch, split, sample, count, dims, path, elapsed_ms, created_at)
+       VALUES (1, 3, 'test', 'random:50:1', 50, 16, 'runs/1/latent/s', 1, 'now')`,
+    ).run();
+    db.prepare('DELETE FROM runs WHERE id = 1').run();
+    expect(db.prepare('SELECT count(*) AS n FROM projections').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT count(*) AS n FROM embeddings').get()).toEqual({ n: 0 });
+    db.close();
+  });
+
   it('rewrites runs stored in the first model format to the same architecture in layer lists', () => {
     const file = join(tempDir(), 'studio.db');
     const old = new BetterSqlite3(file);
