@@ -17,6 +17,8 @@ const fieldNames: Record<string, string> = {
   batchSize: 'Batch size',
   learningRate: 'Learning rate',
   optimizer: 'Optimizer',
+  momentum: 'Momentum',
+  trainSubset: 'Training images used',
   loss: 'Loss',
   seed: 'Seed',
   klWeight: 'KL weight β',

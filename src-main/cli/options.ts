@@ -18,6 +18,7 @@ export const options = {
   epochs: { type: 'string' },
   batch: { type: 'string' },
   lr: { type: 'string' },
+  'train-subset': { type: 'string' },
   optimizer: { type: 'string' },
   momentum: { type: 'string' },
   latent: { type: 'string' },

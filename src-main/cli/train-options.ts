@@ -19,6 +19,7 @@ export interface TrainFlags {
   lr?: number;
   optimizer?: string;
   momentum?: number;
+  trainSubset?: number;
   latent?: number;
   seed?: number;
   loss?: string;
@@ -96,6 +97,7 @@ export function configFromFlags(presets: Preset[], flags: TrainFlags): unknown {
   set('learningRate', flags.lr);
   set('optimizer', flags.optimizer);
   set('momentum', flags.momentum);
+  set('trainSubset', flags.trainSubset);
   if (flags.momentum !== undefined && (flags.optimizer ?? base.optimizer) === 'adam') {
     throw new UserError(
       'invalid_argument',

@@ -27,6 +27,35 @@ export function stratifiedSplit(labels: readonly number[], testFraction: number,
 }
 
 /**
+ * Positions (ascending) of `count` images drawn at random with `seed`, each class in its share of the whole (largest
+ * remainders round), so a subset for training keeps the classes' balance. All of them when there are fewer.
+ */
+export function stratifiedSample(labels: ArrayLike<number>, count: number, seed: number): Int32Array {
+  if (count >= labels.length) return Int32Array.from({ length: labels.length }, (_, i) => i);
+  const random = seededRandom(seed);
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const members = byClass.get(labels[i]);
+    if (members) members.push(i);
+    else byClass.set(labels[i], [i]);
+  }
+  const classes = [...byClass.keys()].sort((a, b) => a - b).map((label) => byClass.get(label)!);
+  const exact = classes.map((members) => (members.length * count) / labels.length);
+  const quota = exact.map(Math.floor);
+  const byRemainder = exact.map((e, c) => [e - quota[c], c] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (let k = 0; k < count - quota.reduce((a, b) => a + b, 0); k++) quota[byRemainder[k][1]]++;
+  const picked: number[] = [];
+  classes.forEach((members, c) => {
+    for (let i = 0; i < quota[c]; i++) {
+      const j = i + Math.floor(random() * (members.length - i));
+      [members[i], members[j]] = [members[j], members[i]];
+      picked.push(members[i]);
+    }
+  });
+  return Int32Array.from(picked).sort();
+}
+
+/**
  * Positions of up to `count` images taking every class in turn (each class's images in their stored order), so a
  * gallery of a folder set sorted by class shows every class rather than the first class's first images.
  */

@@ -43,6 +43,7 @@ export const trainingConfigSchema = z.strictObject({
     .number()
     .positive('The learning rate must be greater than 0.')
     .max(10, 'The learning rate can be at most 10.'),
+  trainSubset: z.number().int().min(1, 'Train on at least 1 image.').max(100_000_000).optional(),
   batchSize: z
     .number()
     .int()

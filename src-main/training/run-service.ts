@@ -73,6 +73,7 @@ function toSummary(db: Database, run: runs.RunRow, supervisor?: TrainingSupervis
     latent: config.model.latent,
     batchSize: config.batchSize,
     learningRate: config.learningRate,
+    trainSubset: config.trainSubset ?? null,
     loss: config.loss,
     ...metrics.epochTotals(db, run.id),
     checkpointInside: checkpoints.checkpointInside(checkpoints.latestCheckpoint(db, run.id)),

@@ -7,7 +7,7 @@ import * as checkpoints from '../store/checkpoints';
 import * as artifacts from '../store/artifacts';
 import { getDataset, type DatasetRow } from '../store/datasets';
 import { splitIndex } from '../store/images';
-import { stratifiedPick } from '../datasets/split';
+import { stratifiedPick, stratifiedSample } from '../datasets/split';
 import { openPixelCache } from '../datasets/dataset-store';
 import { SplitPixels } from './split-pixels';
 import { dataLayout } from '../app/paths';
@@ -125,9 +125,19 @@ async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<Trai
   const config = trainingConfigSchema.parse(JSON.parse(run.config));
   const dataset = getDataset(db, run.datasetId);
   if (!dataset) throw new Error(`The dataset of run ${runId} no longer exists.`);
-  const trainSplit = splitIndex(db, dataset.id, 'train');
+  const wholeTrainSplit = splitIndex(db, dataset.id, 'train');
   const testSplit = splitIndex(db, dataset.id, 'test');
-  if (trainSplit.idx.length === 0) throw new Error(`The dataset "${dataset.name}" has no training images.`);
+  if (wholeTrainSplit.idx.length === 0) throw new Error(`The dataset "${dataset.name}" has no training images.`);
+  // A subset keeps each class's share and is drawn with the run's seed, so a resume trains on the same images.
+  const trainSplit =
+    config.trainSubset === undefined
+      ? wholeTrainSplit
+      : {
+          idx: Int32Array.from(
+            stratifiedSample(wholeTrainSplit.labels, config.trainSubset, config.seed),
+            (i) => wholeTrainSplit.idx[i],
+          ),
+        };
 
   const cache = openPixelCache(ctx.dataDir, dataset);
   try {

@@ -87,6 +87,8 @@ export interface TrainingConfig {
   /** Momentum of SGD and RMSprop (PyTorch's and Keras's meaning); unset or 0: none. Adam has its own. */
   momentum?: number;
   learningRate: number;
+  /** Train on this many of the training images (stratified by class, drawn with `seed`); unset: all of them. */
+  trainSubset?: number;
   batchSize: number;
   epochs: number;
   seed: number;

@@ -44,6 +44,8 @@ export interface RunSummary {
   latent: number | null;
   batchSize: number;
   learningRate: number;
+  /** Trained on this many of the training images (a stratified, seeded subset); null: all of them. */
+  trainSubset: number | null;
   /** What its losses measure: losses of different kinds are not comparable. */
   loss: 'mse' | 'bce';
   /** Lowest test loss of any epoch so far, and the training time over all epochs (pauses not counted). */

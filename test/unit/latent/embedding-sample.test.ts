@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { samplePositionsOf } from '../../../src-main/latent/encode';
 import { describeImagesOf } from '../../../src-main/api/contract';
+import { stratifiedSample } from '../../../src-main/datasets/split';
 
 describe('a sample of a split', () => {
   // 3 classes: 40 images of class 0, 30 of class 1, 5 of class 2, interleaved.
@@ -29,5 +30,21 @@ describe('a sample of a split', () => {
       '50 per class of the training images',
     );
     expect(describeImagesOf('all', null)).toBe('all images');
+  });
+});
+
+describe('a subset of the training split', () => {
+  // 60 of class 0, 30 of class 1, 10 of class 2.
+  const labels = Int32Array.from({ length: 100 }, (_, i) => (i % 10 === 9 ? 2 : i % 10 >= 6 ? 1 : 0));
+
+  it('takes exactly N, each class in its share, the same for the same seed', () => {
+    const picked = stratifiedSample(labels, 25, 4);
+    expect(picked).toHaveLength(25);
+    expect(new Set(picked).size).toBe(25);
+    // 15, 7.5 and 2.5 images: the half-images go to the lower classes first, as largest remainders tie.
+    expect([0, 1, 2].map((label) => Array.from(picked).filter((i) => labels[i] === label).length)).toEqual([15, 8, 2]);
+    expect(stratifiedSample(labels, 25, 4)).toEqual(picked);
+    expect(stratifiedSample(labels, 25, 5)).not.toEqual(picked);
+    expect(stratifiedSample(labels, 500, 4)).toHaveLength(100);
   });
 });

@@ -152,6 +152,15 @@ describe('trainRun (WebAssembly engine, real Fashion-MNIST images)', () => {
     plain.db.close();
   });
 
+  it('trains on a stratified subset of the training split when asked, and says so in its summary', async () => {
+    const { db, dataDir, runId } = setUp(tempDir, config({ epochs: 1, batchSize: 32, trainSubset: 100 }));
+    expect((await train(db, dataDir, runId)).status).toBe('completed');
+    // 100 of the 512 training images: 4 batches of 32 (the last one of 4), not 16.
+    expect(listMetrics(db, runId, 'batch')).toHaveLength(4);
+    expect(getRunSummary(db, runId).trainSubset).toBe(100);
+    db.close();
+  });
+
   it('measures batch-norm statistics over training images before each evaluation: a short BN run beats the mean image', async () => {
     // Seed 004's stride-2 conv + batch-norm stack: with the moving averages alone (momentum 0.99, 48 batches) its
     // test reconstructions are flat grey and lose to the mean image.
