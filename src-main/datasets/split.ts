@@ -26,6 +26,17 @@ export function stratifiedSplit(labels: readonly number[], testFraction: number,
   return splits;
 }
 
+/** The positions of each class's images, in stored order, classes by label. */
+function positionsByClass(labels: ArrayLike<number>): number[][] {
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const members = byClass.get(labels[i]);
+    if (members) members.push(i);
+    else byClass.set(labels[i], [i]);
+  }
+  return [...byClass.keys()].sort((a, b) => a - b).map((label) => byClass.get(label)!);
+}
+
 /**
  * Positions (ascending) of `count` images drawn at random with `seed`, each class in its share of the whole (largest
  * remainders round), so a subset for training keeps the classes' balance. All of them when there are fewer.
@@ -33,13 +44,7 @@ export function stratifiedSplit(labels: readonly number[], testFraction: number,
 export function stratifiedSample(labels: ArrayLike<number>, count: number, seed: number): Int32Array {
   if (count >= labels.length) return Int32Array.from({ length: labels.length }, (_, i) => i);
   const random = seededRandom(seed);
-  const byClass = new Map<number, number[]>();
-  for (let i = 0; i < labels.length; i++) {
-    const members = byClass.get(labels[i]);
-    if (members) members.push(i);
-    else byClass.set(labels[i], [i]);
-  }
-  const classes = [...byClass.keys()].sort((a, b) => a - b).map((label) => byClass.get(label)!);
+  const classes = positionsByClass(labels);
   const exact = classes.map((members) => (members.length * count) / labels.length);
   const quota = exact.map(Math.floor);
   const byRemainder = exact.map((e, c) => [e - quota[c], c] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
@@ -60,13 +65,7 @@ export function stratifiedSample(labels: ArrayLike<number>, count: number, seed:
  * gallery of a folder set sorted by class shows every class rather than the first class's first images.
  */
 export function stratifiedPick(labels: ArrayLike<number>, count: number): Int32Array {
-  const byClass = new Map<number, number[]>();
-  for (let i = 0; i < labels.length; i++) {
-    const members = byClass.get(labels[i]);
-    if (members) members.push(i);
-    else byClass.set(labels[i], [i]);
-  }
-  const classes = [...byClass.keys()].sort((a, b) => a - b).map((label) => byClass.get(label)!);
+  const classes = positionsByClass(labels);
   const picked: number[] = [];
   for (let round = 0; picked.length < Math.min(count, labels.length); round++) {
     for (const members of classes) if (round < members.length && picked.length < count) picked.push(members[round]);
