@@ -97,9 +97,9 @@ const pcaMaxImages = 20_000;
 const pcaMaxValues = 32_000_000;
 /**
  * Training codes fitted to for the random codes of a plain AE: enough for a good covariance estimate (20 per number
- * in the code), at least 500, at most 2,000 — encoding more only makes the playground slower to open.
+ * in the code), at least 200, at most 2,000 — encoding more only makes the playground slower to open.
  */
-const codeSampleSize = (dims: number) => Math.min(2_000, Math.max(500, 20 * dims));
+const codeSampleSize = (dims: number) => Math.min(2_000, Math.max(200, 20 * dims));
 /** Beyond this many numbers per code, random codes use each dimension's own spread instead of a full covariance. */
 const fullCovarianceDims = 128;
 
