@@ -58,18 +58,6 @@ export function deleteMetricsFromStep(db: Database, runId: number, epoch: number
   ).run(runId, epoch, step);
 }
 
-/** The penalty terms of a run's last epoch; undefined before its first epoch ends. */
-export function lastEpochPenalty(
-  db: Database,
-  runId: number,
-): { trainPenalty: number | null; testPenalty: number | null } | undefined {
-  return statement(
-    db,
-    `SELECT train_penalty AS trainPenalty, test_penalty AS testPenalty FROM metrics
-     WHERE run_id = ? AND scope = 'epoch' ORDER BY step DESC LIMIT 1`,
-  ).get(runId) as { trainPenalty: number | null; testPenalty: number | null } | undefined;
-}
-
 /** A run's lowest per-epoch test loss and its training time so far (the last epoch's elapsed time). */
 export function epochTotals(db: Database, runId: number): { bestTestLoss: number | null; trainingMs: number | null } {
   return statement(

@@ -45,6 +45,9 @@ function toSummary(db: Database, run: runs.RunRow, supervisor?: TrainingSupervis
   const preset = dataset
     ? listPresets([dataset.height, dataset.width, dataset.channels]).find((p) => p.id === config.preset)
     : undefined;
+  // Read once: the checkpoints and the per-epoch metrics feed several fields below.
+  const saved = checkpoints.listCheckpoints(db, run.id);
+  const epochMetrics = metrics.listMetrics(db, run.id, 'epoch');
   return {
     id: run.id,
     name: run.name,
@@ -59,7 +62,7 @@ function toSummary(db: Database, run: runs.RunRow, supervisor?: TrainingSupervis
     epochs: config.epochs,
     finalTrainLoss: run.finalTrainLoss,
     finalTestLoss: run.finalTestLoss,
-    penalty: runPenalty(db, run.id, config),
+    penalty: runPenalty(config, epochMetrics.at(-1)),
     error: run.error,
     note: run.note,
     createdAt: run.createdAt,
@@ -76,33 +79,33 @@ function toSummary(db: Database, run: runs.RunRow, supervisor?: TrainingSupervis
     trainSubset: config.trainSubset ?? null,
     loss: config.loss,
     ...metrics.epochTotals(db, run.id),
-    checkpointInside: checkpoints.checkpointInside(checkpoints.latestCheckpoint(db, run.id)),
-    ...savedEpochs(db, run.id),
+    checkpointInside: checkpoints.checkpointInside(saved.at(-1)),
+    checkpointEpochs: saved.map((c) => c.epoch),
+    bestEpoch: bestSavedEpoch(saved, epochMetrics),
   };
 }
 
-/** The epochs a run has checkpoints for, and the best of them by its (test) loss. */
-function savedEpochs(db: Database, runId: number): Pick<RunSummary, 'checkpointEpochs' | 'bestEpoch'> {
-  const checkpointEpochs = checkpoints.listCheckpoints(db, runId).map((c) => c.epoch);
-  const saved = new Set(checkpointEpochs);
+/** Of the epochs a run has checkpoints for, the one with the lowest (test) loss; null before the first. */
+function bestSavedEpoch(saved: checkpoints.CheckpointRow[], epochMetrics: metrics.MetricRow[]): number | null {
+  const savedEpochs = new Set(saved.map((c) => c.epoch));
   let best: { epoch: number; loss: number } | null = null;
-  for (const m of metrics.listMetrics(db, runId, 'epoch')) {
+  for (const m of epochMetrics) {
     const loss = m.testLoss ?? m.trainLoss;
-    if (loss !== null && saved.has(m.epoch) && (!best || loss < best.loss)) best = { epoch: m.epoch, loss };
+    if (loss !== null && savedEpochs.has(m.epoch) && (!best || loss < best.loss)) best = { epoch: m.epoch, loss };
   }
-  return { checkpointEpochs, bestEpoch: best?.epoch ?? null };
+  return best?.epoch ?? null;
 }
 
-function runPenalty(db: Database, runId: number, config: TrainingConfig): RunPenalty | null {
+/** The penalty term of a sparse or variational run, from its last epoch's metrics (`last`). */
+function runPenalty(config: TrainingConfig, last: metrics.MetricRow | undefined): RunPenalty | null {
   const term = penaltyTerm(config);
   if (!term) return null;
-  const last = metrics.lastEpochPenalty(db, runId);
   return {
     term,
     finalTrain: last?.trainPenalty ?? null,
     finalTest: last?.testPenalty ?? null,
     // Every epoch trained since the terms were kept apart records the penalty (migration 0010).
-    includedInLoss: last !== undefined && last.trainPenalty === null,
+    includedInLoss: last !== undefined && (last.trainPenalty ?? null) === null,
   };
 }
 
