@@ -63,6 +63,11 @@ export async function startChromiumGpuHost(rendererDir = rendererBuildDir()): Pr
     relay.handleUpgrade(req, socket, head, (ws) => {
       if (path === '/host') {
         control = ws;
+        ws.on('close', () => {
+          if (control === ws) control = undefined;
+        });
+        // Workers that connected while no page was up (between a crash and the new page) get their sessions now.
+        for (const id of clients.keys()) ws.send(`session:${id}`);
         return;
       }
       if (path === '/client') {
@@ -71,8 +76,8 @@ export async function startChromiumGpuHost(rendererDir = rendererBuildDir()): Pr
         // Frames sent before the page's side of the session opens wait for it.
         ws.on('message', (data: Buffer) => client.waiting.push(data));
         clients.set(id, client);
-        if (control) control.send(`session:${id}`);
-        else ws.close();
+        ws.on('close', () => clients.delete(id));
+        control?.send(`session:${id}`);
         return;
       }
       const session = /^\/session\/(\d+)$/.exec(path);
