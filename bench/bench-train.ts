@@ -30,49 +30,12 @@ import { trainRun } from '../src-main/training/train-run';
 import { createTrainerCore } from '../src-main/trainer/trainer-core';
 import { trainingDefaults } from '../src-main/models/training-config';
 import type { TrainingConfig } from '../src-main/api/contract';
-import { referenceConv } from './reference-models';
-import { presetConfig } from '../src-main/models/presets';
+import { benchModels, photosFromFashion } from './reference-models';
 import { createDataset } from '../src-main/datasets/dataset-store';
 import { parseIdx } from '../src-main/datasets/idx';
-import { resampleToSquare } from '../src-main/datasets/resample';
 import { hasTorch, runTorchScript } from './torch';
 
 const fashionDir = '/usr/share/datasets/fashion-mnist';
-
-interface BenchModel {
-  model: TrainingConfig['model'];
-  loss: TrainingConfig['loss'];
-  batch: number;
-  /** The dataset it trains on: Fashion-MNIST as it is, or upscaled to 64x64 RGB. */
-  data: 'fashion' | 'photos';
-}
-
-const photoShape = [64, 64, 3] as const;
-/** The models, written in the app's model language; bench/torch_reference.py builds the same ones. */
-const models: Record<string, BenchModel> = {
-  conv: { model: referenceConv(28, 1), loss: 'mse', batch: 128, data: 'fashion' },
-  dense: {
-    model: {
-      variant: 'standard',
-      encoder: [512, 256, 128].map((units) => ({ type: 'dense' as const, units })),
-      latent: 30,
-      latentActivation: 'linear',
-      decoder: [128, 256, 512].map((units) => ({ type: 'dense' as const, units })),
-      activation: 'relu',
-      outputActivation: 'sigmoid',
-    },
-    loss: 'mse',
-    batch: 128,
-    data: 'fashion',
-  },
-  cae001: { model: presetConfig('fashion-cae-2d', [28, 28, 1])!.model, loss: 'bce', batch: 100, data: 'fashion' },
-  photos004: {
-    model: presetConfig('photos-stride2-bn', [...photoShape])!.model,
-    loss: 'mse',
-    batch: 32,
-    data: 'photos',
-  },
-};
 
 interface Result {
   model: string;
@@ -90,7 +53,7 @@ interface Result {
 /** One model on one engine, in this process, against the prepared store. */
 async function child(dataDir: string, model: string, batch: number, limit: number): Promise<void> {
   const db = openDatabase(dataLayout(dataDir).database);
-  const bench = models[model];
+  const bench = benchModels[model];
   const dataset = listDatasets(db).find((d) => (bench.data === 'photos' ? d.width === 64 : d.width === 28))!;
   const config: TrainingConfig = {
     ...trainingDefaults,
@@ -190,17 +153,11 @@ function preparePhotos(
   const [trainLabels, testLabels] = [read('train-labels-idx1-ubyte.gz'), read('t10k-labels-idx1-ubyte.gz')];
   const train = limit ? Math.min(limit, 60_000) : 60_000;
   const test = 2_000;
-  const size = photoShape[0] * photoShape[1] * photoShape[2];
-  const pixels = new Uint8Array((train + test) * size);
-  const labels: number[] = [];
-  for (let i = 0; i < train + test; i++) {
-    const [images, index] = i < train ? [trainImages, i] : [testImages, i - train];
-    const grey = images.data.subarray(index * 784, (index + 1) * 784);
-    const rgb = new Uint8Array(784 * 3);
-    for (let p = 0; p < 784; p++) rgb.fill(grey[p], p * 3, p * 3 + 3);
-    pixels.set(resampleToSquare(rgb, 28, 28, 3, photoShape[0], 'stretch', '#000000'), i * size);
-    labels.push((i < train ? trainLabels : testLabels).data[index]);
-  }
+  const grey = new Uint8Array((train + test) * 784);
+  grey.set(trainImages.data.subarray(0, train * 784));
+  grey.set(testImages.data.subarray(0, test * 784), train * 784);
+  const pixels = photosFromFashion(grey, train + test);
+  const labels = [...trainLabels.data.subarray(0, train), ...testLabels.data.subarray(0, test)];
   createDataset(
     db,
     dataDir,
@@ -240,10 +197,11 @@ async function main(): Promise<void> {
   if (!existsSync(join(fashionDir, 'train-images-idx3-ubyte.gz')))
     throw new Error("Install Debian's dataset-fashion-mnist first (apt install dataset-fashion-mnist).");
   const modelList = values.models.split(',');
-  const unknown = modelList.filter((m) => !(m in models));
-  if (unknown.length) throw new Error(`Unknown model ${unknown.join(', ')}; use ${Object.keys(models).join(', ')}`);
+  const unknown = modelList.filter((m) => !(m in benchModels));
+  if (unknown.length)
+    throw new Error(`Unknown model ${unknown.join(', ')}; use ${Object.keys(benchModels).join(', ')}`);
   const engines = values.engines ? values.engines.split(',') : [undefined];
-  const batchOf = (model: string) => (values.batch ? Number(values.batch) : models[model].batch);
+  const batchOf = (model: string) => (values.batch ? Number(values.batch) : benchModels[model].batch);
   const limit = Number(values.limit);
 
   const dataDir = mkdtempSync(join(tmpdir(), 'ae-studio-bench-train-'));

@@ -1,8 +1,8 @@
-"""PyTorch reference for `npm run bench:train`: the same models, data and settings, trained for one epoch.
+"""PyTorch reference for `npm run bench:train` and the GPU check (bench/device): the same models, data and settings.
 
 A peer measurement, not a dependency of the app. Run with Debian's python3-torch:
     /usr/bin/python3 bench/torch_reference.py --data /usr/share/datasets/fashion-mnist --threads 1
-Prints one JSON object per model on stdout.
+Prints one JSON object per model on stdout. Needs only torch (no numpy), as a bare GPU box has it.
 """
 
 import argparse
@@ -12,7 +12,8 @@ import resource
 import struct
 import time
 
-import numpy as np
+import os
+
 import torch
 from torch import nn
 
@@ -22,7 +23,7 @@ def read_idx(path):
         data = f.read()
     dims = data[3]
     shape = struct.unpack(">" + "I" * dims, data[4 : 4 + 4 * dims])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+    return torch.frombuffer(bytearray(data), dtype=torch.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 def reference_conv(size=28, channels=1):
@@ -87,23 +88,36 @@ def photos_004(size=64, channels=3):
     return nn.Sequential(*layers)
 
 
-def run(name, model, train, test, batch, epochs, loss_name="mse"):
+def run(name, model, train, test, batch, epochs, loss_name="mse", warmup=0, seconds=0.0):
+    """Trains `epochs` epochs, timing all but the first `warmup` batches, stopping early after `seconds` of them."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.MSELoss() if loss_name == "mse" else nn.BCELoss()
     n = train.shape[0]
     order = torch.randperm(n)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        model.train()
-        for i in range(0, n, batch):
-            x = train[order[i : i + batch].to(train.device)]
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), x)
-            loss.backward()
-            opt.step()
+    sync = torch.cuda.synchronize if train.is_cuda else (lambda: None)
     if train.is_cuda:
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
+        torch.cuda.reset_peak_memory_stats()
+    steps = [(e, i) for e in range(epochs) for i in range(0, n, batch)]
+    timed_images, start = 0, None
+    for k, (_, i) in enumerate(steps):
+        if k == warmup:
+            sync()
+            start = time.perf_counter()
+        model.train()
+        x = train[order[i : i + batch].to(train.device)]
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), x)
+        loss.backward()
+        opt.step()
+        if start is not None:
+            timed_images += x.shape[0]
+            # On CUDA the time cap is looked at every 10 steps, so the queue stays full in between.
+            if seconds and (not train.is_cuda or k % 10 == 0):
+                sync()
+                if time.perf_counter() - start >= seconds:
+                    break
+    sync()
+    elapsed = time.perf_counter() - start if start is not None else 0.0
     model.eval()
     with torch.no_grad():
         total = 0.0
@@ -111,17 +125,20 @@ def run(name, model, train, test, batch, epochs, loss_name="mse"):
             x = test[i : i + 1000]
             total += float(loss_fn(model(x), x)) * x.numel()
         test_loss = total / test.numel()
-    return {
+    result = {
         "model": name,
         "engine": f"pytorch {torch.__version__} "
         + (f"(CUDA, {torch.cuda.get_device_name()})" if train.is_cuda else f"({torch.get_num_threads()} thread(s))"),
-        "images": n * epochs,
-        "seconds": round(seconds, 2),
-        "imagesPerSec": round(n * epochs / seconds, 1),
+        "images": timed_images,
+        "seconds": round(elapsed, 2),
+        "imagesPerSec": round(timed_images / elapsed, 1) if elapsed > 0 else None,
         "loss": loss_name,
         "testLoss": round(test_loss, 5),
         "peakRssMb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+    if train.is_cuda:
+        result["peakGpuMb"] = round(torch.cuda.max_memory_allocated() / 1048576, 1)
+    return result
 
 
 def main():
@@ -137,14 +154,24 @@ def main():
     parser.add_argument("--photos", default="", help="raw uint8 NHWC 64x64x3 images for photos004 (train, then test)")
     parser.add_argument("--photos-train", type=int, default=0)
     parser.add_argument("--batches", default="", help="model=batch,... overriding --batch")
+    parser.add_argument("--warmup", type=int, default=0, help="untimed batches first (kernel selection, allocation)")
+    parser.add_argument("--seconds", type=float, default=0, help="stop after this many timed seconds (0: never)")
+    parser.add_argument("--test-limit", type=int, default=0, help="test on the first N test images only (0: all)")
     args = parser.parse_args()
+    if args.cuda and not torch.cuda.is_available():
+        print(json.dumps({"error": f"PyTorch {torch.__version__} finds no CUDA device"}), flush=True)
+        return
+    if args.threads <= 0:
+        args.threads = os.cpu_count() or 1
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    to_tensor = lambda a: torch.from_numpy(a.astype(np.float32) / 255.0).unsqueeze(1)
+    to_tensor = lambda a: (a.float() / 255.0).unsqueeze(1)
     train = to_tensor(read_idx(f"{args.data}/train-images-idx3-ubyte.gz"))
     test = to_tensor(read_idx(f"{args.data}/t10k-images-idx3-ubyte.gz"))
     if args.limit:
         train = train[: args.limit]
+    if args.test_limit:
+        test = test[: args.test_limit]
     batches = dict((k, int(v)) for k, v in (p.split("=") for p in args.batches.split(",") if p))
     builders = {"conv": reference_conv, "dense": dense_ae, "cae001": cae_001, "photos004": photos_004}
     losses = {"cae001": "bce"}
@@ -154,13 +181,17 @@ def main():
             model = model.cuda()
         data_train, data_test = train, test
         if name == "photos004":
-            photos = np.fromfile(args.photos, dtype=np.uint8).reshape(-1, 64, 64, 3)
-            as_tensor = lambda a: torch.from_numpy(a.astype(np.float32) / 255.0).permute(0, 3, 1, 2).contiguous()
+            with open(args.photos, "rb") as f:
+                photos = torch.frombuffer(bytearray(f.read()), dtype=torch.uint8).reshape(-1, 64, 64, 3)
+            as_tensor = lambda a: (a.float() / 255.0).permute(0, 3, 1, 2).contiguous()
             data_train, data_test = as_tensor(photos[: args.photos_train]), as_tensor(photos[args.photos_train :])
+            if args.test_limit:
+                data_test = data_test[: args.test_limit]
         if args.cuda and torch.cuda.is_available():
             data_train, data_test = data_train.cuda(), data_test.cuda()
         batch = batches.get(name, args.batch)
-        result = run(name, model, data_train, data_test, batch, args.epochs, losses.get(name, "mse"))
+        loss_name = losses.get(name, "mse")
+        result = run(name, model, data_train, data_test, batch, args.epochs, loss_name, args.warmup, args.seconds)
         print(json.dumps(result), flush=True)
 
 

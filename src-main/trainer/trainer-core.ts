@@ -13,6 +13,7 @@ import { loadModel, restoreOptimizer, snapshotModel } from './model-state';
 import { makeOptimizer } from './optimizers';
 import {
   TrainerError,
+  type BatchLoss,
   type CheckpointState,
   type GpuFaults,
   type MemorySnapshot,
@@ -152,14 +153,28 @@ interface Session {
   noisyBuffer: Float32Array;
   faults: GpuFaults;
   order?: { epoch: number; order: Int32Array };
+  /** Trained batches whose loss terms are still on the device, oldest first. */
+  unread: Array<Omit<BatchLoss, 'loss' | 'penalty'> & { terms: tfType.Tensor1D }>;
+  /** The read of the group before them, started but not awaited (GPU only). */
+  reading: Promise<BatchLoss[]> | null;
 }
+
+/**
+ * How many batches' losses a GPU core reads back at once. Each read waits for the device's queue to drain, so a read
+ * per batch leaves a fast GPU idle between steps; with the losses read a group at a time, and the read of one group
+ * awaited only after the next group is queued, the GPU always has work. The cost: on Stop the host waits for at most
+ * this many steps, and the live curve arrives in groups (every batch still has its point).
+ */
+export const gpuReadEvery = 16;
 
 /**
  * A core that trains with `tf` in this process. On a GPU engine `gpu` watches the device: its faults become
  * TrainerErrors of kind `gpu`, so the host keeps the run resumable.
  */
-export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch } = {}): Trainer {
+export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch; readEvery?: number } = {}): Trainer {
   const { gpu } = env;
+  // On the CPU a read costs nothing, so every batch's loss comes back with its step.
+  const readEvery = Math.max(1, env.readEvery ?? (gpu ? gpuReadEvery : 1));
   let session: Session | undefined;
   const open = (): Session => {
     if (!session) throw new TrainerError('failed', 'The trainer has no run: init was not called.');
@@ -179,6 +194,38 @@ export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch } = {
       if (gpu) throw new TrainerError('gpu', gpu.fault() ?? `the GPU failed: ${message.split('\n')[0]}`);
       throw new TrainerError('failed', message);
     }
+  }
+
+  /** Reads these batches' loss terms back in one read, then frees them. */
+  async function readLosses(batches: Session['unread']): Promise<BatchLoss[]> {
+    if (batches.length === 0) return [];
+    const joined = batches.length === 1 ? batches[0].terms : tf.concat(batches.map((b) => b.terms));
+    try {
+      const values = await joined.data();
+      const width = values.length / batches.length;
+      return batches.map(({ terms: _, ...batch }, i) => {
+        const [loss, penalty] = [values[i * width], width > 1 ? values[i * width + 1] : null];
+        for (const value of [loss, penalty]) {
+          if (value !== null && !Number.isFinite(value)) {
+            throw new TrainerError(
+              'diverged',
+              `The loss became ${value} in epoch ${batch.epoch}; try a smaller learning rate.`,
+            );
+          }
+        }
+        return { ...batch, loss, penalty };
+      });
+    } finally {
+      tf.dispose([joined, ...batches.map((b) => b.terms)]);
+    }
+  }
+
+  /** Every loss not returned yet: the group being read, then the batches after it. */
+  async function drain(s: Session): Promise<BatchLoss[]> {
+    const reading = s.reading;
+    s.reading = null;
+    const done = reading ? await reading : [];
+    return [...done, ...(await readLosses(s.unread.splice(0)))];
   }
 
   /** Batch-norm statistics over a fixed sample of training images, as the model is given them in training. */
@@ -222,6 +269,8 @@ export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch } = {
           batchBuffer,
           noisyBuffer: config.corruption ? new Float32Array(batchBuffer.length) : batchBuffer,
           faults: setup.faults ?? {},
+          unread: [],
+          reading: null,
         };
         return { hasBatchNorm: model.layers.some((layer) => layer.getClassName() === 'BatchNormalization') };
       }),
@@ -242,7 +291,7 @@ export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch } = {
         const { input, target } = batchTensors(tf, config, s.batchBuffer, s.noisyBuffer, n, shape);
         const step = (epoch - 1) * s.batches + b + 1;
         if (gpu && s.faults.failReadbackAfterSteps && step > s.faults.failReadbackAfterSteps) gpu.failReadback();
-        // The terms leave the gradient's scope (keep) and come back in one read: each read stalls a GPU's queue.
+        // The terms leave the gradient's scope (keep) and stay on the device until their group is read.
         let terms: tfType.Tensor1D | undefined;
         const cost = s.optimizer.minimize(
           () => {
@@ -253,30 +302,25 @@ export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch } = {
           false,
           s.trainable,
         );
-        let loss: number;
-        let penalty: number | undefined;
-        try {
-          [loss, penalty] = await terms!.data();
-        } finally {
-          tf.dispose([input, target, terms!, ...(cost ? [cost] : [])]);
-        }
+        tf.dispose([input, target, ...(cost ? [cost] : [])]);
+        s.unread.push({ epoch, batch: b, images: n, terms: terms! });
         if (gpu && s.faults.loseDeviceAfterSteps && step >= s.faults.loseDeviceAfterSteps) gpu.loseDevice();
-        if (!Number.isFinite(loss)) {
-          throw new TrainerError('diverged', `The loss became ${loss} in epoch ${epoch}; try a smaller learning rate.`);
+        let done: BatchLoss[] = [];
+        if (readEvery === 1) {
+          done = await readLosses(s.unread.splice(0));
+        } else if (s.unread.length >= readEvery) {
+          // This group is queued behind the one being read: wait for that one, then start reading this one.
+          const previous = s.reading;
+          const reading = readLosses(s.unread.splice(0));
+          reading.catch(() => {}); // awaited by the next group or flush; not an unhandled rejection meanwhile
+          s.reading = null;
+          done = previous ? await previous : [];
+          s.reading = reading;
         }
-        if (penalty !== undefined && !Number.isFinite(penalty)) {
-          throw new TrainerError(
-            'diverged',
-            `The loss became ${penalty} in epoch ${epoch}; try a smaller learning rate.`,
-          );
-        }
-        return {
-          loss,
-          penalty: penalty ?? null,
-          images: n,
-          memory: memoryNow(tf),
-        } satisfies StepResult;
+        return { done, memory: memoryNow(tf) } satisfies StepResult;
       }),
+
+    flush: () => guarded(() => drain(open())),
 
     remeasureBatchNorm: () => guarded(() => remeasure(open())),
 
@@ -333,12 +377,15 @@ export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch } = {
     snapshot: (state: CheckpointState) =>
       guarded(() => {
         const s = open();
+        // A checkpoint's loop position counts every trained batch's loss, so they must have been read.
+        if (s.unread.length || s.reading) throw new TrainerError('failed', 'A snapshot was asked for before a flush.');
         return snapshotModel(tf, s.model, s.optimizer, state);
       }),
 
     memory: () => Promise.resolve(memoryNow(tf)),
 
     dispose: async () => {
+      if (session) tf.dispose(session.unread.map((b) => b.terms));
       session = undefined;
       tf.disposeVariables();
     },

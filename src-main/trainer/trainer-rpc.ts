@@ -67,6 +67,7 @@ export function remoteGpu(port: FramePort): RemoteGpu {
       // The images go over once, as bytes; the core reads its batches from them.
       init: (setup, data) => call('init', setup, { train: data.train.readAll(), test: data.test.readAll() }),
       trainBatch: (epoch, batch) => call('trainBatch', epoch, batch),
+      flush: () => call('flush'),
       remeasureBatchNorm: () => call('remeasureBatchNorm'),
       testLoss: () => call('testLoss'),
       reconstruct: (positions) => call('reconstruct', positions),

@@ -76,8 +76,21 @@ export interface LossTerms {
   penalty: number | null;
 }
 
-export interface StepResult extends LossTerms {
+/** A trained batch whose loss has been read back. */
+export interface BatchLoss extends LossTerms {
+  epoch: number;
+  /** 0-based, as trainBatch numbers it. */
+  batch: number;
   images: number;
+}
+
+export interface StepResult {
+  /**
+   * The batches whose losses came back with this step, oldest first. On the CPU that is this batch. On a GPU the
+   * losses stay on the device and come back several batches at a time, a group behind, in one read: each read waits
+   * for the GPU's queue to empty, so reading every batch would stall it once a step.
+   */
+  done: BatchLoss[];
   /** Live tensors and bytes after the step (the GPU's too), for the progress panel. */
   memory: MemorySnapshot;
 }
@@ -91,6 +104,8 @@ export interface Trainer {
   init(setup: TrainerSetup, data: { train: PixelSource; test: PixelSource }): Promise<{ hasBatchNorm: boolean }>;
   /** Trains batch `batch` (0-based) of epoch `epoch` (1-based), in the run's seeded order for that epoch. */
   trainBatch(epoch: number, batch: number): Promise<StepResult>;
+  /** The losses of every trained batch not returned yet; the host calls it before a checkpoint and an epoch's end. */
+  flush(): Promise<BatchLoss[]>;
   /** Measures the batch-norm layers' statistics afresh (batch-norm-statistics.ts). */
   remeasureBatchNorm(): Promise<void>;
   /** The mean loss over the test split, in inference mode, by term; null without test images. */

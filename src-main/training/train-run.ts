@@ -24,7 +24,7 @@ import { totalmem } from 'node:os';
 import { UserError } from '../api/errors';
 import { explainStorageError } from '../app/storage-errors';
 import { evaluationBatch } from '../trainer/trainer-core';
-import { TrainerError, type MemorySnapshot, type Trainer } from '../trainer/trainer';
+import { TrainerError, type BatchLoss, type MemorySnapshot, type Trainer } from '../trainer/trainer';
 
 /**
  * The run host: trains one stored run with a trainer core (trainer/), and owns everything around it — the store's
@@ -233,10 +233,43 @@ async function trainOpened(
     });
   };
 
+  // This epoch's running sums over the batches whose losses have come back.
+  let lossSum = 0;
+  let lossCount = 0;
+  let penaltySum = 0;
+  /** Stores the losses that came back (on a GPU, a group of batches at a time) and adds them to the sums. */
+  const record = (done: BatchLoss[]) => {
+    const rate = trainMs > 0 ? (imagesSeen / trainMs) * 1000 : null;
+    for (const d of done) {
+      imagesSeen += d.images;
+      lossSum += d.loss * d.images;
+      penaltySum += (d.penalty ?? 0) * d.images;
+      lossCount += d.images;
+      metrics.insertMetric(db, runId, {
+        scope: 'batch',
+        step: (d.epoch - 1) * batches + d.batch,
+        epoch: d.epoch,
+        trainLoss: d.loss,
+        testLoss: null,
+        trainPenalty: d.penalty,
+        imagesPerSec: rate,
+        elapsedMs: elapsed(),
+      });
+    }
+  };
+  /** Collects every loss still on the device: before a checkpoint, a pause and the epoch's end. */
+  const flush = async () => {
+    const t0 = performance.now();
+    const done = await trainer.flush();
+    trainMs += performance.now() - t0;
+    record(done);
+  };
+
   const everyMs = ctx.midEpochCheckpointMs ?? midEpochCheckpointMs;
   let lastSaved = performance.now();
   /** Checkpoints the run inside `epoch` after `b` batches; the end of the epoch replaces it. */
-  const saveInside = async (epoch: number, b: number, lossSum: number, lossCount: number, penaltySum: number) => {
+  const saveInside = async (epoch: number, b: number) => {
+    await flush();
     if (hasBatchNorm) await trainer.remeasureBatchNorm();
     const dir = join(runDir, 'checkpoints', `${epochFolder(epoch)}-batch-${String(b).padStart(6, '0')}`);
     mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
@@ -253,9 +286,9 @@ async function trainOpened(
 
   for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
     const resumeAt = epoch === startEpoch + 1 && inside ? inside : undefined;
-    let lossSum = resumeAt?.lossSum ?? 0;
-    let lossCount = resumeAt?.lossCount ?? 0;
-    let penaltySum = resumeAt?.penaltySum ?? 0;
+    lossSum = resumeAt?.lossSum ?? 0;
+    lossCount = resumeAt?.lossCount ?? 0;
+    penaltySum = resumeAt?.penaltySum ?? 0;
     /** The batch this epoch's last checkpoint reaches: batches after it are not saved yet. */
     let savedAt = resumeAt?.batch ?? 0;
     for (let b = savedAt; b < batches; b++) {
@@ -265,10 +298,11 @@ async function trainOpened(
       const pausing = !stopping && ctx.isPaused();
       // Keep what this epoch has trained when the user stops or pauses, and every few minutes of a long epoch.
       if (b > savedAt && (stopping || pausing || performance.now() - lastSaved >= everyMs)) {
-        await saveInside(epoch, b, lossSum, lossCount, penaltySum);
+        await saveInside(epoch, b);
         savedAt = b;
       }
       if (pausing) {
+        await flush();
         const pausedAt = performance.now();
         progress(
           { phase: 'training', epoch, batch: b, trainLoss: lossCount ? lossSum / lossCount : null },
@@ -286,24 +320,12 @@ async function trainOpened(
       }
       const t0 = performance.now();
       const step = await trainer.trainBatch(epoch, b);
-      const n = step.images;
       memory = step.memory;
       trainMs += performance.now() - t0;
-      imagesSeen += n;
-      lossSum += step.loss * n;
-      penaltySum += (step.penalty ?? 0) * n;
-      lossCount += n;
-      metrics.insertMetric(db, runId, {
-        scope: 'batch',
-        step: (epoch - 1) * batches + b,
-        epoch,
-        trainLoss: step.loss,
-        testLoss: null,
-        trainPenalty: step.penalty,
-        imagesPerSec: (n / (performance.now() - t0)) * 1000,
-        elapsedMs: elapsed(),
-      });
-      progress({ phase: 'training', epoch, batch: b + 1, trainLoss: lossSum / lossCount }, b === batches - 1);
+      record(step.done);
+      if (b === batches - 1) await flush();
+      const trainLoss = lossCount ? lossSum / lossCount : null;
+      progress({ phase: 'training', epoch, batch: b + 1, trainLoss }, b === batches - 1);
     }
 
     const e0 = performance.now();

@@ -20,6 +20,7 @@ import type {
   TrainingProgress,
 } from '../../src-main/api/contract';
 import { startChromiumGpuHost, type ChromiumGpuHost } from '../../scripts/chromium-gpu-host';
+import { narrowModel } from '../../bench/reference-models';
 import { createFashionSubset } from './fashion-subset';
 import { useTempDirs } from './temp-dir';
 import { softwareGpuEnv, withEnv } from './software-gpu';
@@ -51,12 +52,7 @@ export function tiny(preset: string, changes: Partial<TrainingConfig> = {}): Tra
 
 /** The same layers with at most `filters` filters per convolution (seed 001's 112 take minutes on SwiftShader). */
 export function narrow(config: TrainingConfig, filters: number): TrainingConfig {
-  const cap = (layers: TrainingConfig['model']['encoder']) =>
-    layers.map((layer) => (layer.type === 'conv' && layer.filters > filters ? { ...layer, filters } : layer));
-  return {
-    ...config,
-    model: { ...config.model, encoder: cap(config.model.encoder), decoder: cap(config.model.decoder) },
-  };
+  return { ...config, model: narrowModel(config.model, filters) };
 }
 
 /** One config per preset family; the last three add a variant on top of a small model. */
