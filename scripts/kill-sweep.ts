@@ -1,7 +1,7 @@
 /**
  * Kill sweep: starts each long command of the CLI (import, train, sweep, embed, project, export-run, import-run, the
  * export for PyTorch, delete-run, free-space) as a real process, SIGKILLs it (with its workers) at a random moment,
- * then checks what the README promises: the store is intact, nothing half-written is left behind, nothing on disk is
+ * then checks what the docs promise (docs/user-guide.md): the store is intact, nothing half-written is left behind, nothing on disk is
  * left without its row, and the interrupted job can be finished.
  *
  *   npm run check:kills -- [--trials 3] [--minutes 10] [--seed 1] [--keep]

@@ -43,7 +43,7 @@ import { folderBytes } from '../src-main/app/files';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** The unpacked Linux package may be at most this large (measured: see the README's packaging section). */
+/** The unpacked Linux package may be at most this large (measured: see docs/packaging.md). */
 export const maxPackageBytes = 200e6;
 
 export interface PackageReport {

@@ -58,7 +58,7 @@ function isInstalled(pkg: string): boolean {
 
 async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<Attempt> {
   if (!isInstalled(pkg))
-    return { ok: false, reason: `${pkg} is not installed (optional; see the README's "GPU training")` };
+    return { ok: false, reason: `${pkg} is not installed (optional; see docs/engines.md, "TensorFlow native")` };
   if (pkg === '@tensorflow/tfjs-node-gpu') {
     // tfjs-node-gpu falls back to the CPU silently when these exact CUDA libraries are missing, so look first.
     const missing = missingSharedLibraries(['libcudart.so.11.0', 'libcudnn.so.8']);

@@ -12,7 +12,7 @@ import { createFashionSubset } from './fashion-subset';
 import { useTempDirs } from './temp-dir';
 
 /**
- * The README promises that a stopped or killed run resumed from its checkpoint continues exactly as if it had never
+ * The user guide promises that a stopped or killed run resumed from its checkpoint continues exactly as if it had never
  * stopped: same seed, same data order, restored weights and optimizer state, so every loss is the same number, bit
  * for bit, on each CPU engine.
  */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The layout as a rule: src-main/ is a stack of floors, and code imports only its own floor or those below. The
- * README's "How it is built" table lists the same floors, top first.
+ * docs/architecture.md's table lists the same floors, top first.
  */
 const floors: string[][] = [
   ['electron', 'server', 'cli'], // entry points: the desktop shell, browser mode, the command line
