@@ -147,8 +147,11 @@ describe('model editor and run controls', () => {
 
   it('pauses with Space, resumes, and stops a run', async () => {
     const { page } = app;
-    await page.getByLabel('Preset').selectOption({ label: 'Small dense AE' });
-    await page.getByLabel('Epochs').fill('3');
+    // Seed 001's CAE: its first epoch lasts about a minute here, so every step below lands inside it even on a loaded
+    // machine (the small dense AE trained an epoch in seconds, and under CI load the pause once fell in epoch 2).
+    await page.getByLabel('Preset').selectOption({ label: 'Fashion CAE, 2-D latent' });
+    await page.getByRole('spinbutton', { name: /^Batch size/ }).fill('64');
+    await page.getByRole('spinbutton', { name: /^Epochs/ }).fill('3');
     await page.getByRole('button', { name: 'Start training' }).click();
     const monitor = page.getByTestId('run-monitor');
     await monitor.getByText(/Epoch 1 of 3, batch \d+ of 125/).waitFor({ timeout: 60_000 });
