@@ -11,15 +11,10 @@
  *   npm run bench:gallery                 # all three
  *   npm run bench:gallery -- --no-browser --no-reference
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openServices } from '../src-main/host/services';
-import { createApiHandlers } from '../src-main/host/handlers';
-import type { ApiMethods, MethodChannel, Result } from '../src-main/api/contract';
 import { referenceConv } from './reference-models';
-import { spawnNodeWorker } from '../src-main/worker/node-worker';
 import { createDataset } from '../src-main/datasets/dataset-store';
 import { fashionMnistClasses, readSampleFiles } from '../src-main/datasets/sample-dataset';
 import { resampleToSquare } from '../src-main/datasets/resample';
@@ -27,6 +22,7 @@ import { trainingDefaults } from '../src-main/models/training-config';
 import { startBrowserServer } from '../src-main/server/browser-server';
 import { rendererBuildDir } from '../src-main/app/paths';
 import { hasTorch, runTorchScript } from './torch';
+import { openBenchServices } from './bench-services';
 
 const size = 64;
 const trainImages = 1000;
@@ -63,14 +59,7 @@ async function main(): Promise<void> {
       'no-reference': { type: 'boolean', default: false },
     },
   });
-  const dataDir = mkdtempSync(join(tmpdir(), 'ae-studio-bench-gallery-'));
-  const services = openServices({ dataDir, spawnWorker: spawnNodeWorker, sampleDataset: false });
-  const handlers = createApiHandlers(services, { name: 'bench', version: 'bench', transport: 'browser' });
-  async function call<C extends MethodChannel>(channel: C, args: ApiMethods[C]['args']) {
-    const result = (await handlers.invoke(channel, args)) as Result<ApiMethods[C]['result']>;
-    if (!result.ok) throw new Error(`${channel}: ${result.error.message}`);
-    return result.value;
-  }
+  const { dataDir, services, handlers, call, close } = openBenchServices('gallery');
   const report: Record<string, unknown> = {};
   try {
     const { pixels, labels } = colourImages();
@@ -126,13 +115,12 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`${JSON.stringify({ images: 100, size: `${size}x${size}x3`, ...report }, null, 2)}\n`);
   } finally {
-    await services.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 
 /** From choosing 100 images in the Results view to the 100th reconstruction on screen, median of a few switches. */
-async function measureInBrowser(handlers: ReturnType<typeof createApiHandlers>) {
+async function measureInBrowser(handlers: ReturnType<typeof openBenchServices>['handlers']) {
   const { chromium } = await import('playwright-core');
   const server = await startBrowserServer({ handlers, rendererDir: rendererBuildDir() });
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });

@@ -10,18 +10,14 @@
  *
  *   npm run bench:map [-- --events 40]
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { openServices } from '../src-main/host/services';
-import { createApiHandlers } from '../src-main/host/handlers';
-import type { ApiMethods, MethodChannel, Result } from '../src-main/api/contract';
-import { spawnNodeWorker } from '../src-main/worker/node-worker';
 import { presetConfig } from '../src-main/models/presets';
 import { startBrowserServer } from '../src-main/server/browser-server';
 import { rendererBuildDir } from '../src-main/app/paths';
+import { openBenchServices } from './bench-services';
 
 const fashionDir = '/usr/share/datasets/fashion-mnist';
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -71,14 +67,7 @@ async function main(): Promise<void> {
   if (!existsSync(chromiumPath) || !existsSync(join(rendererBuildDir(), 'index.html'))) {
     throw new Error('Needs Chromium (or CHROMIUM_PATH) and the built renderer (npm run build).');
   }
-  const dataDir = mkdtempSync(join(tmpdir(), 'ae-studio-bench-map-'));
-  const services = openServices({ dataDir, spawnWorker: spawnNodeWorker, sampleDataset: false });
-  const handlers = createApiHandlers(services, { name: 'bench', version: 'bench', transport: 'browser' });
-  async function call<C extends MethodChannel>(channel: C, args: ApiMethods[C]['args']) {
-    const result = (await handlers.invoke(channel, args)) as Result<ApiMethods[C]['result']>;
-    if (!result.ok) throw new Error(`${channel}: ${result.error.message}`);
-    return result.value;
-  }
+  const { services, handlers, call, close } = openBenchServices('map');
   const server = await startBrowserServer({ handlers, rendererDir: rendererBuildDir() });
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
   try {
@@ -141,8 +130,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await server.close();
-    await services.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 

@@ -11,18 +11,12 @@
  *
  *   npm run bench:results [-- --repeats 2]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ApiMethods, MethodChannel, Result } from '../src-main/api/contract';
 import { createDataset } from '../src-main/datasets/dataset-store';
 import { fashionMnistClasses, readSampleFiles } from '../src-main/datasets/sample-dataset';
-import { createApiHandlers } from '../src-main/host/handlers';
-import { openServices } from '../src-main/host/services';
 import { presetConfig } from '../src-main/models/presets';
-import { spawnNodeWorker } from '../src-main/worker/node-worker';
 import { ensureBuilt } from '../scripts/ensure-built.mjs';
+import { openBenchServices } from './bench-services';
 
 const round = (ms: number) => Math.round(ms);
 
@@ -30,14 +24,7 @@ async function main(): Promise<void> {
   // The results process runs the built worker (out/main/worker.js): build it if the sources changed.
   ensureBuilt();
   const { values } = parseArgs({ options: { repeats: { type: 'string', default: '2' } } });
-  const dataDir = mkdtempSync(join(tmpdir(), 'ae-studio-bench-results-'));
-  const services = openServices({ dataDir, spawnWorker: spawnNodeWorker, sampleDataset: false });
-  const handlers = createApiHandlers(services, { name: 'bench', version: 'bench', transport: 'browser' });
-  async function call<C extends MethodChannel>(channel: C, args: ApiMethods[C]['args']) {
-    const result = (await handlers.invoke(channel, args)) as Result<ApiMethods[C]['result']>;
-    if (!result.ok) throw new Error(`${channel}: ${result.error.message}`);
-    return result.value;
-  }
+  const { dataDir, services, call, close } = openBenchServices('results');
   try {
     const { pixels, labels } = readSampleFiles();
     const count = labels.data.length;
@@ -109,8 +96,7 @@ async function main(): Promise<void> {
       `${JSON.stringify({ model: 'fashion-cae-2d (seed 001)', testImages: 2000, trainImages: 8000, rounds }, null, 2)}\n`,
     );
   } finally {
-    await services.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 

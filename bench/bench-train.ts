@@ -153,10 +153,7 @@ function preparePhotos(
   const [trainLabels, testLabels] = [read('train-labels-idx1-ubyte.gz'), read('t10k-labels-idx1-ubyte.gz')];
   const train = limit ? Math.min(limit, 60_000) : 60_000;
   const test = 2_000;
-  const grey = new Uint8Array((train + test) * 784);
-  grey.set(trainImages.data.subarray(0, train * 784));
-  grey.set(testImages.data.subarray(0, test * 784), train * 784);
-  const pixels = photosFromFashion(grey, train + test);
+  const pixels = photosFromFashion(trainImages.data.subarray(0, train * 784), testImages.data.subarray(0, test * 784));
   const labels = [...trainLabels.data.subarray(0, train), ...testLabels.data.subarray(0, test)];
   createDataset(
     db,

@@ -68,10 +68,15 @@ export const benchModels: Record<string, BenchModel> = {
 };
 
 /**
- * Fashion-MNIST images (28x28 grey, back to back) upscaled to 64x64 and repeated over three channels: a stand-in
- * photo set of a known size, the same bytes for us and for PyTorch.
+ * Fashion-MNIST images (28x28 grey, back to back: the training part, then the test part) upscaled to 64x64 and
+ * repeated over three channels, in the same order: a stand-in photo set of a known size, the same bytes for us and
+ * for PyTorch.
  */
-export function photosFromFashion(grey: Uint8Array, count: number): Uint8Array {
+export function photosFromFashion(train: Uint8Array, test: Uint8Array): Uint8Array {
+  const grey = new Uint8Array(train.length + test.length);
+  grey.set(train);
+  grey.set(test, train.length);
+  const count = grey.length / 784;
   const size = photoShape[0] * photoShape[1] * photoShape[2];
   const out = new Uint8Array(count * size);
   const rgb = new Uint8Array(784 * 3);

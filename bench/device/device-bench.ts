@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainingConfig } from '../../src-main/api/contract';
 import { parseIdx } from '../../src-main/datasets/idx';
-import { allowSoftwareGpuEnv, startWebgpu } from '../../src-main/engine/webgpu-engine';
+import { allowSoftwareGpuEnv, startWebgpu, type GpuWatch } from '../../src-main/engine/webgpu-engine';
 import { trainingDefaults } from '../../src-main/models/training-config';
 import { MemoryPixels } from '../../src-main/trainer/memory-pixels';
 import { createTrainerCore, gpuReadEvery } from '../../src-main/trainer/trainer-core';
@@ -73,7 +73,7 @@ async function measure(
   name: string,
   data: { train: Uint8Array; test: Uint8Array; imageBytes: number; shape: [number, number, number] },
   readEvery: number,
-  gpu: Extract<Awaited<ReturnType<typeof startWebgpu>>, { ok: true }>['gpu'],
+  gpu: GpuWatch,
   counter: ReturnType<typeof countGpuWork>,
 ): Promise<Measurement> {
   const bench = benchModels[name];
@@ -194,10 +194,7 @@ async function main(): Promise<Record<string, unknown>> {
   const photoBytes = photoShape[0] * photoShape[1] * photoShape[2];
   // The photo set only as large as its measurements need (upscaling is slow); PyTorch reads the same bytes.
   const photoTrain = Math.min(trainCount, smoke ? smokeSteps * smokeBatch + warmup * smokeBatch : limit + 64);
-  const photos = photosFromFashion(
-    Uint8Array.from([...fashionTrain.subarray(0, photoTrain * 784), ...testPixels]),
-    photoTrain + testCount,
-  );
+  const photos = photosFromFashion(fashionTrain.subarray(0, photoTrain * 784), testPixels);
   const scratch = mkdtempSync(join(tmpdir(), 'ae-studio-device-'));
   const photosFile = join(scratch, 'photos-64.u8');
   writeFileSync(photosFile, photos);

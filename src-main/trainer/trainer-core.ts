@@ -309,13 +309,11 @@ export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch; read
         if (readEvery === 1) {
           done = await readLosses(s.unread.splice(0));
         } else if (s.unread.length >= readEvery) {
-          // This group is queued behind the one being read: wait for that one, then start reading this one.
+          // Start reading this group, which is queued behind the one being read, then wait for that one.
           const previous = s.reading;
-          const reading = readLosses(s.unread.splice(0));
-          reading.catch(() => {}); // awaited by the next group or flush; not an unhandled rejection meanwhile
-          s.reading = null;
+          s.reading = readLosses(s.unread.splice(0));
+          s.reading.catch(() => {}); // awaited by the next group or flush; not an unhandled rejection meanwhile
           done = previous ? await previous : [];
-          s.reading = reading;
         }
         return { done, memory: memoryNow(tf) } satisfies StepResult;
       }),

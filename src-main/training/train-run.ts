@@ -257,7 +257,10 @@ async function trainOpened(
       });
     }
   };
-  /** Collects every loss still on the device: before a checkpoint, a pause and the epoch's end. */
+  /**
+   * Collects every loss still on the device: before a checkpoint and at the epoch's end. (A pause or stop either
+   * checkpoints first or comes before any batch since the last checkpoint, so nothing is left on the device then.)
+   */
   const flush = async () => {
     const t0 = performance.now();
     const done = await trainer.flush();
@@ -302,7 +305,6 @@ async function trainOpened(
         savedAt = b;
       }
       if (pausing) {
-        await flush();
         const pausedAt = performance.now();
         progress(
           { phase: 'training', epoch, batch: b, trainLoss: lossCount ? lossSum / lossCount : null },
