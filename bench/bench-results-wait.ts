@@ -53,8 +53,8 @@ async function main(): Promise<void> {
 
     const rounds = [];
     for (let r = 0; r < Number(values.repeats); r++) {
-      // A fresh results process each time: nothing loaded, nothing cached.
-      await call('results:cancel', undefined);
+      // A fresh results process each time: nothing loaded, nothing cached (the next request starts a new one).
+      services.evaluation.close();
       const loading = performance.now();
       await call('results:model', { runId: run.id });
       const modelLoadMs = round(performance.now() - loading);
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
         ),
       ]).then(([test, train, gallery]) => [gallery, test, train]);
 
-      await call('results:cancel', undefined);
+      services.evaluation.close();
       const opened = performance.now();
       // In the order the playground asks: its start images, then its random codes.
       const [startImagesMs, randomCodesMs] = await Promise.all([

@@ -54,7 +54,8 @@ export async function fitRandomizedPca(
   d: number,
   k: number,
   seed = 1,
-  onStep: (done: number, total: number) => void = () => {},
+  /** Told before each pass; may wait (to let a cancel in), and may throw to stop the fit. */
+  onStep: (done: number, total: number) => void | Promise<void> = () => {},
 ): Promise<PcaBasis> {
   const kept = Math.min(k, n, d);
   const l = Math.min(kept + 10, n, d);
@@ -62,8 +63,8 @@ export async function fitRandomizedPca(
   // A scope instead of tf.tidy, which cannot wait: values are read back asynchronously (a GPU engine cannot read them
   // synchronously), and everything made here is freed at the end.
   tf.engine().startScope();
-  onStep(0, powerIterations + 2);
   try {
+    await onStep(0, powerIterations + 2);
     const data = tf.tensor2d(rows, [n, d]);
     const meanT = tf.mean(data, 0);
     const x = tf.sub(data, meanT) as tfType.Tensor2D;
@@ -72,11 +73,11 @@ export async function fitRandomizedPca(
       tf.matMul(x, tf.tensor2d(Float32Array.from({ length: d * l }, seededNormal(seed)), [d, l])),
     );
     for (let i = 0; i < powerIterations; i++) {
-      onStep(i + 1, powerIterations + 2);
+      await onStep(i + 1, powerIterations + 2);
       const z = await orthonormalise(tf, tf.matMul(x, q, true, false));
       q = await orthonormalise(tf, tf.matMul(x, z));
     }
-    onStep(powerIterations + 1, powerIterations + 2);
+    await onStep(powerIterations + 1, powerIterations + 2);
     // B = Qᵀ X is small (l × d); its right singular vectors are the principal axes.
     const b = tf.matMul(q, x, true, false);
     const lb = b.shape[0];

@@ -27,7 +27,7 @@ import { UserError } from '../api/errors';
 import { countOf } from '../api/units';
 import type { RunExport, RunExportArgs, RunSummary } from '../api/contract';
 import { trainingConfigSchema } from '../models/training-config';
-import { getRunSummary } from '../training/run-service';
+import { getRunSummary } from '../runs/run-summaries';
 import type { TrainingSupervisor } from '../training/training-supervisor';
 import { toCsv } from '../app/csv';
 import {

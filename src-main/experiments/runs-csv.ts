@@ -3,8 +3,8 @@ import { toCsv } from '../app/csv';
 import type { Database } from '../store/database';
 import { listMetrics } from '../store/metrics';
 import * as runs from '../store/runs';
-import { listRunSummaries, parseConfig } from '../training/run-service';
-import { settingLeaves } from './run-catalog';
+import { listRunSummaries, parseConfig } from '../runs/run-summaries';
+import { settingLeaves } from '../runs/run-compare';
 
 type Cell = string | number | null;
 

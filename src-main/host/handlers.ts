@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import type { ApiEvents, ApiMethods, AppInfo, EventChannel, MethodChannel, Result } from '../api/contract';
+import type { ApiEvents, ApiMethods, AppInfo, ChangedIds, EventChannel, MethodChannel, Result } from '../api/contract';
 import { methodChannels } from '../api/contract';
 import { argumentSchemas } from './schemas';
 import { describeIssue, wordsForIssue } from './describe-issue';
@@ -16,7 +16,19 @@ import {
   renameDatasetById,
 } from '../datasets/dataset-catalog';
 import { importImageFolder } from '../datasets/folder-import';
-import { compareRuns, deleteRun, freeRunSpace, listRunDiskUse, updateRun } from '../experiments/run-catalog';
+import {
+  deleteRun,
+  freeRunSpace,
+  listRunDiskUse,
+  pauseTraining,
+  resumeTraining,
+  startTraining,
+  stopTraining,
+  updateRun,
+} from '../runs/run-commands';
+import { compareRuns } from '../runs/run-compare';
+import { getRunDetail, readReconstructionGallery } from '../runs/run-detail';
+import { planForDataset, presetsFor } from '../runs/train-setup';
 import { exportRun, importRun } from '../experiments/run-export';
 import { runsCsv } from '../experiments/runs-csv';
 import { exportRunForPython } from '../experiments/python-export/python-export';
@@ -24,17 +36,6 @@ import { listSweepSummaries, resumeSweep, startSweep } from '../experiments/swee
 import { createProject, listProjects, openProject, renameProject } from '../experiments/projects';
 import { builtinDatasets, builtinSourceDir, importBuiltin } from '../datasets/builtin-import';
 import { requireFolder } from '../datasets/folder-scan';
-import {
-  getRunDetail,
-  listRunSummaries,
-  pauseTraining,
-  planForDataset,
-  presetsFor,
-  readReconstructionGallery,
-  resumeTraining,
-  startTraining,
-  stopTraining,
-} from '../training/run-service';
 import {
   requireEmbedding,
   exportProjectionCsv,
@@ -111,7 +112,7 @@ export function createApiHandlers(
     'training:stop': ({ runId }) => stopTraining(db, supervisor, runId),
     'training:resume': ({ runId, onCpu }) => resumeTraining(db, supervisor, runId, { onCpu }),
     'training:current': () => supervisor.currentProgress(),
-    'runs:list': () => listRunSummaries(db, supervisor),
+    'runs:list': (query) => services.runSummaries.list(query?.ids ?? undefined),
     'runs:get': ({ runId }) => getRunDetail(db, runId, supervisor),
     'runs:reconstructions': (query) => readReconstructionGallery(db, dataDir, query),
     'datasets:imagesAt': (query) => readImagesAt(db, dataDir, query),
@@ -143,8 +144,8 @@ export function createApiHandlers(
     'results:filters': (args) => evaluation.request('results:filters', args),
     'results:activations': (args) => evaluation.request('results:activations', args),
     'results:decode': (args) => evaluation.request('results:decode', args),
-    'results:cancel': () => {
-      evaluation.cancel();
+    'results:cancel': ({ requestId }) => {
+      evaluation.cancel(requestId);
       return null;
     },
     'runs:update': (labels) => updateRun(db, supervisor, labels),
@@ -196,14 +197,35 @@ export function createApiHandlers(
           return latent.onProgress(listener as (payload: ApiEvents['latent:progress']) => void);
         case 'results:progress':
           return evaluation.onProgress(listener as (payload: ApiEvents['results:progress']) => void);
-        case 'store:changed':
-          return services.onStoreChange(listener as (payload: ApiEvents['store:changed']) => void);
+        case 'runs:changed':
+        case 'datasets:changed':
+        case 'sweeps:changed':
+        case 'latent:changed': {
+          const kind = changeKinds[event as keyof typeof changeKinds];
+          const tell = listener as (payload: ChangedIds) => void;
+          return services.onStoreChange((changes) => {
+            const ids = changes[kind];
+            if (ids === null || ids.length > 0) tell({ ids });
+          });
+        }
+        case 'projects:changed': {
+          const tell = listener as (payload: ApiEvents['projects:changed']) => void;
+          return services.onStoreChange((changes) => changes.projects && tell({ at: Date.now() }));
+        }
         default:
           throw new Error(`Unknown event ${String(event)}`);
       }
     },
   };
 }
+
+/** Which part of a store change each event carries. */
+const changeKinds = {
+  'runs:changed': 'runs',
+  'datasets:changed': 'datasets',
+  'sweeps:changed': 'sweeps',
+  'latent:changed': 'latent',
+} as const;
 
 function toApiError(channel: string, err: unknown) {
   if (err instanceof UserError) return { code: err.code, message: err.message };

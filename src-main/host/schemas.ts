@@ -173,7 +173,7 @@ export const argumentSchemas = {
   'training:stop': runRef,
   'training:resume': z.strictObject({ runId: id, onCpu: z.boolean().optional() }),
   'training:current': none,
-  'runs:list': none,
+  'runs:list': z.strictObject({ ids: z.array(id).max(10_000).optional() }).optional(),
   'runs:get': runRef,
   'runs:reconstructions': z.strictObject({ runId: id, epoch: z.number().int().min(1).optional() }),
   'datasets:imagesAt': z.strictObject({
@@ -226,7 +226,7 @@ export const argumentSchemas = {
     cacheIndices: z.array(cacheIndex).min(1).max(8, 'Show the activations of at most 8 images.'),
   }),
   'results:decode': z.strictObject({ ...checkpointRef, recipe: codeRecipeSchema }),
-  'results:cancel': none,
+  'results:cancel': z.strictObject({ requestId: id }),
   'runs:update': z.strictObject({
     runId: id,
     name: z.string().trim().min(1, 'The run name cannot be empty.').max(200).optional(),

@@ -15,8 +15,9 @@ import { EvaluationClient } from '../evaluation/evaluation-client';
 import { resumeUnfinished } from '../experiments/sweeps';
 import { reconcileStaleRuns, TrainingSupervisor } from '../training/training-supervisor';
 import type { SpawnWorker } from '../worker/protocol';
-import { watchOtherWriters } from '../store/change-watch';
+import { ChangeFeed, pruneChanges, type StoreChanges } from '../store/change-feed';
 import { Listeners } from '../app/job-registry';
+import { RunSummaries } from '../runs/run-summaries';
 
 /**
  * Makes sure the data folder exists and is a folder; false when it exists but cannot be written (read-only disk or
@@ -70,14 +71,21 @@ export interface Services {
   readonly latent: LatentJobs;
   /** The results views: reconstructions, PCA baseline, filters, decoding codes, from any checkpoint. */
   readonly evaluation: EvaluationClient;
-  /** Tells `listener` when another process has changed the store (see store/change-watch.ts). */
-  onStoreChange(listener: (change: { at: number }) => void): () => void;
+  /** The runs table's rows, kept and read again as they change. */
+  readonly runSummaries: RunSummaries;
+  /**
+   * Tells `listener` what changed in the store — runs, datasets, sweeps, maps, projects — whoever changed it (this
+   * process, a worker, a CLI command, another window), within `storeWatchMs`.
+   */
+  onStoreChange(listener: (changes: StoreChanges) => void): () => void;
   /** Stops training (its last checkpoint is kept), cancels imports and closes the store. */
   close(): Promise<void>;
 }
 
-/** How often the store is checked for other processes' changes. */
+/** How often the store's change log is read; the windows hear of a change within this long. */
 const storeWatchMs = 1500;
+/** How often the change log drops what no reader still needs. */
+const pruneEveryMs = 60_000;
 
 export interface ServiceOptions {
   dataDir: string;
@@ -134,8 +142,8 @@ function assemble(
   const imports = new ImportJobs(db, dataDir);
   const latent = new LatentJobs(db, dataDir, options.spawnWorker);
   const evaluation = new EvaluationClient(dataDir, options.spawnWorker);
-  const storeChanges = new Listeners<{ at: number }>();
-  const stopWatching = watchOtherWriters(db, storeWatchMs, () => storeChanges.emit({ at: Date.now() }));
+  const storeChanges = new Listeners<StoreChanges>();
+  const stopWatching = watchChanges(db, readOnly, (changes) => storeChanges.emit(changes));
   let closing: Promise<void> | undefined;
   return {
     dataDir,
@@ -146,6 +154,7 @@ function assemble(
     imports,
     latent,
     evaluation,
+    runSummaries: new RunSummaries(db, supervisor),
     onStoreChange: (listener) => storeChanges.add(listener),
     close() {
       stopWatching();
@@ -157,4 +166,25 @@ function assemble(
       return closing;
     },
   };
+}
+
+/** Reads the change log every `storeWatchMs` and passes on what changed; a writable store's log is pruned now and then. */
+function watchChanges(db: Database, readOnly: boolean, onChange: (changes: StoreChanges) => void): () => void {
+  const feed = new ChangeFeed(db);
+  let lastPrune = 0;
+  const timer = setInterval(() => {
+    let changes: StoreChanges | null;
+    try {
+      changes = feed.read();
+      if (!readOnly && Date.now() - lastPrune > pruneEveryMs) {
+        lastPrune = Date.now();
+        pruneChanges(db);
+      }
+    } catch {
+      return; // Closing, or the disk is full: the next look (or the next start) reads the store afresh anyway.
+    }
+    if (changes) onChange(changes);
+  }, storeWatchMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -6,6 +6,7 @@ import type { ProcessHandle } from '../app/process-handle';
 import type { LatentJobResult, LatentStep } from './latent-job';
 import { chooseCheckpoint } from '../evaluation/run-model';
 import { JobRegistry, progressThrottle } from '../app/job-registry';
+import { startWorkerJob, type WorkerJob } from '../app/worker-job';
 
 /** What main tells a latent worker: encode (and lay out) a run's codes, or stop. */
 export type LatentRequest = { type: 'latent'; dataDir: string; args: LatentJobArgs } | { type: 'stop' };
@@ -16,6 +17,7 @@ export type LatentReport =
   | { type: 'latent-done'; result: LatentJobResult | null; error: ApiError | null };
 
 type LatentWorker = ProcessHandle<LatentRequest, LatentReport>;
+type LatentJob = WorkerJob<LatentRequest, LatentReport>;
 
 const progressIntervalMs = 150;
 /** How long a cancelled job may take to notice before its process is killed. */
@@ -34,9 +36,7 @@ function describe(args: LatentJobArgs): string {
  * half-stored.
  */
 export class LatentJobs {
-  private readonly jobs = new JobRegistry<LatentProgress, { worker: LatentWorker; killTimer?: NodeJS.Timeout }>(
-    'latent-space job',
-  );
+  private readonly jobs = new JobRegistry<LatentProgress, LatentJob>('latent-space job');
 
   constructor(
     private readonly db: Database,
@@ -49,9 +49,8 @@ export class LatentJobs {
     if (!runs.getRun(this.db, args.runId)) throw new UserError('not_found', `There is no run with id ${args.runId}.`);
     chooseCheckpoint(this.db, args.runId, args.epoch);
 
-    const worker = this.spawn();
-    const job: { worker: LatentWorker; killTimer?: NodeJS.Timeout } = { worker };
-    const jobId = this.jobs.open(job);
+    const worker = startWorkerJob(this.spawn, { stopMessage: { type: 'stop' }, graceMs: cancelGraceMs });
+    const jobId = this.jobs.open(worker);
     const started = performance.now();
     const base = {
       jobId,
@@ -62,10 +61,7 @@ export class LatentJobs {
       error: null,
     };
     const throttle = progressThrottle(progressIntervalMs);
-    const finish = (progress: LatentProgress) => {
-      clearTimeout(job.killTimer);
-      this.jobs.finish(progress);
-    };
+    const finish = (progress: LatentProgress) => this.jobs.finish(progress);
     const end = { phase: 'finished' as const, done: 0, total: 0, etaMs: null };
     worker.onMessage((message) => {
       if (message.type === 'latent-progress') {
@@ -95,13 +91,13 @@ export class LatentJobs {
         }
       }
     });
-    worker.onExit((code, signal) => {
-      const killed = job.killTimer !== undefined;
+    // After a 'latent-done' this changes nothing; without one, a cancelled job was stopped, anything else crashed.
+    worker.onExit(({ code, signal, stopAsked }) => {
       finish({
         ...base,
         ...end,
-        status: killed ? 'cancelled' : 'failed',
-        error: killed
+        status: stopAsked ? 'cancelled' : 'failed',
+        error: stopAsked
           ? 'Cancelled; nothing was saved.'
           : `The worker process ended unexpectedly (${signal ?? `exit code ${code}`}).`,
         elapsedMs: performance.now() - started,
@@ -115,10 +111,7 @@ export class LatentJobs {
   }
 
   cancel(jobId: number): void {
-    const job = this.jobs.requireRunning(jobId);
-    if (job.killTimer) return;
-    job.worker.send({ type: 'stop' });
-    job.killTimer = setTimeout(() => job.worker.kill(), cancelGraceMs);
+    this.jobs.requireRunning(jobId).stop();
   }
 
   onProgress(listener: (progress: LatentProgress) => void): () => void {

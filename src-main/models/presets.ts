@@ -429,6 +429,11 @@ export function listPresets(shape: ImageShape): Preset[] {
   }));
 }
 
+/** A preset's name ("Small dense"), or undefined for a custom model or an unknown id. */
+export function presetName(id: string | undefined): string | undefined {
+  return definitions.find((d) => d.id === id)?.name;
+}
+
 /** One preset for images of `shape`, or undefined when there is no such id. */
 export function presetConfig(id: string, shape: ImageShape): TrainingConfig | undefined {
   const definition = definitions.find((d) => d.id === id);

@@ -57,12 +57,3 @@ export function deleteMetricsFromStep(db: Database, runId: number, epoch: number
     "DELETE FROM metrics WHERE run_id = ? AND (epoch > ? AND scope = 'epoch' OR scope = 'batch' AND step >= ?)",
   ).run(runId, epoch, step);
 }
-
-/** A run's lowest per-epoch test loss and its training time so far (the last epoch's elapsed time). */
-export function epochTotals(db: Database, runId: number): { bestTestLoss: number | null; trainingMs: number | null } {
-  return statement(
-    db,
-    `SELECT min(test_loss) AS bestTestLoss, max(elapsed_ms) AS trainingMs FROM metrics
-     WHERE run_id = ? AND scope = 'epoch'`,
-  ).get(runId) as { bestTestLoss: number | null; trainingMs: number | null };
-}

@@ -36,7 +36,8 @@ export interface RunRow {
   finishedAt: string | null;
 }
 
-const columns = `id, dataset_id AS datasetId, name, status, config, engine, engine_detail AS engineDetail, epochs_done AS epochsDone,
+/** The run row's columns, as RunRow names them. */
+export const runColumns = `id, dataset_id AS datasetId, name, status, config, engine, engine_detail AS engineDetail, epochs_done AS epochsDone,
   final_train_loss AS finalTrainLoss, final_test_loss AS finalTestLoss, error, note, notes, tags,
   sweep_id AS sweepId, sweep_values AS sweepValues, project_id AS projectId, worker_pid AS workerPid, owner,
   created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt`;
@@ -79,19 +80,19 @@ export function deleteRunRow(db: Database, id: number): void {
 }
 
 export function listRunsOfSweep(db: Database, sweepId: number): RunRow[] {
-  return statement(db, `SELECT ${columns} FROM runs WHERE sweep_id = ? ORDER BY id`).all(sweepId) as RunRow[];
+  return statement(db, `SELECT ${runColumns} FROM runs WHERE sweep_id = ? ORDER BY id`).all(sweepId) as RunRow[];
 }
 
 export function getRun(db: Database, id: number): RunRow | undefined {
-  return statement(db, `SELECT ${columns} FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+  return statement(db, `SELECT ${runColumns} FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
 }
 
 export function listRuns(db: Database): RunRow[] {
-  return statement(db, `SELECT ${columns} FROM runs ORDER BY id DESC`).all() as RunRow[];
+  return statement(db, `SELECT ${runColumns} FROM runs ORDER BY id DESC`).all() as RunRow[];
 }
 
 export function listRunsWithStatus(db: Database, status: RunStatus): RunRow[] {
-  return statement(db, `SELECT ${columns} FROM runs WHERE status = ? ORDER BY id`).all(status) as RunRow[];
+  return statement(db, `SELECT ${runColumns} FROM runs WHERE status = ? ORDER BY id`).all(status) as RunRow[];
 }
 
 export function countRunsOfDataset(db: Database, datasetId: number): number {

@@ -4,6 +4,7 @@ import type { EngineStatus, RunStatus, TrainingProgress } from '../api/contract'
 import { isOwnerAlive, isProcessAlive } from '../app/process-owner';
 import type { ProcessHandle } from '../app/process-handle';
 import { Listeners, Waiters } from '../app/job-registry';
+import { startWorkerJob, WorkerJob } from '../app/worker-job';
 
 /**
  * What main tells a training worker: train a run, pause, resume or stop it, or only report its engine. `train` and
@@ -24,6 +25,7 @@ export type TrainingReport =
   | { type: 'done'; runId: number; status: RunStatus; error: string | null };
 
 type TrainingWorker = ProcessHandle<TrainingRequest, TrainingReport>;
+type TrainingJob = WorkerJob<TrainingRequest, TrainingReport>;
 
 /** How long a stop request may take before the worker is killed; it checks between batches. */
 const stopGraceMs = 15_000;
@@ -53,8 +55,7 @@ export class TrainingSupervisor {
   private active:
     | {
         runId: number;
-        worker: TrainingWorker;
-        killTimer?: NodeJS.Timeout;
+        job: TrainingJob;
         latest?: TrainingProgress;
         /** Someone asked this run to stop (Stop, Ctrl+C): its 'stopped' is theirs, not the app's closing. */
         stopAsked?: boolean;
@@ -75,21 +76,21 @@ export class TrainingSupervisor {
   /** The engine a training process gets on this machine, probed once in a short-lived worker. */
   engine(): Promise<EngineStatus> {
     this.engineStatus ??= new Promise<EngineStatus>((resolve, reject) => {
-      const worker = this.spawn();
+      const probe = this.startJob();
       let answered = false;
-      worker.onMessage((message) => {
+      probe.onMessage((message) => {
         if (message.type === 'engine') {
           answered = true;
           resolve(message.status);
         }
       });
-      worker.onExit((code, signal) => {
+      probe.onExit(({ code, signal }) => {
         if (!answered) {
           this.engineStatus = undefined;
           reject(new Error(`The engine probe ended without an answer (${signal ?? `exit code ${code}`}).`));
         }
       });
-      worker.send({ type: 'probe' });
+      probe.send({ type: 'probe' });
     });
     return this.engineStatus;
   }
@@ -108,8 +109,8 @@ export class TrainingSupervisor {
 
   /** Pauses the active run between batches; its worker keeps the model in memory and waits. */
   pause(runId: number): boolean {
-    if (this.active?.runId !== runId || this.active.killTimer) return false;
-    this.active.worker.send({ type: 'pause' });
+    if (this.active?.runId !== runId || this.active.job.stopping) return false;
+    this.active.job.send({ type: 'pause' });
     this.paused = true;
     return true;
   }
@@ -117,7 +118,7 @@ export class TrainingSupervisor {
   /** Lets a paused run go on. */
   unpause(runId: number): boolean {
     if (this.active?.runId !== runId || !this.paused) return false;
-    this.active.worker.send({ type: 'resume' });
+    this.active.job.send({ type: 'resume' });
     this.paused = false;
     return true;
   }
@@ -134,12 +135,10 @@ export class TrainingSupervisor {
       if (runs.finishRun(this.db, runId, 'stopped')) this.emitStatus(runId, 'stopped', null);
       return;
     }
-    if (this.active?.runId === runId && !this.active.killTimer) {
-      const { worker } = this.active;
+    if (this.active?.runId === runId && !this.active.job.stopping) {
       this.active.stopAsked = true;
       this.paused = false;
-      worker.send({ type: 'stop' });
-      this.active.killTimer = setTimeout(() => worker.kill(), stopGraceMs);
+      this.active.job.stop();
     }
   }
 
@@ -171,10 +170,9 @@ export class TrainingSupervisor {
     this.queue.length = 0;
     const active = this.active;
     if (!active) return;
-    const exited = new Promise<void>((resolve) => active.worker.onExit(() => resolve()));
     const stopAsked = active.stopAsked === true;
     this.stop(active.runId);
-    await exited;
+    await active.job.exited;
     // A run someone had already asked to stop stays stopped; one the app stops on its way out is left interrupted.
     if (stopAsked) return;
     runs.interruptStoppedRun(
@@ -188,17 +186,15 @@ export class TrainingSupervisor {
     if (this.active || this.closed) return;
     const runId = this.queue.shift();
     if (runId === undefined) return;
-    const worker = this.spawn();
-    this.active = { runId, worker };
+    const job = this.startJob();
+    this.active = { runId, job };
     this.paused = false;
-    worker.onMessage((message) => this.handle(message));
-    worker.onExit((code, signal) => {
-      clearTimeout(this.active?.killTimer);
+    job.onMessage((message) => this.handle(message));
+    job.onExit(({ code, signal }) => {
       const reason = signal ? `it was killed (${signal})` : `it exited with code ${code}`;
       const message = `The training process stopped unexpectedly: ${reason}. Resume the run to continue from its last checkpoint.`;
       try {
-        if (runs.interruptRun(this.db, runId, worker.pid ?? null, message))
-          this.emitStatus(runId, 'interrupted', message);
+        if (runs.interruptRun(this.db, runId, job.pid ?? null, message)) this.emitStatus(runId, 'interrupted', message);
       } catch (err) {
         // The store refused the write (a full disk): the next start settles the run; this process carries on.
         console.warn(`Could not record that run ${runId} stopped: ${(err as Error).message}`);
@@ -207,7 +203,12 @@ export class TrainingSupervisor {
       this.active = undefined;
       this.pump();
     });
-    worker.send({ type: 'train', runId, dataDir: this.dataDir, onCpu: this.onCpu.delete(runId) });
+    job.send({ type: 'train', runId, dataDir: this.dataDir, onCpu: this.onCpu.delete(runId) });
+  }
+
+  /** A training worker: asked to stop, it saves a checkpoint after its current batch, or is killed after the grace. */
+  private startJob(): TrainingJob {
+    return startWorkerJob(this.spawn, { stopMessage: { type: 'stop' }, graceMs: stopGraceMs });
   }
 
   private handle(message: TrainingReport): void {

@@ -10,6 +10,7 @@ import type {
   TrainingProgress,
 } from '../../src-main/api/contract';
 import { api } from '../lib/api.svelte';
+import { keepUnchanged, mergeById } from '../lib/merge-list';
 import { trainDraft } from './train-draft.svelte';
 
 export type Section = 'datasets' | 'train' | 'runs' | 'results' | 'latent';
@@ -55,7 +56,8 @@ class AppState {
   /** The projects and the open one; the lists below are the open project's. */
   projects = $state.raw<ProjectList | null>(null);
   /** Counts changes other processes made to the store; views with lists of their own reload when it moves. */
-  storeVersion = $state(0);
+  /** Counts changes to latent codes and maps, for the map view to refetch its run's. */
+  latentVersion = $state(0);
   datasets = $state.raw<DatasetSummary[]>([]);
   runs = $state.raw<RunSummary[]>([]);
   /** Latest progress per run id, for runs that reported since the window opened. */
@@ -98,8 +100,11 @@ class AppState {
   async load(): Promise<void> {
     api.on('training:progress', (progress) => this.onProgress(progress));
     api.on('import:progress', (progress) => this.onImportProgress(progress));
-    // A CLI command or another window added or changed something: show it without a reload.
-    api.on('store:changed', () => void this.onStoreChanged());
+    // Something changed the store (training, a CLI command, another window): fetch only what it names.
+    api.on('runs:changed', ({ ids }) => void this.refreshRuns(ids));
+    api.on('datasets:changed', () => void this.refreshDatasets());
+    api.on('latent:changed', () => this.latentChanged());
+    api.on('projects:changed', () => void this.onProjectsChanged());
     const [info, datasets, runs, projects, current] = await Promise.all([
       api.app.info(),
       api.datasets.list(),
@@ -144,16 +149,28 @@ class AppState {
     if (projects) this.projects = projects;
   }
 
-  private async onStoreChanged(): Promise<void> {
-    this.storeVersion++;
+  private async onProjectsChanged(): Promise<void> {
+    this.latentChanged();
     const projects = await api.projects.list();
     if (projects.ok && JSON.stringify(projects.value) !== JSON.stringify(this.projects)) this.projects = projects.value;
     await Promise.all([this.refreshDatasets(), this.refreshRuns()]);
   }
 
-  async refreshRuns(): Promise<void> {
-    const runs = this.unwrap(await api.runs.list());
-    if (runs) this.runs = keepUnchanged(this.runs, runs);
+  /** Codes or maps were made or deleted: the map view's lists follow (it asks only for its run's). */
+  private latentChanged(): void {
+    this.latentVersion++;
+  }
+
+  /** Fetches the runs again: all of them, or only `ids` (a change event's), merged into the list. */
+  async refreshRuns(ids: number[] | null = null): Promise<void> {
+    if (ids === null) {
+      const runs = this.unwrap(await api.runs.list());
+      if (runs) this.runs = keepUnchanged(this.runs, runs);
+      return;
+    }
+    const reply = await api.runs.list({ ids });
+    // A background refresh that fails says nothing: the next change, or the next full list, catches up.
+    if (reply.ok) this.runs = mergeById(this.runs, ids, reply.value, (a, b) => b.id - a.id);
   }
 
   async refreshDatasets(): Promise<void> {
@@ -221,22 +238,3 @@ class AppState {
 }
 
 export const appState = new AppState();
-
-/**
- * The fresh list, but with the previous object wherever an item is unchanged (and the previous list itself when
- * nothing changed), so a refresh that finds nothing new re-renders nothing and resets no half-finished edit.
- */
-function keepUnchanged<T extends { id: number }>(previous: T[], fresh: T[]): T[] {
-  const before = new Map(previous.map((item) => [item.id, item]));
-  let changed = previous.length !== fresh.length;
-  const merged = fresh.map((item, i) => {
-    const old = before.get(item.id);
-    if (old && JSON.stringify(old) === JSON.stringify(item)) {
-      if (previous[i] !== old) changed = true;
-      return old;
-    }
-    changed = true;
-    return item;
-  });
-  return changed ? merged : previous;
-}

@@ -119,7 +119,7 @@ describe('runs, comparisons and sweeps', () => {
     } finally {
       other.close();
     }
-    // The app notices another process's writes within 1.5 s (store/change-watch.ts), then refreshes.
+    // The app notices another process's writes within 1.5 s (store/change-feed.ts), then fetches the runs it names.
     await expect
       .poll(() => table.getByRole('button', { name: 'Renamed elsewhere' }).count(), { timeout: 15_000 })
       .toBe(1);

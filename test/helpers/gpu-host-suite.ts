@@ -10,7 +10,7 @@ import { getRun, insertRun } from '../../src-main/store/runs';
 import { listMetrics } from '../../src-main/store/metrics';
 import { latestCheckpoint } from '../../src-main/store/checkpoints';
 import { presetConfig } from '../../src-main/models/presets';
-import { resumeTraining } from '../../src-main/training/run-service';
+import { resumeTraining } from '../../src-main/runs/run-commands';
 import type {
   ApiMethods,
   EngineStatus,

@@ -12,6 +12,7 @@ const floors: string[][] = [
   ['host'], // the composition root: services, the dispatcher for every transport, argument schemas
   ['worker'], // the worker process's entry and protocol, over the services it runs
   ['experiments'],
+  ['runs'], // one home for runs: what can be done to them (commands) and asked of them (summaries, detail, compare)
   ['latent'],
   ['evaluation'],
   ['training'], // the run host: store rows, files, progress around a trainer core

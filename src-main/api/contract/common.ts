@@ -75,17 +75,31 @@ export interface AppInfo {
   transport: 'electron' | 'browser';
 }
 
-/** Events pushed from main to the renderer. */
+/** What changed: these ids (fetch them again; one that is not there any more was deleted), or null for "any". */
+export interface ChangedIds {
+  ids: number[] | null;
+}
+
+/**
+ * Events pushed from main to the renderer. The store events say what changed, whoever changed it (this window, a
+ * training worker, a CLI command, another window), at most every couple of seconds, so a window fetches only that.
+ */
 export interface CommonEvents {
-  /**
-   * Another process (a CLI command, another window, a worker) changed the store: lists may have new or changed
-   * datasets, runs and maps. Sent at most every couple of seconds.
-   */
-  'store:changed': { at: number };
+  'runs:changed': ChangedIds;
+  'datasets:changed': ChangedIds;
+  'sweeps:changed': ChangedIds;
+  /** Runs whose latent codes or maps were made or deleted. */
+  'latent:changed': ChangedIds;
+  /** A project was made, renamed or opened: every list may differ. */
+  'projects:changed': { at: number };
 }
 
 export const commonEventChannels = {
-  'store:changed': true,
+  'runs:changed': true,
+  'datasets:changed': true,
+  'sweeps:changed': true,
+  'latent:changed': true,
+  'projects:changed': true,
 } as const satisfies Record<keyof CommonEvents, true>;
 
 export interface CommonMethods {

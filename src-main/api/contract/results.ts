@@ -197,6 +197,8 @@ export interface DecodedCodes {
  * that takes more than a moment shows progress, time left and Cancel.
  */
 export interface ResultsProgress {
+  /** Which request this is: `results:cancel` takes it. */
+  requestId: number;
   /** The request doing the work ("results:pca"). */
   channel: string;
   /** What it is doing, for a person: "Reconstructing the 10,000 test images". */
@@ -217,10 +219,11 @@ export interface ResultsMethods {
   'results:activations': { args: ActivationsQuery; result: Activations };
   'results:decode': { args: DecodeQuery; result: DecodedCodes };
   /**
-   * Stops the results work in progress, and any queued behind it (one results process answers every window). It only
-   * reads the store, so nothing is lost; the cancelled requests fail with code 'cancelled'.
+   * Cancels one results request, named by its progress's `requestId`: it fails with code 'cancelled', and every other
+   * request (other windows', other tabs') goes on. Results only read the store, so nothing is lost. A request that has
+   * already ended is left as it is.
    */
-  'results:cancel': { args: void; result: null };
+  'results:cancel': { args: { requestId: number }; result: null };
 }
 
 /** Every channel above, once: `satisfies` fails the build when one is missing or unknown. */

@@ -168,7 +168,8 @@ export interface RunsMethods {
   'training:resume': { args: RunRef & { onCpu?: boolean }; result: RunSummary };
   /** The last progress the run training now reported (none when idle): a window opened mid-run starts from it. */
   'training:current': { args: void; result: TrainingProgress[] };
-  'runs:list': { args: void; result: RunSummary[] };
+  /** The open project's runs, newest first; `ids` asks for only those (the ones a `runs:changed` event names). */
+  'runs:list': { args: { ids?: number[] } | void; result: RunSummary[] };
   'runs:get': { args: RunRef; result: RunDetail };
   'runs:reconstructions': { args: GalleryQuery; result: ReconstructionGallery };
 }

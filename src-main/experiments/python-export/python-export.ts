@@ -2,7 +2,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from '../../store/database';
 import type { Reconstructions, ReconstructQuery, RunExport, RunExportArgs } from '../../api/contract';
-import { parseConfig } from '../../training/run-service';
+import { parseConfig } from '../../runs/run-summaries';
 import { planModel, type ModelPlan } from '../../models/model-plan';
 import { chooseCheckpoint } from '../../evaluation/run-model';
 import { readCheckpointWeights } from '../../training/checkpoint-files';

@@ -7,6 +7,7 @@ import { openServices, type Services } from '../../../src-main/host/services';
 import { createApiHandlers, type ApiHandlers } from '../../../src-main/host/handlers';
 import type { ApiMethods, MethodChannel, ResultsProgress, Result } from '../../../src-main/api/contract';
 import { spawnNodeWorker } from '../../../src-main/worker/node-worker';
+import type { SpawnWorker } from '../../../src-main/worker/protocol';
 import { presetConfig } from '../../../src-main/models/presets';
 import { getDataset } from '../../../src-main/store/datasets';
 import { splitIndex } from '../../../src-main/store/images';
@@ -27,6 +28,8 @@ describe('results of a trained run', () => {
   let datasetId: number;
   let runId: number;
   let testLoss: number;
+  /** Worker processes started so far: a cancelled request must not cost the results worker. */
+  let workersStarted = 0;
 
   async function call<C extends MethodChannel>(channel: C, args: ApiMethods[C]['args']) {
     const result = (await api.invoke(channel, args)) as Result<ApiMethods[C]['result']>;
@@ -42,7 +45,11 @@ describe('results of a trained run', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'ae-studio-results-'));
-    services = openServices({ dataDir, spawnWorker: spawnNodeWorker, sampleDataset: false });
+    const spawnWorker: SpawnWorker = () => {
+      workersStarted++;
+      return spawnNodeWorker();
+    };
+    services = openServices({ dataDir, spawnWorker, sampleDataset: false });
     api = createApiHandlers(services, { name: 'test', version: 'test', transport: 'browser' });
     datasetId = createFashionSubset(services.db, dataDir, 600, 200);
     const config = { ...presetConfig('small-dense', [28, 28, 1])!, epochs: 2, batchSize: 64, learningRate: 3e-3 };
@@ -341,22 +348,29 @@ describe('results of a trained run', () => {
       expect(fit.at(-1)!.etaMs).toBeGreaterThanOrEqual(0);
       expect(steps.at(-1)).toMatchObject({ channel: 'results:pca', finished: true });
 
-      // Cancelled at its first report: the request fails as cancelled, and the next one is answered as before.
+      // Cancelled at its first report: that request fails as cancelled; one asked meanwhile is answered, by the same
+      // worker process, and so is the next.
       steps.length = 0;
+      const started = workersStarted;
+      let cancelledId = 0;
       const cancelling = new Promise<void>((resolve) => {
         const stop = api.subscribe('results:progress', (step) => {
           if (step.finished) return;
           stop();
-          void api.invoke('results:cancel', undefined).then(() => resolve());
+          cancelledId = step.requestId;
+          void api.invoke('results:cancel', { requestId: step.requestId }).then(() => resolve());
         });
       });
-      const cancelled = await failure('results:pca', { ...query, components: 11 });
+      const cancelled = failure('results:pca', { ...query, components: 11 });
+      const meanwhile = call('results:filters', { runId, epoch: 1 });
+      expect(await cancelled).toMatchObject({ code: 'cancelled', message: 'Cancelled; nothing was changed.' });
       await cancelling;
-      expect(cancelled).toMatchObject({ code: 'cancelled', message: 'Cancelled; nothing was changed.' });
-      expect(steps.at(-1)).toMatchObject({ finished: true });
+      expect((await meanwhile).runId).toBe(runId);
+      expect(steps.at(-1)).toMatchObject({ requestId: cancelledId, finished: true });
       const again = await call('results:pca', query);
       expect(again.test).toEqual(comparison.test);
       expect(again.items.map((i) => i.pcaMse)).toEqual(comparison.items.map((i) => i.pcaMse));
+      expect(workersStarted).toBe(started);
     } finally {
       unsubscribe();
     }

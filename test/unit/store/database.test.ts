@@ -8,7 +8,11 @@ import { planModel } from '../../../src-main/models/model-plan';
 import { migrations } from '../../../src-main/store/migrations';
 import { insertRun, getRun, finishRun, interruptRun, markRunStarted, requeueRun } from '../../../src-main/store/runs';
 import { UserError } from '../../../src-main/api/errors';
-import { watchOtherWriters } from '../../../src-main/store/change-watch';
+import { ChangeFeed, pruneChanges } from '../../../src-main/store/change-feed';
+import { insertMetric } from '../../../src-main/store/metrics';
+import { renameDataset } from '../../../src-main/store/datasets';
+import { insertProject, setCurrentProject } from '../../../src-main/store/projects';
+import { createFashionSubset } from '../../helpers/fashion-subset';
 import { useTempDirs } from '../../helpers/temp-dir';
 
 describe('experiment store', () => {
@@ -32,7 +36,9 @@ describe('experiment store', () => {
     const db = openDatabase(join(tempDir(), 'studio.db'));
     const doc = readFileSync(join(process.cwd(), 'docs', 'store.md'), 'utf8');
     const tables = (
-      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as Array<{ name: string }>
+      db
+        .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+        .all() as Array<{ name: string }>
     ).map((t) => t.name);
     // Each table is a "### name" section; its columns are the backticked names in its table's first column.
     const sections = new Map(
@@ -202,24 +208,40 @@ describe('experiment store', () => {
     db.close();
   });
 
-  it("notices other connections' commits, and not its own", async () => {
-    const file = join(tempDir(), 'studio.db');
+  it('says which runs, datasets and projects changed, whichever connection changed them', () => {
+    const dir = tempDir();
+    const file = join(dir, 'studio.db');
     const db = openDatabase(file);
-    const other = openDatabase(file);
-    db.exec('CREATE TABLE scratch (note TEXT)');
-    let changes = 0;
-    const stop = watchOtherWriters(db, 20, () => changes++);
-    const settle = () => new Promise((resolve) => setTimeout(resolve, 80));
-    db.prepare('INSERT INTO scratch VALUES (?)').run('mine');
-    await settle();
-    expect(changes).toBe(0);
-    other.prepare('INSERT INTO scratch VALUES (?)').run('from the CLI');
-    await settle();
-    expect(changes).toBe(1);
-    await settle();
-    expect(changes).toBe(1);
-    stop();
-    other.close();
+    const cli = openDatabase(file);
+    const datasetId = createFashionSubset(db, dir, 4, 2);
+    const feed = new ChangeFeed(db);
+    expect(feed.read()).toBeNull();
+
+    const mine = insertRun(db, { datasetId, name: 'mine', config: '{}' });
+    const theirs = insertRun(cli, { datasetId, name: 'from the CLI', config: '{}' });
+    expect(feed.read()).toEqual({ runs: [mine, theirs], datasets: [], sweeps: [], latent: [], projects: false });
+    expect(feed.read()).toBeNull();
+
+    // A batch's metrics change nothing a list shows; an epoch's do.
+    const metric = { step: 1, epoch: 1, trainLoss: 0.1, testLoss: null, imagesPerSec: 1, elapsedMs: 1 };
+    insertMetric(cli, theirs, { ...metric, scope: 'batch' });
+    expect(feed.read()).toBeNull();
+    insertMetric(cli, theirs, { ...metric, scope: 'epoch' });
+    renameDataset(cli, datasetId, 'Renamed');
+    expect(feed.read()).toMatchObject({ runs: [theirs], datasets: [datasetId], projects: false });
+
+    setCurrentProject(cli, insertProject(cli, 'Second'));
+    expect(feed.read()).toMatchObject({ projects: true });
+
+    // A reader that fell behind what the log keeps is told that anything may have changed.
+    const late = new ChangeFeed(db);
+    insertRun(db, { datasetId, name: 'late', config: '{}' });
+    db.prepare('UPDATE changes SET at = at - 7200').run();
+    pruneChanges(db);
+    expect(db.prepare('SELECT count(*) AS n FROM changes').get()).toEqual({ n: 0 });
+    expect(late.read()).toEqual({ runs: null, datasets: null, sweeps: null, latent: null, projects: true });
+    expect(late.read()).toBeNull();
+    cli.close();
     db.close();
   });
 });

@@ -13,7 +13,8 @@ import { listPresets, presetConfig } from '../../../src-main/models/presets';
 import { getRun, insertRun, requeueRun } from '../../../src-main/store/runs';
 import { insertMetric, listMetrics } from '../../../src-main/store/metrics';
 import { listCheckpoints } from '../../../src-main/store/checkpoints';
-import { getRunSummary, readReconstructionGallery } from '../../../src-main/training/run-service';
+import { getRunSummary } from '../../../src-main/runs/run-summaries';
+import { readReconstructionGallery } from '../../../src-main/runs/run-detail';
 import { exportRun, importRun } from '../../../src-main/experiments/run-export';
 import {
   disposeRunModel,

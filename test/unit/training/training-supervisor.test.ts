@@ -6,7 +6,7 @@ import { openDatabase } from '../../../src-main/store/database';
 import { dataLayout } from '../../../src-main/app/paths';
 import { listMetrics } from '../../../src-main/store/metrics';
 import { presetConfig } from '../../../src-main/models/presets';
-import { resumeTraining } from '../../../src-main/training/run-service';
+import { resumeTraining } from '../../../src-main/runs/run-commands';
 import type { FromWorker, ToWorker } from '../../../src-main/worker/protocol';
 import type { TrainingProgress } from '../../../src-main/api/contract';
 import { createFashionSubset } from '../../helpers/fashion-subset';

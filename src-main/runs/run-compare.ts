@@ -1,91 +1,9 @@
-import { rmSync } from 'node:fs';
 import type { Database } from '../store/database';
-import * as runs from '../store/runs';
-import { dataLayout } from '../app/paths';
-import { UserError } from '../api/errors';
-import {
-  defaultCheckpointPolicy,
-  describeCheckpointPolicy,
-  type CheckpointPolicy,
-  type FreedSpace,
-  type LayerSpec,
-  type RunComparison,
-  type RunDiskUse,
-  type RunLabels,
-  type RunSummary,
-} from '../api/contract';
+import type { LayerSpec, RunComparison } from '../api/contract';
 import { fieldName } from '../api/field-names';
-import * as checkpoints from '../store/checkpoints';
-import { getRunDetail, getRunSummary, listRunSummaries } from '../training/run-service';
-import { minimalCheckpointPolicy, pruneCheckpoints, runDiskBytes } from '../training/checkpoint-retention';
 import type { TrainingSupervisor } from '../training/training-supervisor';
-
-function requireRun(db: Database, runId: number): runs.RunRow {
-  const run = runs.getRun(db, runId);
-  if (!run) throw new UserError('not_found', `There is no run with id ${runId}.`);
-  return run;
-}
-
-/** Renames a run, or sets its notes or tags (each tag once, in the order given). */
-export function updateRun(db: Database, supervisor: TrainingSupervisor, labels: RunLabels): RunSummary {
-  requireRun(db, labels.runId);
-  runs.updateRunLabels(db, labels.runId, {
-    name: labels.name,
-    notes: labels.notes,
-    tags: labels.tags ? [...new Set(labels.tags.map((t) => t.trim()))] : undefined,
-  });
-  return getRunSummary(db, labels.runId, supervisor);
-}
-
-/**
- * Deletes a run with everything it stored: metrics, checkpoints, galleries, codes and maps. Refused while it is queued
- * or training. The row goes first and the files after, so a crash in between leaves unreferenced files, never a run
- * whose files are gone.
- */
-export function deleteRun(db: Database, dataDir: string, supervisor: TrainingSupervisor, runId: number): void {
-  const run = requireRun(db, runId);
-  if (run.status === 'queued' || run.status === 'running' || supervisor.isQueuedOrActive(runId)) {
-    throw new UserError(
-      'conflict',
-      `Run ${runId} is ${run.status === 'queued' ? 'queued' : 'training'}; stop it first.`,
-    );
-  }
-  runs.deleteRunRow(db, runId);
-  rmSync(dataLayout(dataDir).runDir(runId), { recursive: true, force: true });
-}
-
-/** Disk use of the open project's runs, largest first. */
-export function listRunDiskUse(db: Database, dataDir: string): RunDiskUse[] {
-  return listRunSummaries(db)
-    .map((run) => diskUseOf(db, dataDir, run.id))
-    .sort((a, b) => b.bytes - a.bytes);
-}
-
-function diskUseOf(db: Database, dataDir: string, runId: number): RunDiskUse {
-  const stored = runs.getRun(db, runId)?.config;
-  const policy =
-    (stored ? (JSON.parse(stored) as { checkpoints?: CheckpointPolicy }).checkpoints : undefined) ??
-    defaultCheckpointPolicy;
-  return {
-    runId,
-    bytes: runDiskBytes(dataDir, runId),
-    checkpoints: checkpoints.listCheckpoints(db, runId).map((c) => c.epoch),
-    keeps: describeCheckpointPolicy(policy),
-  };
-}
-
-/** Gives back a finished run's space: only its last and best checkpoints stay (see checkpoint-retention.ts). */
-export function freeRunSpace(db: Database, dataDir: string, supervisor: TrainingSupervisor, runId: number): FreedSpace {
-  const run = requireRun(db, runId);
-  if (run.status === 'queued' || run.status === 'running' || supervisor.isQueuedOrActive(runId)) {
-    throw new UserError(
-      'conflict',
-      `Run ${runId} is ${run.status === 'queued' ? 'queued' : 'training'}; free its space once it has stopped.`,
-    );
-  }
-  const { removed, freedBytes } = pruneCheckpoints(db, dataDir, runId, minimalCheckpointPolicy);
-  return { ...diskUseOf(db, dataDir, runId), removed, freedBytes };
-}
+import { getRunDetail } from './run-detail';
+import { requireRun } from './run-summaries';
 
 /** A config as flat "path = value" pairs: nested objects by dotted path, lists as compact JSON. */
 /** A setting's value as the comparison shows it: whole, in words; layer lists one layer after another. */
