@@ -18,4 +18,6 @@ export interface DecodedImage {
   width: number;
   height: number;
   contentHash: string;
+  /** Which decoder read it: libjpeg-turbo or mozjpeg (WebAssembly) in a JPEG thread, else libvips. */
+  decoder: 'native' | 'wasm' | 'libvips';
 }

@@ -134,7 +134,7 @@ export async function decodeImageBytes(bytes: Buffer, options: DecodeOptions): P
           options.fit,
           options.background,
         );
-    return { pixels, width, height, contentHash };
+    return { pixels, width, height, contentHash, decoder: 'libvips' };
   } catch (err) {
     const message = (err as Error).message;
     if (truncation.test(message) || endsEarly(bytes)) throw new SkipImage(truncatedReason);

@@ -102,7 +102,14 @@ async function handle(job: JpegJob): Promise<JpegResult> {
             background,
           );
     // The original size, not the reduced size the native decoder may have decoded at.
-    return { id, pixels, width: header.width, height: header.height, contentHash };
+    return {
+      id,
+      pixels,
+      width: header.width,
+      height: header.height,
+      contentHash,
+      decoder: nativeJpeg ? 'native' : 'wasm',
+    };
   } catch (err) {
     return { id, declined: `decoder: ${(err as Error)?.message ?? String(err)}` };
   }

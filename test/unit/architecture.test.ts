@@ -133,4 +133,14 @@ describe('architecture', () => {
     expect(seen.size).toBeGreaterThan(10);
     expect(problems).toEqual([]);
   });
+
+  it('keeps every source file short enough to read: none over 450 lines', () => {
+    const folders = ['src-main', 'src-renderer', 'src-preload', 'test', 'bench', 'scripts'];
+    const long = folders
+      .flatMap((dir) => sourceFiles(dir))
+      .map((file) => ({ file, lines: readFileSync(join(root, file), 'utf8').split('\n').length }))
+      .filter(({ lines }) => lines > 450)
+      .map(({ file, lines }) => `${file}: ${lines} lines`);
+    expect(long).toEqual([]);
+  });
 });

@@ -61,6 +61,9 @@ describe.each(['native', 'wasm'] as const)('decoding JPEGs in worker threads (%s
         decodeImageFile(path, options),
         decodeImageBytes(original, options),
       ]);
+      // The thread decoded it (not libvips, which a thread that failed to load would fall back to), with the decoder
+      // asked for.
+      expect([threaded.decoder, libvips.decoder]).toEqual([decoder, 'libvips']);
       expect(threaded.pixels.length).toBe(options.size * options.size * options.channels);
       expect([threaded.width, threaded.height, threaded.contentHash]).toEqual([
         libvips.width,
