@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 
 export default defineConfig({
+  // The renderer's state classes (*.svelte.ts) use runes: compiled as the app compiles them, they run under Node.
+  plugins: [svelte()],
   test: {
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],

@@ -10,7 +10,8 @@ import type {
   TrainingProgress,
 } from '../../src-main/api/contract';
 import { api } from '../lib/api.svelte';
-import { keepUnchanged, mergeById } from '../lib/merge-list';
+import { keepUnchanged } from '../lib/merge-list';
+import { RunsList } from './runs-list.svelte';
 import { trainDraft } from './train-draft.svelte';
 
 export type Section = 'datasets' | 'train' | 'runs' | 'results' | 'latent';
@@ -59,7 +60,11 @@ class AppState {
   /** Counts changes to latent codes and maps, for the map view to refetch its run's. */
   latentVersion = $state(0);
   datasets = $state.raw<DatasetSummary[]>([]);
-  runs = $state.raw<RunSummary[]>([]);
+  /** The open project's runs, kept current as the store changes. */
+  readonly runList = new RunsList(api, (error) => this.report(error));
+  get runs(): RunSummary[] {
+    return this.runList.runs;
+  }
   /** Latest progress per run id, for runs that reported since the window opened. */
   progress = $state.raw<Record<number, TrainingProgress>>({});
   /** The run shown in Train (the one just started) and Runs (the one clicked). */
@@ -101,7 +106,7 @@ class AppState {
     api.on('training:progress', (progress) => this.onProgress(progress));
     api.on('import:progress', (progress) => this.onImportProgress(progress));
     // Something changed the store (training, a CLI command, another window): fetch only what it names.
-    api.on('runs:changed', ({ ids }) => void this.refreshRuns(ids));
+    this.runList.follow();
     api.on('datasets:changed', () => void this.refreshDatasets());
     api.on('latent:changed', () => this.latentChanged());
     api.on('projects:changed', () => void this.onProjectsChanged());
@@ -117,7 +122,7 @@ class AppState {
     this.info = this.unwrap(info) ?? null;
     this.projects = this.unwrap(projects) ?? null;
     this.datasets = this.unwrap(datasets) ?? [];
-    this.runs = this.unwrap(runs) ?? [];
+    this.runList.runs = this.unwrap(runs) ?? [];
     // Open on the run that is training (or paused), else the newest.
     this.selectedRunId = this.activeRun?.id ?? this.runs[0]?.id ?? null;
     this.loaded = true;
@@ -162,15 +167,8 @@ class AppState {
   }
 
   /** Fetches the runs again: all of them, or only `ids` (a change event's), merged into the list. */
-  async refreshRuns(ids: number[] | null = null): Promise<void> {
-    if (ids === null) {
-      const runs = this.unwrap(await api.runs.list());
-      if (runs) this.runs = keepUnchanged(this.runs, runs);
-      return;
-    }
-    const reply = await api.runs.list({ ids });
-    // A background refresh that fails says nothing: the next change, or the next full list, catches up.
-    if (reply.ok) this.runs = mergeById(this.runs, ids, reply.value, (a, b) => b.id - a.id);
+  refreshRuns(ids: number[] | null = null): Promise<void> {
+    return this.runList.refresh(ids);
   }
 
   async refreshDatasets(): Promise<void> {
@@ -233,7 +231,8 @@ class AppState {
     const previous = this.progress[progress.runId];
     this.progress = { ...this.progress, [progress.runId]: progress };
     const statusChanged = this.runs.find((run) => run.id === progress.runId)?.status !== progress.status;
-    if (statusChanged || previous?.epoch !== progress.epoch || progress.phase === 'finished') void this.refreshRuns();
+    if (statusChanged || previous?.epoch !== progress.epoch || progress.phase === 'finished')
+      void this.refreshRuns([progress.runId]);
   }
 }
 

@@ -41,10 +41,10 @@ describe('built Electron bundles', () => {
     expect(Math.abs(result.pixels![2] - 0xcc)).toBeLessThan(8);
   });
 
-  it('the training worker bundle loads and refuses to run on its own', async () => {
+  it('the worker bundle loads and refuses to run on its own', async () => {
     const stderr = await new Promise<string>((resolve) =>
       execFile(process.execPath, [join(out, 'worker.js')], (_error, _stdout, err) => resolve(err)),
     );
-    expect(stderr).toContain('The training worker must be started by Autoencoder Studio.');
+    expect(stderr).toContain('The worker must be started by Autoencoder Studio.');
   });
 });

@@ -1,7 +1,5 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openServices } from '../../../src-main/host/services';
-import { createApiHandlers } from '../../../src-main/host/handlers';
 import type { ChangedIds, Result, RunSummary } from '../../../src-main/api/contract';
 import { dataLayout } from '../../../src-main/app/paths';
 import { finishRun, insertRun } from '../../../src-main/store/runs';
@@ -9,6 +7,7 @@ import { insertMetric } from '../../../src-main/store/metrics';
 import { presetConfig } from '../../../src-main/models/presets';
 import { createFashionSubset } from '../../helpers/fashion-subset';
 import { useTempDirs } from '../../helpers/temp-dir';
+import { openRendererApi } from '../../helpers/renderer-api';
 
 const config = JSON.stringify({ ...presetConfig('small-dense', [28, 28, 1])!, epochs: 3 });
 
@@ -21,14 +20,7 @@ describe('store events', () => {
 
   it('name the runs and datasets another process changed, and the runs list follows', async () => {
     const dataDir = tempDir();
-    const services = openServices({
-      dataDir,
-      sampleDataset: false,
-      spawnWorker: () => {
-        throw new Error('nothing here trains');
-      },
-    });
-    const api = createApiHandlers(services, { name: 'test', version: 'test', transport: 'browser' });
+    const { handlers: api, services } = openRendererApi(dataDir);
     const list = async (args?: { ids: number[] }) =>
       ((await api.invoke('runs:list', args)) as Result<RunSummary[]> & { ok: true }).value;
     const heard: Array<[string, ChangedIds | { at: number }]> = [];
