@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { RunRef } from '../../../src-main/api/contract';
 import { insertRun } from '../../../src-main/store/runs';
 import { presetConfig } from '../../../src-main/models/presets';
-import { ResultsQuery } from '../../../src-renderer/state/results-query.svelte';
+import { ViewQuery } from '../../../src-renderer/state/view-query.svelte';
 import { createFashionSubset } from '../../helpers/fashion-subset';
 import { useTempDirs } from '../../helpers/temp-dir';
 import { openRendererApi } from '../../helpers/renderer-api';
 
 /** A view's request state against the real services: an answer, a problem in words, and what a failure leaves shown. */
-describe('a results view query', () => {
+describe('a view query', () => {
   const tempDir = useTempDirs();
 
   it('holds the answer, says what went wrong in words, and keeps or clears the last answer as asked', async () => {
@@ -18,8 +18,8 @@ describe('a results view query', () => {
       const datasetId = createFashionSubset(services.db, dataDir, 8, 4);
       const config = JSON.stringify({ ...presetConfig('small-dense', [28, 28, 1])!, epochs: 2 });
       const runId = insertRun(services.db, { datasetId, name: 'Only run', config });
-      const keeping = new ResultsQuery((ref: RunRef) => api.runs.get(ref));
-      const clearing = new ResultsQuery((ref: RunRef) => api.runs.get(ref), true);
+      const keeping = new ViewQuery((ref: RunRef) => api.runs.get(ref));
+      const clearing = new ViewQuery((ref: RunRef) => api.runs.get(ref), true);
       for (const query of [keeping, clearing]) {
         const asked = query.load({ runId });
         expect(query.busy).toBe(true);

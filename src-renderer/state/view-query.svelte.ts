@@ -2,11 +2,12 @@ import type { Result } from '../../src-main/api/contract';
 import { LatestAnswer } from '../lib/latest-answer';
 
 /**
- * One results request a view makes again whenever its settings change (an epoch, a component count): its answer, the
- * problem in words, whether it is on its way, and whether the user cancelled it. Only the latest question's answer is
- * kept. The view passes its settings in an `$effect`; the asking and the bookkeeping live here.
+ * One request a view makes again whenever its settings change (an epoch, a component count, the runs compared): its
+ * answer, the problem in words, whether it is on its way, and whether the user cancelled it (results work can be).
+ * Only the latest question's answer is kept. The view passes its settings in an `$effect`; the asking and the
+ * bookkeeping live here.
  */
-export class ResultsQuery<A, R> {
+export class ViewQuery<A, R> {
   value = $state.raw<R | null>(null);
   problem = $state<string | null>(null);
   busy = $state(false);
