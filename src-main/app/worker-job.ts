@@ -15,6 +15,11 @@ export interface WorkerJobOptions<In> {
   stopMessage?: In;
   /** How long a stop request may take before the worker is killed. */
   graceMs: number;
+  /**
+   * How long a worker that has said it is stopping (`stopAcknowledged`) may take to finish: it is alive and saving
+   * its work, which can take longer than the grace period on a slow machine. Defaults to the grace period.
+   */
+  finishingMs?: number;
 }
 
 /**
@@ -76,6 +81,16 @@ export class WorkerJob<In, Out> {
     if (this.options.stopMessage === undefined) return this.kill();
     this.worker.send(this.options.stopMessage);
     this.killTimer = setTimeout(() => this.kill(), this.options.graceMs);
+  }
+
+  /**
+   * The worker has heard the stop and is finishing its work (saving a checkpoint): it is not hung, so it gets
+   * `finishingMs` from now instead of the rest of the grace period.
+   */
+  stopAcknowledged(): void {
+    if (!this.stopAsked || this.ended) return;
+    clearTimeout(this.killTimer);
+    this.killTimer = setTimeout(() => this.kill(), this.options.finishingMs ?? this.options.graceMs);
   }
 
   kill(): void {

@@ -18,17 +18,26 @@ export type TrainingRequest =
   | { type: 'stop' }
   | { type: 'probe'; gpuHostUrl?: string };
 
-/** What a training worker reports: the engine it loaded, each batch's progress, and how the run ended. */
+/**
+ * What a training worker reports: the engine it loaded, each batch's progress, that it heard a stop and is saving,
+ * and how the run ended.
+ */
 export type TrainingReport =
   | { type: 'engine'; status: EngineStatus }
+  | { type: 'stopping' }
   | { type: 'progress'; progress: TrainingProgress }
   | { type: 'done'; runId: number; status: RunStatus; error: string | null };
 
 type TrainingWorker = ProcessHandle<TrainingRequest, TrainingReport>;
 type TrainingJob = WorkerJob<TrainingRequest, TrainingReport>;
 
-/** How long a stop request may take before the worker is killed; it checks between batches. */
+/** How long a stop request may take to be heard before the worker is killed; it checks between batches. */
 const stopGraceMs = 15_000;
+/**
+ * How long a worker that has heard the stop may take to save its checkpoint: re-measuring batch-norm statistics on a
+ * conv model can take a minute or more on a busy 2-core machine.
+ */
+const stopFinishingMs = 10 * 60_000;
 
 /** Runs left 'running' by a process that no longer exists (crash, kill, power loss) become 'interrupted'. */
 export function reconcileStaleRuns(db: Database): void {
@@ -208,11 +217,16 @@ export class TrainingSupervisor {
 
   /** A training worker: asked to stop, it saves a checkpoint after its current batch, or is killed after the grace. */
   private startJob(): TrainingJob {
-    return startWorkerJob(this.spawn, { stopMessage: { type: 'stop' }, graceMs: stopGraceMs });
+    return startWorkerJob(this.spawn, {
+      stopMessage: { type: 'stop' },
+      graceMs: stopGraceMs,
+      finishingMs: stopFinishingMs,
+    });
   }
 
   private handle(message: TrainingReport): void {
     if (message.type === 'engine') this.engineStatus ??= Promise.resolve(message.status);
+    else if (message.type === 'stopping') this.active?.job.stopAcknowledged();
     else if (message.type === 'progress') this.emit(message.progress);
     else if (message.type === 'done') this.emitStatus(message.runId, message.status, message.error);
   }

@@ -72,8 +72,11 @@ export function trainingRole(parent: ParentPort): (message: TrainingRequest, por
 
   return (message, ports) => {
     if (message.type === 'pause') paused = true;
-    else if (message.type === 'stop') requestStop();
-    else if (message.type === 'resume') {
+    else if (message.type === 'stop') {
+      requestStop();
+      // Heard between batches: this worker is alive and now saves its checkpoint, however long that takes.
+      parent.send({ type: 'stopping' });
+    } else if (message.type === 'resume') {
       paused = false;
       wakeUp?.();
     } else if (message.type === 'probe') void probe(gpuHost(message.gpuHostUrl, ports));

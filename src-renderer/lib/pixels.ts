@@ -1,9 +1,4 @@
-export function decodeBase64(base64: string): Uint8Array {
-  const binary = atob(base64);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
+import { decodeBase64 } from './base64';
 
 /** Paints one uint8 HWC image (1 or 3 channels) onto a canvas at its native size; CSS scales it crisply. */
 export function paintImage(

@@ -11,7 +11,7 @@ import {
   type SimilarityResult,
 } from '../../src-main/api/contract';
 import { api } from '../lib/api.svelte';
-import { decodeBase64 } from '../lib/pixels';
+import { decodeBase64 } from '../lib/base64';
 import { download } from '../lib/download';
 import { formatCount } from '../lib/format';
 import { fileToUpload } from '../lib/upload';

@@ -214,7 +214,9 @@ describe('model editor and run controls', () => {
       .toBe(1);
     await app.screenshot('14-train-stop-confirm');
     await monitor.getByRole('button', { name: 'Stop and keep' }).click();
-    await expect.poll(async () => monitor.locator('.badge').textContent(), { timeout: 30_000 }).toBe('stopped');
+    // Saving a checkpoint inside the epoch re-measures the batch-norm statistics: on a loaded 2-core machine that takes
+    // longer than the 15 s a worker has to hear a stop. It says it heard it, so it is left to finish, not killed.
+    await expect.poll(async () => monitor.locator('.badge').textContent(), { timeout: 180_000 }).toBe('stopped');
     // Nothing trained was thrown away: the progress says how far the kept checkpoint reaches, Resume carries on from
     // the next batch, and Results opens it.
     await expect
@@ -229,5 +231,5 @@ describe('model editor and run controls', () => {
     await expect.poll(async () => page.getByText('Reconstructing…').count(), { timeout: 30_000 }).toBe(0);
     await app.screenshot('16-results-inside-epoch');
     expect(app.pageErrors).toEqual([]);
-  });
+  }, 420_000);
 });
