@@ -2,6 +2,7 @@ import type { Database } from '../store/database';
 import * as runs from '../store/runs';
 import { getRunRow, listRunIds, listRunRows, type RunListRow } from '../store/run-list';
 import { ChangeFeed } from '../store/change-feed';
+import { checkpointInside, type CheckpointRow } from '../store/checkpoints';
 import { getDataset, listDatasets } from '../store/datasets';
 import { UserError } from '../api/errors';
 import type { RunPenalty, RunSummary } from '../api/contract';
@@ -40,7 +41,7 @@ export class RunSummaries {
   /** Every run of the open project, or only those of `ids` (the ones a change event names) that are in it. */
   list(ids?: readonly number[]): RunSummary[] {
     this.forgetChanged();
-    const wanted = ids === undefined ? listRunIds(this.db) : listRunIds(this.db, ids);
+    const wanted = listRunIds(this.db, ids);
     const missing = wanted.filter((id) => !this.kept.has(id));
     if (missing.length > 0) {
       const names = datasetNames(this.db);
@@ -92,7 +93,7 @@ function withLiveState(summary: RunSummary, supervisor: TrainingSupervisor | und
 /** A run's summary as stored. */
 function toSummary(row: RunListRow, datasetName: string | undefined): RunSummary {
   const config = JSON.parse(row.config) as TrainingConfig;
-  const last = row.lastCheckpoint ? (JSON.parse(row.lastCheckpoint) as [number, number | null, number | null]) : null;
+  const last = row.lastCheckpoint ? (JSON.parse(row.lastCheckpoint) as CheckpointRow) : undefined;
   return {
     id: row.id,
     name: row.name,
@@ -124,7 +125,7 @@ function toSummary(row: RunListRow, datasetName: string | undefined): RunSummary
     loss: config.loss,
     bestTestLoss: row.bestTestLoss,
     trainingMs: row.trainingMs,
-    checkpointInside: last && last[1] !== null ? { epoch: last[0], batch: last[1], batches: last[2] ?? 0 } : null,
+    checkpointInside: checkpointInside(last),
     checkpointEpochs: row.checkpointEpochs ? row.checkpointEpochs.split(',').map(Number) : [],
     bestEpoch: row.bestEpoch,
   };

@@ -11,7 +11,7 @@ export interface RunListRow extends RunRow {
   lastPenalties: string | null;
   /** The epochs with a checkpoint, comma-separated in order; null when there is none. */
   checkpointEpochs: string | null;
-  /** The last checkpoint as JSON `[epoch, batchesDone, batchesTotal]`; null when there is none. */
+  /** The last checkpoint as a JSON CheckpointRow (store/checkpoints.ts); null when there is none. */
   lastCheckpoint: string | null;
   /** Of the epochs with a checkpoint, the one with the lowest (test, else training) loss. */
   bestEpoch: number | null;
@@ -28,8 +28,9 @@ const listingColumns = `
      ORDER BY step DESC LIMIT 1) AS lastPenalties,
   (SELECT group_concat(epoch) FROM (SELECT epoch FROM checkpoints WHERE run_id = r.id ORDER BY epoch))
      AS checkpointEpochs,
-  (SELECT json_array(epoch, batches_done, batches_total) FROM checkpoints WHERE run_id = r.id
-     ORDER BY epoch DESC LIMIT 1) AS lastCheckpoint,
+  (SELECT json_object('id', id, 'epoch', epoch, 'path', path, 'batchesDone', batches_done,
+       'batchesTotal', batches_total) FROM checkpoints WHERE run_id = r.id ORDER BY epoch DESC LIMIT 1)
+     AS lastCheckpoint,
   (SELECT c.epoch FROM checkpoints c JOIN metrics m ON m.run_id = c.run_id AND m.scope = 'epoch' AND m.step = c.epoch
      WHERE c.run_id = r.id AND coalesce(m.test_loss, m.train_loss) IS NOT NULL
      ORDER BY coalesce(m.test_loss, m.train_loss), c.epoch LIMIT 1) AS bestEpoch`;
