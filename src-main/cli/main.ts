@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UserError } from '../api/errors';
+import { resolveDataDir } from '../app/paths';
 import type { Command, Output } from './command';
 import { appCommands } from './commands/app';
 import { datasetCommands } from './commands/datasets';
@@ -10,6 +11,8 @@ import { trainingCommands } from './commands/training';
 import { usageText } from './help';
 import { options } from './options';
 import { withSession } from './session';
+import { HubClient } from '../lab/hub-client';
+import { labCommands } from './commands/lab';
 
 /** Every command, in the order the help lists them. */
 const commands: readonly Command[] = [
@@ -19,6 +22,7 @@ const commands: readonly Command[] = [
   ...latentCommands,
   ...resultCommands,
   ...experimentCommands,
+  ...labCommands,
 ];
 
 export const usage = usageText(commands);
@@ -62,8 +66,16 @@ export async function main(argv: string[]): Promise<number> {
     const command = commands.find((c) => c.name === name);
     if (!command)
       throw new UserError('invalid_argument', `Unknown command "${name}". Run "ae-studio help" for the list.`);
-    return await withSession({ dataDir: flags['data-dir'], resumeQueue: command.resumesQueue ?? false }, (session) =>
-      command.run({ ...session, out, flags, positionals: rest }),
+    if (command.onHub && (command.hubOnly || flags.hub !== undefined)) {
+      if (flags.hub === undefined) {
+        throw new UserError('invalid_argument', `${name} talks to a lab hub: give --hub URL --token T.`);
+      }
+      const hub = new HubClient({ url: flags.hub, token: flags.token ?? '' });
+      return await command.onHub({ hub, out, flags, positionals: rest });
+    }
+    const dataDir = flags['data-dir'] ?? command.defaultDataDir?.(resolveDataDir());
+    return await withSession({ dataDir, resumeQueue: command.resumesQueue ?? false }, (session) =>
+      command.run!({ ...session, out, flags, positionals: rest }),
     );
   } catch (err) {
     const isUsage = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');

@@ -61,6 +61,18 @@ export const options = {
   n: { type: 'string' },
   order: { type: 'string' },
   per: { type: 'string' },
+  hub: { type: 'string' },
+  token: { type: 'string' },
+  db: { type: 'string' },
+  host: { type: 'string' },
+  'max-upload-mb': { type: 'string' },
+  'heartbeat-seconds': { type: 'string' },
+  'run-hours': { type: 'string' },
+  gpus: { type: 'string' },
+  once: { type: 'boolean', default: false },
+  tasks: { type: 'string' },
+  partition: { type: 'string' },
+  time: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsConfig['options'];
 

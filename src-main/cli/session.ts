@@ -3,7 +3,7 @@ import type { EventChannel } from '../api/contract';
 import { UserError } from '../api/errors';
 import { appName, resolveDataDir } from '../app/paths';
 import { createApiHandlers, type ApiHandlers } from '../host/handlers';
-import { openServices } from '../host/services';
+import { openServices, type Services } from '../host/services';
 import { spawnNodeWorker } from '../worker/node-worker';
 import { gracefulShutdown, shutdownTimeoutMs } from '../app/shutdown';
 import type { CliApi } from './command';
@@ -11,6 +11,7 @@ import type { CliApi } from './command';
 export interface Session {
   api: CliApi;
   handlers: ApiHandlers;
+  services: Services;
   dataDir: string;
 }
 
@@ -67,7 +68,7 @@ export async function withSession<T>(
       invoke: (channel, arg) => handlers.invoke(channel, arg),
       subscribe: (event, listener) => handlers.subscribe(event as EventChannel, listener),
     });
-    return await work({ api: unwrapped(api), handlers, dataDir });
+    return await work({ api: unwrapped(api), handlers, services, dataDir });
   } finally {
     process.off('SIGTERM', onTerminate);
     await services.close();

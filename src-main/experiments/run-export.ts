@@ -39,6 +39,7 @@ import {
   runManifestSchema,
   runMetricsSchema,
   type RunManifest,
+  type RunMetrics,
 } from './run-manifest';
 import { imageGridPng, crispScale } from '../evaluation/figure-png';
 
@@ -253,12 +254,8 @@ export function importRun(
   dir: string,
   options: { again?: boolean } = {},
 ): RunSummary {
-  const source = resolve(dir);
-  const manifest = readManifest(source);
-  const parsed = trainingConfigSchema.safeParse(manifest.config);
-  if (!parsed.success)
-    throw new UserError('invalid_argument', `The run's config.json is not valid: ${parsed.error.issues[0]?.message}`);
-  const config = JSON.stringify(parsed.data);
+  const exported = readExportedRun(dir, dataDir);
+  const { manifest, config } = exported;
   const wanted = manifest.dataset;
   const fits = (d: ReturnType<typeof listDatasets>[number]) =>
     d.width === wanted.width &&
@@ -275,18 +272,6 @@ export function importRun(
         `${countOf(wanted.classNames.length, 'class', 'classes')}), which is not in this store. Import that dataset first.`,
     );
   }
-  const metricsFile = join(source, 'metrics.json');
-  const parsedMetrics = runMetricsSchema.safeParse(readJson(metricsFile, 500e6, "The run's metrics"));
-  if (!parsedMetrics.success) throw describeManifestProblem(metricsFile, parsedMetrics.error);
-  const { epochs, batches } = parsedMetrics.data;
-  checkPlainFiles(join(source, 'store'));
-  // Only what the manifest lists, each file the size it must be, and only if it fits on the disk.
-  const files = listedStoreFiles(source, manifest);
-  requireFreeSpace(
-    dataDir,
-    files.reduce((sum, file) => sum + file.bytes, 0),
-    'Importing this run',
-  );
   // The same run (created at the same moment, same settings, as far trained) imported before, or never exported
   // from here: a second copy is almost always a mistake, so it is refused unless asked for.
   const existing = runs
@@ -304,12 +289,60 @@ export function importRun(
         `${countOf(existing.epochsDone, 'epoch')} trained. Import it again only to keep a second copy.`,
     );
   }
+  const runId = storeExportedRun(db, dataDir, exported, () => {
+    const id = runs.insertRun(db, {
+      datasetId: dataset.id,
+      name: existing ? `${manifest.name} (copy)` : manifest.name,
+      config,
+    });
+    runs.updateRunLabels(db, id, { notes: manifest.notes, tags: manifest.tags });
+    return id;
+  });
+  return getRunSummary(db, runId, supervisor);
+}
+
+/** An exported run's folder, read and checked: nothing in it is trusted until this has passed. */
+export interface ExportedRun {
+  source: string;
+  manifest: RunManifest;
+  /** The run's config as this version stores it. */
+  config: string;
+  epochs: RunMetrics['epochs'];
+  batches: RunMetrics['batches'];
+  files: Array<{ path: string; bytes: number }>;
+}
+
+/** Reads and checks an exported run's folder, and that its files fit in `dataDir`'s disk. */
+export function readExportedRun(dir: string, dataDir: string): ExportedRun {
+  const source = resolve(dir);
+  const manifest = readManifest(source);
+  const parsed = trainingConfigSchema.safeParse(manifest.config);
+  if (!parsed.success)
+    throw new UserError('invalid_argument', `The run's config.json is not valid: ${parsed.error.issues[0]?.message}`);
+  const metricsFile = join(source, 'metrics.json');
+  const parsedMetrics = runMetricsSchema.safeParse(readJson(metricsFile, 500e6, "The run's metrics"));
+  if (!parsedMetrics.success) throw describeManifestProblem(metricsFile, parsedMetrics.error);
+  checkPlainFiles(join(source, 'store'));
+  // Only what the manifest lists, each file the size it must be, and only if it fits on the disk.
+  const files = listedStoreFiles(source, manifest);
+  requireFreeSpace(
+    dataDir,
+    files.reduce((sum, file) => sum + file.bytes, 0),
+    'Importing this run',
+  );
+  return { source, manifest, config: JSON.stringify(parsed.data), ...parsedMetrics.data, files };
+}
+
+/**
+ * Stores an exported run's files and rows under the run `rowFor` makes or names (called inside the transaction). Files
+ * first, under a temporary name beside the runs; then, in one transaction, every row and, last, the rename to the run's
+ * folder. A kill before the commit leaves a temporary (removed at the next start) or a run folder with no row (removed
+ * at the next start: training/checkpoint-retention.ts); after it, the whole run. Never rows without their files.
+ */
+export function storeExportedRun(db: Database, dataDir: string, run: ExportedRun, rowFor: () => number): number {
+  const { source, manifest, epochs, batches, files } = run;
   // A run exported mid-training comes back as interrupted: it can be resumed from its last checkpoint.
   const status = manifest.status === 'running' || manifest.status === 'queued' ? 'interrupted' : manifest.status;
-  // Files first, under a temporary name beside the runs; then, in one transaction, every row and, last, the rename to
-  // the run's folder. A kill before the commit leaves a temporary (removed at the next start) or a run folder with no
-  // row (removed at the next start: training/checkpoint-retention.ts); after it, the whole run. Never rows without
-  // their files.
   const runsDir = join(dataDir, 'runs');
   mkdirSync(runsDir, { recursive: true });
   const staging = temporarySibling(join(runsDir, 'import'));
@@ -317,15 +350,9 @@ export function importRun(
     mkdirSync(dirname(join(staging, file.path)), { recursive: true });
     copyFileSync(join(source, 'store', file.path), join(staging, file.path));
   }
-  let runId: number;
   try {
-    runId = db.transaction(() => {
-      const id = runs.insertRun(db, {
-        datasetId: dataset.id,
-        name: existing ? `${manifest.name} (copy)` : manifest.name,
-        config,
-      });
-      runs.updateRunLabels(db, id, { notes: manifest.notes, tags: manifest.tags });
+    return db.transaction(() => {
+      const id = rowFor();
       db.prepare(
         `UPDATE runs SET status = ?, engine = ?, epochs_done = ?, final_train_loss = ?, final_test_loss = ?,
            created_at = ?, started_at = ?, finished_at = ? WHERE id = ?`,
@@ -341,6 +368,8 @@ export function importRun(
         id,
       );
       const inRun = (path: string) => relative(dataDir, join(dataLayout(dataDir).runDir(id), path));
+      // A run that had rows before (a lab run's streamed epochs) gets exactly the export's.
+      metrics.deleteMetrics(db, id);
       for (const m of [...epochs, ...batches]) metrics.insertMetric(db, id, m);
       for (const c of manifest.checkpoints) {
         checkpoints.insertCheckpoint(db, id, c.epoch, inRun(c.path), c.inside ?? null);
@@ -355,5 +384,4 @@ export function importRun(
     rmSync(staging, { recursive: true, force: true });
     throw err;
   }
-  return getRunSummary(db, runId, supervisor);
 }

@@ -94,6 +94,7 @@ const metricRow = z.object({
 });
 
 export const runMetricsSchema = z.object({ epochs: z.array(metricRow), batches: z.array(metricRow) });
+export type RunMetrics = z.infer<typeof runMetricsSchema>;
 
 /** The first problem of a failed check, in words: "checkpoints.0.path is not a plain relative path …". */
 export function describeManifestProblem(file: string, error: z.ZodError): UserError {

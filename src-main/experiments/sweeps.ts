@@ -76,6 +76,20 @@ const describeValues = (values: Record<string, number>) =>
  * stored or none of it. Runs train one after another; an app restart picks up where it left off (resumeUnfinished).
  */
 export function startSweep(db: Database, supervisor: TrainingSupervisor, args: StartSweepArgs): SweepSummary {
+  const { sweepId, runIds } = storeSweep(db, args);
+  for (const runId of runIds) supervisor.enqueue(runId);
+  return getSweepSummary(db, sweepId);
+}
+
+/**
+ * Stores a sweep and its queued runs, checked first, in one transaction. `labJob` gives each run the lab queue's job
+ * id (a lab hub's sweep, lab/lab-hub.ts), fixed here so that the run and its job are one thing from the start.
+ */
+export function storeSweep(
+  db: Database,
+  args: StartSweepArgs,
+  labJob?: () => string,
+): { sweepId: number; runIds: number[] } {
   const dataset = requireDataset(db, args.datasetId);
   const shape: ImageShape = [dataset.height, dataset.width, dataset.channels];
   const params = args.axes.map((a) => a.param);
@@ -112,13 +126,13 @@ export function startSweep(db: Database, supervisor: TrainingSupervisor, args: S
           config: JSON.stringify(config),
           sweepId: id,
           sweepValues: JSON.stringify(values),
+          ...(labJob ? { labJob: labJob() } : {}),
         }),
       );
     }
     return id;
   })();
-  for (const runId of runIds) supervisor.enqueue(runId);
-  return getSweepSummary(db, sweepId);
+  return { sweepId, runIds };
 }
 
 export function getSweepSummary(db: Database, sweepId: number): SweepSummary {
@@ -174,6 +188,8 @@ export function resumeUnfinished(db: Database, supervisor: TrainingSupervisor, s
   const candidates = sweepId === undefined ? runs.listRuns(db).reverse() : runs.listRunsOfSweep(db, sweepId);
   const resumed: number[] = [];
   for (const run of candidates) {
+    // A lab hub's runs are its workers' to train (lab/lab-hub.ts).
+    if (run.labJob !== null) continue;
     if (run.status === 'interrupted' && run.sweepId !== null) {
       if (!runs.requeueRun(db, run.id)) continue;
     } else if (!runs.claimQueuedRun(db, run)) continue;

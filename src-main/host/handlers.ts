@@ -33,6 +33,7 @@ import { exportRun, importRun } from '../experiments/run-export';
 import { runsCsv } from '../experiments/runs-csv';
 import { exportRunForPython } from '../experiments/python-export/python-export';
 import { listSweepSummaries, resumeSweep, startSweep } from '../experiments/sweeps';
+import { labLink, sweepOnHub } from '../lab/hub-link';
 import { createProject, listProjects, openProject, renameProject } from '../experiments/projects';
 import { builtinDatasets, builtinSourceDir, importBuiltin } from '../datasets/builtin-import';
 import { requireFolder } from '../datasets/folder-scan';
@@ -165,6 +166,8 @@ export function createApiHandlers(
     'sweeps:start': (args) => startSweep(db, supervisor, args),
     'sweeps:list': () => listSweepSummaries(db),
     'sweeps:resume': ({ sweepId }) => resumeSweep(db, supervisor, sweepId),
+    'lab:status': () => labLink(services.shownDataDir),
+    'lab:sweep': (args) => sweepOnHub(services.shownDataDir, args),
     'projects:list': () => listProjects(db),
     'projects:create': ({ name }) => createProject(db, name),
     'projects:open': ({ projectId }) => openProject(db, projectId),

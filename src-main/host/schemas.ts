@@ -119,6 +119,27 @@ const codeRecipeSchema = z.discriminatedUnion('kind', [
  * Run-time validation of every request argument. `satisfies` ties each schema to the contract's type, so a change
  * to one that the other does not follow fails to compile.
  */
+/** A sweep, trained here (sweeps:start) or by a lab hub's workers (lab:sweep, the hub's own check). */
+export const startSweepSchema = z.strictObject({
+  datasetId: id,
+  config: trainingConfigSchema,
+  axes: z
+    .array(
+      z.strictObject({
+        param: z.enum(['latent', 'batch', 'lr', 'epochs', 'noise', 'seed'], {
+          message: 'Vary latent, batch, lr, epochs, noise or seed.',
+        }),
+        values: z
+          .array(z.number().finite())
+          .min(2, 'Give a parameter at least 2 values to compare.')
+          .max(12, 'Give a parameter at most 12 values.'),
+      }),
+    )
+    .min(1, 'Vary at least one parameter.')
+    .max(2, 'Vary at most two parameters.'),
+  name: z.string().trim().min(1).max(200).optional(),
+});
+
 export const argumentSchemas = {
   'app:info': none,
   'engine:status': none,
@@ -245,27 +266,11 @@ export const argumentSchemas = {
   'runs:export': z.strictObject({ runId: id, dir: path, format: z.enum(runExportFormats).optional() }),
   'runs:import': z.strictObject({ dir: path, again: z.boolean().optional() }),
   'runs:csv': z.strictObject({ per: z.enum(runsCsvRows, { message: 'Write one row per run or per epoch.' }) }),
-  'sweeps:start': z.strictObject({
-    datasetId: id,
-    config: trainingConfigSchema,
-    axes: z
-      .array(
-        z.strictObject({
-          param: z.enum(['latent', 'batch', 'lr', 'epochs', 'noise', 'seed'], {
-            message: 'Vary latent, batch, lr, epochs, noise or seed.',
-          }),
-          values: z
-            .array(z.number().finite())
-            .min(2, 'Give a parameter at least 2 values to compare.')
-            .max(12, 'Give a parameter at most 12 values.'),
-        }),
-      )
-      .min(1, 'Vary at least one parameter.')
-      .max(2, 'Vary at most two parameters.'),
-    name: z.string().trim().min(1).max(200).optional(),
-  }),
+  'sweeps:start': startSweepSchema,
   'sweeps:resume': z.strictObject({ sweepId: id }),
   'sweeps:list': none,
+  'lab:status': none,
+  'lab:sweep': startSweepSchema,
   'projects:list': none,
   'projects:create': z.strictObject({ name: projectName }),
   'projects:open': z.strictObject({ projectId: id }),

@@ -42,9 +42,20 @@ export function startTraining(db: Database, supervisor: TrainingSupervisor, args
   return getRunSummary(db, runId, supervisor);
 }
 
+/** A run on a lab hub's queue is its workers' to train: pause, stop and resume go through the hub. */
+function refuseLabRun(run: runs.RunRow): void {
+  if (run.labJob !== null && (run.status === 'queued' || run.status === 'running')) {
+    throw new UserError(
+      'conflict',
+      `Run ${run.id} is ${run.status === 'queued' ? 'queued' : 'training'} on a lab worker; cancel it through the hub (ae-studio cancel --hub URL --token T ${run.id}).`,
+    );
+  }
+}
+
 /** Pauses a training run between batches; resume continues it at once. */
 export function pauseTraining(db: Database, supervisor: TrainingSupervisor, runId: number): RunSummary {
   const run = requireRun(db, runId);
+  refuseLabRun(run);
   if (run.status !== 'running' || !supervisor.pause(runId)) {
     throw new UserError('conflict', `Run ${runId} is not training here (it is ${run.status}), so it cannot be paused.`);
   }
@@ -53,6 +64,7 @@ export function pauseTraining(db: Database, supervisor: TrainingSupervisor, runI
 
 export function stopTraining(db: Database, supervisor: TrainingSupervisor, runId: number): RunSummary {
   const run = requireRun(db, runId);
+  refuseLabRun(run);
   if (run.status !== 'queued' && run.status !== 'running') {
     throw new UserError('conflict', `Run ${runId} is not training (it is ${run.status}).`);
   }
@@ -77,6 +89,7 @@ export function resumeTraining(
   options: { onCpu?: boolean } = {},
 ): RunSummary {
   const run = requireRun(db, runId);
+  refuseLabRun(run);
   if (supervisor.unpause(runId)) return getRunSummary(db, runId, supervisor);
   if (run.status === 'completed') {
     throw new UserError('conflict', `Run ${runId} already finished all ${parseConfig(run).epochs} epochs.`);
@@ -95,6 +108,8 @@ export function resumeTraining(
     );
   }
   requireDataset(db, run.datasetId);
+  // A lab run that came home finished resumes here, as this store's own run from now on.
+  if (run.labJob !== null) runs.leaveLab(db, runId);
   if (!runs.requeueRun(db, runId)) throw new UserError('conflict', `Run ${runId} changed while resuming; try again.`);
   supervisor.enqueue(runId, options);
   return getRunSummary(db, runId, supervisor);

@@ -5,7 +5,7 @@ import { ChangeFeed } from '../store/change-feed';
 import { checkpointInside, type CheckpointRow } from '../store/checkpoints';
 import { getDataset, listDatasets } from '../store/datasets';
 import { UserError } from '../api/errors';
-import type { RunPenalty, RunSummary } from '../api/contract';
+import type { LabWorkerInfo, RunPenalty, RunSummary } from '../api/contract';
 import { presetName } from '../models/presets';
 import { penaltyTerm, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
 import type { TrainingSupervisor } from '../training/training-supervisor';
@@ -117,6 +117,7 @@ function toSummary(row: RunListRow, datasetName: string | undefined): RunSummary
     tags: JSON.parse(row.tags) as string[],
     sweepId: row.sweepId,
     sweepValues: row.sweepValues === null ? null : (JSON.parse(row.sweepValues) as Record<string, number>),
+    worker: row.worker === null ? null : (JSON.parse(row.worker) as LabWorkerInfo),
     model: presetName(config.preset) ?? 'Custom',
     latent: config.model.latent,
     batchSize: config.batchSize,

@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { eventChannels, maxRequestBytes, type Result } from '../api/contract';
 import type { ApiHandlers } from '../host/handlers';
+import { tokenMatches } from '../app/token-match';
 
 /** The renderer's Content-Security-Policy; the Electron window sends the same one. */
 export const contentSecurityPolicy = [
@@ -181,10 +182,4 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
         server.close(() => resolveClose());
       }),
   };
-}
-
-function tokenMatches(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -46,9 +46,13 @@ export function listMetrics(db: Database, runId: number, scope: 'batch' | 'epoch
   ).all(runId, scope) as MetricRow[];
 }
 
-/** Drops metrics past a checkpoint, so a resumed run continues one clean curve. */
+/** Every metric of a run (before a lab run's finished folder replaces the epochs streamed while it trained). */
+export function deleteMetrics(db: Database, runId: number): void {
+  statement(db, 'DELETE FROM metrics WHERE run_id = ?').run(runId);
+}
+
 /**
- * What a resume redoes: epoch rows after `epoch`, batch rows from `step` on (for a checkpoint at the end of `epoch`,
+ * Drops metrics past a checkpoint, so a resumed run continues one clean curve. What a resume redoes: epoch rows after `epoch`, batch rows from `step` on (for a checkpoint at the end of `epoch`,
  * the first step of the next epoch; for one inside the next epoch, the batch it reaches).
  */
 export function deleteMetricsFromStep(db: Database, runId: number, epoch: number, step: number): void {

@@ -31,6 +31,10 @@ export interface RunRow {
   workerPid: number | null;
   /** The process whose queue holds the run (see app/process-owner.ts); another process leaves it alone. */
   owner: string | null;
+  /** A lab hub's run: the queue's job id (lab/); this process's own queue never trains it. */
+  labJob: string | null;
+  /** JSON of the lab worker that trains or trained it (LabWorkerInfo), null for a run trained here. */
+  worker: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -40,16 +44,17 @@ export interface RunRow {
 export const runColumns = `id, dataset_id AS datasetId, name, status, config, engine, engine_detail AS engineDetail, epochs_done AS epochsDone,
   final_train_loss AS finalTrainLoss, final_test_loss AS finalTestLoss, error, note, notes, tags,
   sweep_id AS sweepId, sweep_values AS sweepValues, project_id AS projectId, worker_pid AS workerPid, owner,
+  lab_job AS labJob, worker,
   created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt`;
 
 export function insertRun(
   db: Database,
-  run: { datasetId: number; name: string; config: string; sweepId?: number; sweepValues?: string },
+  run: { datasetId: number; name: string; config: string; sweepId?: number; sweepValues?: string; labJob?: string },
 ): number {
   const result = statement(
     db,
-    `INSERT INTO runs (dataset_id, name, status, config, sweep_id, sweep_values, created_at, project_id, owner)
-     VALUES (?, ?, 'queued', ?, ?, ?, ?, ${currentProjectSql}, ?)`,
+    `INSERT INTO runs (dataset_id, name, status, config, sweep_id, sweep_values, created_at, project_id, owner, lab_job)
+     VALUES (?, ?, 'queued', ?, ?, ?, ?, ${currentProjectSql}, ?, ?)`,
   ).run(
     run.datasetId,
     run.name,
@@ -58,6 +63,7 @@ export function insertRun(
     run.sweepValues ?? null,
     new Date().toISOString(),
     thisProcess,
+    run.labJob ?? null,
   );
   return Number(result.lastInsertRowid);
 }
@@ -191,4 +197,9 @@ export function interruptRun(db: Database, id: number, workerPid: number | null,
 /** A run stopped because the app closed (not by the user) becomes interrupted, so a sweep resumes it. */
 export function interruptStoppedRun(db: Database, id: number, error: string): void {
   statement(db, `UPDATE runs SET status = 'interrupted', error = ? WHERE id = ? AND status = 'stopped'`).run(error, id);
+}
+
+/** A lab run that came home finished becomes this store's own run (resumed here, it trains in this process). */
+export function leaveLab(db: Database, id: number): void {
+  statement(db, 'UPDATE runs SET lab_job = NULL WHERE id = ?').run(id);
 }

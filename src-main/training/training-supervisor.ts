@@ -42,6 +42,8 @@ const stopFinishingMs = 10 * 60_000;
 /** Runs left 'running' by a process that no longer exists (crash, kill, power loss) become 'interrupted'. */
 export function reconcileStaleRuns(db: Database): void {
   for (const run of runs.listRunsWithStatus(db, 'running')) {
+    // A lab hub's run trains on a lab worker, not in a process of this machine (lab/lab-hub.ts).
+    if (run.labJob !== null) continue;
     // A worker exits when the process that started it goes, so either one gone means the run is no longer training.
     if (run.workerPid === null || !isProcessAlive(run.workerPid) || !isOwnerAlive(run.owner)) {
       runs.interruptRun(

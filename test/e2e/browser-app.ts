@@ -23,14 +23,15 @@ export interface BrowserApp {
   close(): Promise<void>;
 }
 
-export async function launchBrowserApp(): Promise<BrowserApp> {
+/** `dataDir`: a data folder to open (removed on close, like the fresh one made otherwise). */
+export async function launchBrowserApp(options: { dataDir?: string } = {}): Promise<BrowserApp> {
   if (!existsSync(join(rendererBuildDir(), 'index.html'))) {
     throw new Error('The renderer is not built: run "npm run build" (npm test does it first).');
   }
   if (!existsSync(chromiumPath)) {
     throw new Error(`Chromium not found at ${chromiumPath}: install Debian's chromium package or set CHROMIUM_PATH.`);
   }
-  const dataDir = mkdtempSync(join(tmpdir(), 'ae-studio-e2e-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ae-studio-e2e-'));
   const services = openServices({ dataDir, spawnWorker: spawnNodeWorker });
   const handlers = createApiHandlers(services, { name: 'Autoencoder Studio', version: 'e2e', transport: 'browser' });
   const server = await startBrowserServer({ handlers, rendererDir: rendererBuildDir() });

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 const floors: string[][] = [
   ['electron', 'server', 'cli'], // entry points: the desktop shell, browser mode, the command line
   ['host'], // the composition root: services, the dispatcher for every transport, argument schemas
+  ['lab'], // a lab hub and its workers: the queue (pg-boss), the hub's HTTP API, the pulling workers
   ['worker'], // the worker process's entry and protocol, over the services it runs
   ['experiments'],
   ['runs'], // one home for runs: what can be done to them (commands) and asked of them (summaries, detail, compare)

@@ -1,6 +1,6 @@
 /** Experiments: run labels, comparison, sweeps, run export and import, projects. */
 import type { TrainingConfig } from './models';
-import type { EpochMetric, RunRef, RunStatus, RunSummary } from './runs';
+import type { EpochMetric, LabWorkerInfo, RunRef, RunStatus, RunSummary } from './runs';
 import type { CsvExport } from './latent';
 
 export interface RunLabels {
@@ -132,6 +132,10 @@ export interface ExperimentsMethods {
   'sweeps:list': { args: void; result: SweepSummary[] };
   /** Carries on a sweep a crash or a stop interrupted: queued runs start, interrupted ones resume. */
   'sweeps:resume': { args: { sweepId: number }; result: SweepSummary };
+  /** The lab hub this data folder serves (a hub started on it), its workers and jobs; hub null when there is none. */
+  'lab:status': { args: void; result: LabLink };
+  /** A sweep trained by the lab hub's workers instead of this process (the same arguments as sweeps:start). */
+  'lab:sweep': { args: StartSweepArgs; result: SweepSummary };
   'projects:list': { args: void; result: ProjectList };
   'projects:create': { args: { name: string }; result: ProjectList };
   'projects:open': { args: { projectId: number }; result: ProjectList };
@@ -151,8 +155,51 @@ export const experimentsChannels = {
   'sweeps:start': true,
   'sweeps:list': true,
   'sweeps:resume': true,
+  'lab:status': true,
+  'lab:sweep': true,
   'projects:list': true,
   'projects:create': true,
   'projects:open': true,
   'projects:rename': true,
 } as const satisfies Record<keyof ExperimentsMethods, true>;
+
+/** A worker's health as it reports it: one that fails the same way again and again stops taking work. */
+export interface WorkerHealth {
+  healthy: boolean;
+  problem: string | null;
+}
+
+/** One lab run as the hub lists it. */
+export interface LabJobRow {
+  runId: number;
+  name: string;
+  /** The queue's state: created, retry, active, completed, cancelled, failed (or gone, once pg-boss deleted it). */
+  state: string;
+  runStatus: string;
+  epochsDone: number;
+  epochs: number;
+  worker: LabWorkerInfo | null;
+  retryCount: number;
+}
+
+/** A worker as the hub last heard from it. */
+export interface LabWorkerRow extends LabWorkerInfo {
+  health: WorkerHealth;
+  runId: number | null;
+  lastSeen: string;
+}
+
+export interface LabStatus {
+  version: string;
+  jobs: LabJobRow[];
+  workers: LabWorkerRow[];
+}
+
+/** The lab hub of this data folder, as the app sees it. */
+export interface LabLink {
+  /** The hub's address, or null when no hub was ever started on this data folder. */
+  hub: string | null;
+  status: LabStatus | null;
+  /** Why the status could not be read (the hub is not running, …). */
+  problem: string | null;
+}

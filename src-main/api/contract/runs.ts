@@ -9,6 +9,14 @@ export interface StartTrainingArgs {
 
 export type RunStatus = 'queued' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'interrupted';
 
+/** A lab worker, as a run records it: which machine, which GPU (null: the CPU), which engine. */
+export interface LabWorkerInfo {
+  id: string;
+  host: string;
+  gpu: string | null;
+  engine: string;
+}
+
 export interface RunSummary {
   id: number;
   name: string;
@@ -39,6 +47,8 @@ export interface RunSummary {
   /** The sweep the run belongs to and the values it was given there. */
   sweepId: number | null;
   sweepValues: Record<string, number> | null;
+  /** The lab worker that trains or trained it (a run queued on a lab hub); null for a run trained by this app. */
+  worker: LabWorkerInfo | null;
   /** Key settings, for the runs table: the preset's name (or "Custom"), code size, batch size, learning rate. */
   model: string;
   latent: number | null;

@@ -5,7 +5,9 @@ import {
   type RunExportFormat,
   type RunsCsvArgs,
   type SweepAxis,
+  type Preset,
   type SweepParam,
+  type SweepSummary,
 } from '../../api/contract';
 import { UserError } from '../../api/errors';
 import { formatBytes } from '../../api/units';
@@ -14,7 +16,8 @@ import type { Command } from '../command';
 import { followSweep } from '../follow';
 import { formatComparison, formatRun, formatSweep } from '../format';
 import { number, requiredId, runIdArg } from '../options';
-import { configOfFlags } from './training';
+import { configOfFlags, trainFlagsOf } from './training';
+import { configFromFlags } from '../train-options';
 
 /** "latent=2,6,16" as a sweep axis. */
 function parseVary(text: string): SweepAxis {
@@ -45,6 +48,25 @@ export const experimentCommands: Command[] = [
       });
       ctx.out.progress(`Sweep ${sweep.id} queued ${sweep.runs.length} runs: ${sweep.name}`);
       return followSweep(ctx, sweep.id);
+    },
+    // --hub: the same sweep, trained by the lab's workers; the hub's presets and dataset, this machine's config file.
+    async onHub({ hub, flags, out }) {
+      if (flags.dataset === undefined)
+        throw new UserError('invalid_argument', "sweep needs --dataset (the hub's dataset name or id).");
+      const { datasetId, presets } = await hub.get<{ datasetId: number; presets: Preset[] }>(
+        `/presets?${new URLSearchParams({ dataset: flags.dataset })}`,
+      );
+      const sweep = await hub.post<SweepSummary>('/sweeps', {
+        datasetId,
+        config: configFromFlags(presets, trainFlagsOf(flags)),
+        axes: (flags.vary ?? []).map(parseVary),
+        ...(flags.name === undefined ? {} : { name: flags.name }),
+      });
+      out.result(
+        sweep,
+        `Sweep ${sweep.id} queued ${sweep.runs.length} runs on the hub: ${sweep.name}\nFollow it with: ae-studio jobs --hub … --token …`,
+      );
+      return 0;
     },
   },
   {

@@ -2,16 +2,21 @@ import type { TrainingConfig } from '../../api/contract';
 import type { CliContext, Command } from '../command';
 import { followRun } from '../follow';
 import { formatDuration, formatRun } from '../format';
-import { number, requiredId } from '../options';
-import { configFromFlags, yesNo } from '../train-options';
+import { number, requiredId, type Flags } from '../options';
+import { configFromFlags, yesNo, type TrainFlags } from '../train-options';
 import { resolveDatasetId } from './datasets';
 
 /** The dataset and training config that train's and sweep's options describe. */
 export async function configOfFlags(ctx: CliContext): Promise<{ datasetId: number; config: TrainingConfig }> {
-  const { flags } = ctx;
-  const datasetId = await resolveDatasetId(ctx, flags.dataset);
+  const datasetId = await resolveDatasetId(ctx, ctx.flags.dataset);
   const presets = await ctx.api.presets.list({ datasetId });
-  const config = configFromFlags(presets, {
+  // The API checks it against its schema like any other config.
+  return { datasetId, config: configFromFlags(presets, trainFlagsOf(ctx.flags)) as TrainingConfig };
+}
+
+/** The training options of a command line, as configFromFlags takes them. */
+export function trainFlagsOf(flags: Flags): TrainFlags {
+  return {
     preset: flags.preset,
     config: flags.config,
     epochs: number('epochs', flags.epochs),
@@ -28,9 +33,7 @@ export async function configOfFlags(ctx: CliContext): Promise<{ datasetId: numbe
     keepLast: number('keep-last', flags['keep-last']),
     keepEvery: number('keep-every', flags['keep-every']),
     lookBack: yesNo('look-back', flags['look-back']),
-  });
-  // The API checks it against its schema like any other config.
-  return { datasetId, config: config as TrainingConfig };
+  };
 }
 
 export const trainingCommands: Command[] = [
@@ -127,7 +130,9 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
         `${formatRun(run)}\n  ${config.preset ?? 'custom'}: ${model.variant}, latent ${model.latent ?? 'feature maps'}, ` +
           `${config.loss}, ${config.optimizer} ${config.learningRate}, batch ${config.batchSize}, ` +
           `seed ${config.seed}${config.corruption ? `, noise ${config.corruption.type} ${config.corruption.level}` : ''}` +
-          `${run.engine ? `, engine ${run.engine}${run.engineDetail ? ` (${run.engineDetail})` : ''}` : ''}\n${epochs || '  no finished epochs yet'}`,
+          `${run.engine ? `, engine ${run.engine}${run.engineDetail ? ` (${run.engineDetail})` : ''}` : ''}` +
+          `${run.worker ? `\n  trained by lab worker ${run.worker.id} (${run.worker.gpu ?? 'CPU'}, ${run.worker.engine})` : ''}` +
+          `\n${epochs || '  no finished epochs yet'}`,
       );
       return 0;
     },

@@ -11,6 +11,7 @@ import * as m0009 from './0009-mid-epoch-checkpoints';
 import * as m0010 from './0010-loss-penalty';
 import * as m0011 from './0011-embedding-samples';
 import * as m0012 from './0012-change-log';
+import * as m0013 from './0013-lab-runs';
 
 /** Schema versions in order; entry i brings the database to user_version i + 1. Never edit a shipped one. */
 export const migrations: ReadonlyArray<{ up(db: Database): void }> = [
@@ -26,4 +27,5 @@ export const migrations: ReadonlyArray<{ up(db: Database): void }> = [
   m0010,
   m0011,
   m0012,
+  m0013,
 ];
