@@ -68,6 +68,8 @@ class HttpRefusal extends Error {
 export async function startLabServer(options: LabServerOptions): Promise<LabServer> {
   const { hub } = options;
   const uploads = join(hub.store.dataDir, 'lab', 'uploads');
+  // Uploads a killed hub was receiving are of no use now: their workers send them again.
+  rmSync(uploads, { recursive: true, force: true });
   mkdirSync(uploads, { recursive: true });
 
   const server = createServer((req, res) => {
@@ -207,9 +209,12 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     jobId: string,
     worker: z.infer<typeof workerInfoSchema>,
   ) {
-    const id = randomUUID();
-    const file = join(uploads, `${id}.tar`);
-    const dir = join(uploads, id);
+    // Everything of one upload lives in one folder, removed whole at the end whatever happened (also a write stream
+    // that opens its file after a refusal finds its folder gone).
+    const work = join(uploads, randomUUID());
+    const file = join(work, 'run.tar');
+    const dir = join(work, 'run');
+    mkdirSync(work);
     try {
       let bytes = 0;
       const limit = new Transform({
@@ -243,8 +248,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
       }
       return hub.importFolder(runId, jobId, dir, worker);
     } finally {
-      rmSync(file, { force: true });
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
     }
   }
 

@@ -32,6 +32,7 @@ const cancelledNote = 'Cancelled through the lab hub.';
 export class LabHub {
   readonly packs: DatasetPacks;
   private readonly workers = new Map<string, LabWorkerRow>();
+  private readonly startedAt = Date.now();
 
   constructor(
     /** The hub's store: its database and data folder. */
@@ -126,9 +127,11 @@ export class LabHub {
     if (state?.state === 'cancelled') return { stop: cancelledNote };
     const holder = run.worker ? (JSON.parse(run.worker) as LabWorkerInfo).id : null;
     if (state?.state !== 'active' || holder !== worker.id) {
-      return { stop: 'The hub gave this run to another worker (this one was not heard from in time).' };
+      return { stop: 'This worker was not heard from in time, so the hub queued the run again for any worker.' };
     }
     await this.queue.touch(jobId);
+    // Training, whatever a settle that crossed this job's fetch said.
+    statement(this.db, `UPDATE runs SET status = 'running' WHERE id = ? AND status = 'queued'`).run(runId);
     if (epochs.length > 0 && !this.isHome(runId)) {
       this.db.transaction(() => {
         for (const m of epochs) metrics.insertMetric(this.db, runId, { ...m, scope: 'epoch' });
@@ -218,6 +221,39 @@ export class LabHub {
     await this.queue.cancel(run.labJob);
     if (run.status === 'queued') runs.finishRun(this.db, runId, 'stopped', null, cancelledNote);
     return { wasTraining: run.status === 'running' };
+  }
+
+  /**
+   * Brings the store in line with what the queue decided on its own (pg-boss has no callback for these): a run whose
+   * job was taken back from a worker that went quiet is queued again; one whose tries ran out is failed; a cancelled
+   * one whose worker never came back to upload it is stopped. The hub calls it every half heartbeat period.
+   */
+  async settle(): Promise<void> {
+    const open = statement(
+      this.db,
+      `SELECT id, lab_job AS labJob, status, worker FROM runs
+         WHERE lab_job IS NOT NULL AND lab_imported_at IS NULL AND status IN ('queued', 'running')`,
+    ).all() as Array<{ id: number; labJob: string; status: string; worker: string | null }>;
+    const quietMs = 2 * this.queue.options.heartbeatSeconds * 1000;
+    const quiet = (worker: string | null) => {
+      const seen = worker ? this.workers.get((JSON.parse(worker) as LabWorkerInfo).id)?.lastSeen : undefined;
+      return Date.now() - (seen ? Date.parse(seen) : this.startedAt) > quietMs;
+    };
+    for (const run of open) {
+      const job = await this.queue.state(run.labJob);
+      if (job?.state === 'failed') {
+        runs.finishRun(
+          this.db,
+          run.id,
+          'failed',
+          `Tried ${job.retryCount + 1} times; its workers failed or stopped answering each time.`,
+        );
+      } else if ((job?.state === 'created' || job?.state === 'retry') && run.status === 'running') {
+        statement(this.db, `UPDATE runs SET status = 'queued' WHERE id = ? AND status = 'running'`).run(run.id);
+      } else if (job?.state === 'cancelled' && run.status === 'running' && quiet(run.worker)) {
+        runs.finishRun(this.db, run.id, 'stopped', null, cancelledNote);
+      }
+    }
   }
 
   async status(): Promise<LabStatus> {

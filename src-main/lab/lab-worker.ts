@@ -119,9 +119,10 @@ export async function runLabWorker(options: LabWorkerOptions): Promise<LabWorker
     // Set by a heartbeat's answer: why the hub wants this job stopped.
     const told: { stop: string | null } = { stop: null };
     let localRun: number | undefined;
-    let beating: Promise<void> = Promise.resolve();
+    let beating: Promise<void> | undefined;
     const beat = () => {
-      if (localRun === undefined) return;
+      // One heartbeat at a time: while the hub is away, the one in flight keeps trying.
+      if (localRun === undefined || beating) return;
       const epochs = listMetrics(services.db, localRun, 'epoch').map(
         ({ scope: _scope, trainPenalty: _a, testPenalty: _b, ...m }) => m,
       );
@@ -135,7 +136,8 @@ export async function runLabWorker(options: LabWorkerOptions): Promise<LabWorker
           }
         })
         // The hub is away for now (restarting): training goes on; the next beat tries again.
-        .catch((err: unknown) => log(`Run ${job.runId}: heartbeat not delivered (${(err as Error).message})`));
+        .catch((err: unknown) => log(`Run ${job.runId}: heartbeat not delivered (${(err as Error).message})`))
+        .finally(() => (beating = undefined));
     };
     const timer = setInterval(beat, heartbeatMs);
     try {
@@ -188,13 +190,12 @@ export async function runLabWorker(options: LabWorkerOptions): Promise<LabWorker
     }
   }
 
-  await Promise.all(
-    slots.map((gpu, i) =>
-      loop(
-        gpu,
-        i === 0 ? services.supervisor : new TrainingSupervisor(services.db, services.dataDir, options.spawnWorker),
-      ),
-    ),
-  );
+  // The first loop trains with the services' own supervisor (closed with them); each further GPU gets one of its own.
+  const extra = slots.slice(1).map(() => new TrainingSupervisor(services.db, services.dataDir, options.spawnWorker));
+  try {
+    await Promise.all(slots.map((gpu, i) => loop(gpu, i === 0 ? services.supervisor : extra[i - 1])));
+  } finally {
+    await Promise.all(extra.map((supervisor) => supervisor.close()));
+  }
   return { trained, unhealthy: health.healthy ? null : health.problem };
 }

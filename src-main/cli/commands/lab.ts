@@ -124,6 +124,10 @@ export const labCommands: Command[] = [
         },
       });
       writeFileSync(hubAddressFile(dataDir), `${server.url}\n`);
+      const settling = setInterval(
+        () => void hub.settle().catch((err: Error) => out.progress(`Hub: ${err.message}`)),
+        (heartbeatSeconds * 1000) / 2,
+      );
       out.result(
         { url: server.url, dataDir, resent },
         `Lab hub at ${server.url} (data folder ${dataDir}; ${resent} unfinished runs queued again).\n` +
@@ -131,6 +135,7 @@ export const labCommands: Command[] = [
       );
       await untilInterrupted();
       out.progress('Stopping the hub…');
+      clearInterval(settling);
       await server.close();
       await queue.close();
       return 0;
@@ -158,9 +163,17 @@ export const labCommands: Command[] = [
         .filter(Boolean);
       if (gpus.some((g) => !/^\d+$/.test(g)))
         throw new UserError('invalid_argument', `--gpus takes GPU numbers like 0,1, not "${flags.gpus}".`);
+      // Ctrl+C: finish the job in hand and take no more; a second Ctrl+C stops it now (its job goes back to the queue).
       const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal);
+      const onSignal = () => {
+        if (stop.signal.aborted) {
+          process.kill(process.pid, 'SIGTERM');
+          return;
+        }
+        stop.abort();
+        out.progress('Finishing the run in hand, then stopping. Press Ctrl+C again to stop now.');
+      };
+      process.on('SIGINT', onSignal);
       try {
         const result = await runLabWorker({
           client,

@@ -68,6 +68,7 @@ describe('API handlers', () => {
           'runs:list',
           'runs:diskUse',
           'sweeps:list',
+          'lab:status',
           'projects:list',
           'training:current',
           'results:cancel',

@@ -197,6 +197,27 @@ describe('lab hub and workers on pg-boss', () => {
     expect(after).toMatchObject({ state: 'cancelled', runStatus: 'stopped', retryCount: 0 });
   }, 240_000);
 
+  it('settles a cancelled run whose worker died before bringing it home as stopped', async () => {
+    const ids = await sweep('--epochs', '40', '--vary', 'seed=3,4', '--batch', '8');
+    const worker = startWorker('w11');
+    const training = await waitForStatus(
+      (s) => jobsOf(s, ids).find((j) => j.state === 'active' && j.epochsDone >= 1),
+      90_000,
+      'a run training',
+    );
+    await stopProcess(worker, 'SIGKILL');
+    await runCli(['cancel', '--hub', url, '--token', token, String(training.runId)]);
+    await runCli(['cancel', '--hub', url, '--token', token, String(ids.find((id) => id !== training.runId))]);
+    // No upload comes: once the worker has been quiet for two heartbeat periods, the hub settles the run.
+    const settled = await waitForStatus(
+      (s) => s.jobs.find((j) => j.runId === training.runId && j.runStatus === 'stopped'),
+      60_000,
+      'the orphaned cancelled run to be settled',
+    );
+    expect(settled).toMatchObject({ state: 'cancelled', retryCount: 0 });
+    expect(storedRuns([training.runId])[0]).toMatchObject({ rows: 1, status: 'stopped', home: null });
+  }, 180_000);
+
   it('stores a run once when its worker uploaded it and died before completing the job', async () => {
     const ids = await sweep('--epochs', '1', '--vary', 'seed=3,4');
     // This test is the worker that dies: it takes a job and uploads a run folder, and never completes it.
