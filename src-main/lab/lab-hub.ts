@@ -14,6 +14,7 @@ import type { LabQueue } from './lab-queue';
 import {
   appVersion,
   type EpochMetric,
+  type HeartbeatAnswer,
   type LabJob,
   type LabStatus,
   type LabWorkerRow,
@@ -120,14 +121,17 @@ export class LabHub {
     worker: LabWorkerInfo,
     runId: number,
     epochs: EpochMetric[],
-  ): Promise<{ stop: string | null }> {
+  ): Promise<HeartbeatAnswer> {
     const run = this.requireLabRun(runId, jobId);
     this.hello(worker, this.workers.get(worker.id)?.health ?? { healthy: true, problem: null }, runId);
     const state = await this.queue.state(jobId);
-    if (state?.state === 'cancelled') return { stop: cancelledNote };
+    if (state?.state === 'cancelled') return { stop: 'cancelled', why: cancelledNote };
     const holder = run.worker ? (JSON.parse(run.worker) as LabWorkerInfo).id : null;
     if (state?.state !== 'active' || holder !== worker.id) {
-      return { stop: 'This worker was not heard from in time, so the hub queued the run again for any worker.' };
+      return {
+        stop: 'reassigned',
+        why: 'This worker was not heard from in time, so the hub queued the run again for any worker.',
+      };
     }
     await this.queue.touch(jobId);
     // Training, whatever a settle that crossed this job's fetch said.
@@ -139,7 +143,7 @@ export class LabHub {
         runs.recordEpochDone(this.db, runId, last.epoch, last.trainLoss ?? 0, last.testLoss);
       })();
     }
-    return { stop: null };
+    return { stop: null, why: null };
   }
 
   /**

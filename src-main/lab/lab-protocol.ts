@@ -57,6 +57,12 @@ export const heartbeatSchema = z.object({
   epochs: z.array(epochMetric).max(100_000),
 });
 
+/** The hub's answer to a heartbeat: go on, or stop because the run was cancelled or handed to another worker. */
+export interface HeartbeatAnswer {
+  stop: 'cancelled' | 'reassigned' | null;
+  why: string | null;
+}
+
 export const failSchema = z.object({
   worker: workerInfoSchema,
   runId: z.number().int().positive(),

@@ -11,7 +11,7 @@ import type { SpawnWorker } from '../worker/protocol';
 import type { LabWorkerInfo } from '../api/contract';
 import { ensureLocalDataset } from './dataset-pack';
 import type { HubClient } from './hub-client';
-import type { DatasetPack, LabJob, WorkerHealth } from './lab-protocol';
+import type { DatasetPack, HeartbeatAnswer, LabJob, WorkerHealth } from './lab-protocol';
 
 export interface LabWorkerOptions {
   /** Talks to the hub; requests that must get through (uploads) retry for as long as it allows. */
@@ -116,8 +116,8 @@ export async function runLabWorker(options: LabWorkerOptions): Promise<LabWorker
 
   /** Trains one job; null when it came home (finished or cancelled), else why it failed. */
   async function trainJob(job: LabJob, worker: LabWorkerInfo, supervisor: TrainingSupervisor): Promise<string | null> {
-    // Set by a heartbeat's answer: why the hub wants this job stopped.
-    const told: { stop: string | null } = { stop: null };
+    // Set by a heartbeat's answer: the hub wants this job stopped.
+    const told: { stop: HeartbeatAnswer['stop'] } = { stop: null };
     let localRun: number | undefined;
     let beating: Promise<void> | undefined;
     const beat = () => {
@@ -127,11 +127,11 @@ export async function runLabWorker(options: LabWorkerOptions): Promise<LabWorker
         ({ scope: _scope, trainPenalty: _a, testPenalty: _b, ...m }) => m,
       );
       beating = client
-        .post<{ stop: string | null }>(`/jobs/${job.jobId}/heartbeat`, { worker, runId: job.runId, epochs })
+        .post<HeartbeatAnswer>(`/jobs/${job.jobId}/heartbeat`, { worker, runId: job.runId, epochs })
         .then((answer) => {
           if (answer.stop && told.stop === null && localRun !== undefined) {
             told.stop = answer.stop;
-            log(`Run ${job.runId}: ${answer.stop} Stopping it.`);
+            log(`Run ${job.runId}: ${answer.why} Stopping it.`);
             supervisor.stop(localRun);
           }
         })
@@ -152,8 +152,8 @@ export async function runLabWorker(options: LabWorkerOptions): Promise<LabWorker
       clearInterval(timer);
       await beating;
       const { stop } = told;
-      if (stop !== null && !stop.startsWith('Cancelled')) return null; // another worker has it now
-      if (status !== 'completed' && !(status === 'stopped' && stop !== null)) {
+      if (stop === 'reassigned') return null; // the queue hands it to any worker now
+      if (status !== 'completed' && !(status === 'stopped' && stop === 'cancelled')) {
         const row = services.db.prepare('SELECT error FROM runs WHERE id = ?').get(localRun) as {
           error: string | null;
         };
