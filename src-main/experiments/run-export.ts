@@ -339,7 +339,13 @@ export function readExportedRun(dir: string, dataDir: string): ExportedRun {
  * folder. A kill before the commit leaves a temporary (removed at the next start) or a run folder with no row (removed
  * at the next start: training/checkpoint-retention.ts); after it, the whole run. Never rows without their files.
  */
-export function storeExportedRun(db: Database, dataDir: string, run: ExportedRun, rowFor: () => number): number {
+export function storeExportedRun(
+  db: Database,
+  dataDir: string,
+  run: ExportedRun,
+  rowFor: () => number,
+  options: { keepCreatedAt?: boolean } = {},
+): number {
   const { source, manifest, epochs, batches, files } = run;
   // A run exported mid-training comes back as interrupted: it can be resumed from its last checkpoint.
   const status = manifest.status === 'running' || manifest.status === 'queued' ? 'interrupted' : manifest.status;
@@ -355,14 +361,14 @@ export function storeExportedRun(db: Database, dataDir: string, run: ExportedRun
       const id = rowFor();
       db.prepare(
         `UPDATE runs SET status = ?, engine = ?, epochs_done = ?, final_train_loss = ?, final_test_loss = ?,
-           created_at = ?, started_at = ?, finished_at = ? WHERE id = ?`,
+           created_at = coalesce(?, created_at), started_at = ?, finished_at = ? WHERE id = ?`,
       ).run(
         status,
         manifest.engine,
         manifest.epochsDone,
         manifest.finalTrainLoss,
         manifest.finalTestLoss,
-        manifest.createdAt,
+        options.keepCreatedAt ? null : manifest.createdAt,
         manifest.startedAt,
         manifest.finishedAt,
         id,

@@ -178,11 +178,11 @@ export function createApiHandlers(
     if (!isMethodChannel(channel)) {
       return { ok: false, error: { code: 'invalid_argument', message: `Unknown request "${String(channel)}".` } };
     }
-    const parsed = argumentSchemas[channel].safeParse(arg, { error: wordsForIssue });
-    if (!parsed.success) return { ok: false, error: describeIssue(parsed.error) };
+    const parsed = parseArgument(channel, arg);
+    if (!parsed.ok) return parsed;
     try {
       const run = implementations[channel] as (args: unknown) => unknown;
-      return { ok: true, value: await run(parsed.data) };
+      return { ok: true, value: await run(parsed.value) };
     } catch (err) {
       return { ok: false, error: toApiError(channel, explainStorageError(err, services.shownDataDir)) };
     }
@@ -229,6 +229,17 @@ const changeKinds = {
   'sweeps:changed': 'sweeps',
   'latent:changed': 'latent',
 } as const;
+
+/**
+ * Checks a channel's argument as every request is checked: its schema, and the first problem in words. The lab hub
+ * checks the sweeps it is sent with it too.
+ */
+export function parseArgument<C extends MethodChannel>(channel: C, arg: unknown): Result<ApiMethods[C]['args']> {
+  const parsed = argumentSchemas[channel].safeParse(arg, { error: wordsForIssue });
+  return parsed.success
+    ? { ok: true, value: parsed.data as ApiMethods[C]['args'] }
+    : { ok: false, error: describeIssue(parsed.error) };
+}
 
 function toApiError(channel: string, err: unknown) {
   if (err instanceof UserError) return { code: err.code, message: err.message };

@@ -120,7 +120,7 @@ const codeRecipeSchema = z.discriminatedUnion('kind', [
  * to one that the other does not follow fails to compile.
  */
 /** A sweep, trained here (sweeps:start) or by a lab hub's workers (lab:sweep, the hub's own check). */
-export const startSweepSchema = z.strictObject({
+const startSweepSchema = z.strictObject({
   datasetId: id,
   config: trainingConfigSchema,
   axes: z

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { LabLink, StartSweepArgs, SweepSummary } from '../api/contract';
 import { UserError } from '../api/errors';
 import { HubClient } from './hub-client';
-import { hubAddressFile, tokenFile } from './hub-token';
+import { hubAddress, tokenFile } from './hub-token';
 import type { LabStatus } from './lab-protocol';
 
 /**
@@ -11,11 +11,9 @@ import type { LabStatus } from './lab-protocol';
  * sweeps to its queue without being told anything. None when no hub was ever started here.
  */
 function linkedHub(dataDir: string): HubClient | undefined {
-  if (!existsSync(hubAddressFile(dataDir)) || !existsSync(tokenFile(dataDir))) return undefined;
-  return new HubClient({
-    url: readFileSync(hubAddressFile(dataDir), 'utf8').trim(),
-    token: readFileSync(tokenFile(dataDir), 'utf8').trim(),
-  });
+  const url = hubAddress(dataDir);
+  if (url === undefined || !existsSync(tokenFile(dataDir))) return undefined;
+  return new HubClient({ url, token: readFileSync(tokenFile(dataDir), 'utf8').trim() });
 }
 
 export async function labLink(dataDir: string): Promise<LabLink> {

@@ -17,5 +17,10 @@ export function hubToken(dataDir: string): string {
   return token;
 }
 
-/** Where the hub last said it listens (written when it starts), for `hub token`'s join command. */
+/** Where the hub last said it listens (written when it starts), for `hub token`'s join command and the app. */
 export const hubAddressFile = (dataDir: string) => join(dataDir, 'lab', 'hub-address');
+
+/** The address a hub started on this data folder listens at; undefined when none was ever started here. */
+export function hubAddress(dataDir: string): string | undefined {
+  return existsSync(hubAddressFile(dataDir)) ? readFileSync(hubAddressFile(dataDir), 'utf8').trim() : undefined;
+}

@@ -69,11 +69,12 @@ export class LabHub {
   async startSweep(args: StartSweepArgs): Promise<SweepSummary> {
     // The dataset is hashed before anything is queued: a worker may ask for it at once.
     await this.packs.info(args.datasetId);
-    const { sweepId, runIds } = storeSweep(this.db, args, () => randomUUID());
-    for (const runId of runIds) {
-      const run = runs.getRun(this.db, runId);
-      if (run?.labJob) await this.queue.send(run.labJob, runId);
-    }
+    const jobIds: string[] = [];
+    const { sweepId, runIds } = storeSweep(this.db, args, () => {
+      jobIds.push(randomUUID());
+      return jobIds.at(-1)!;
+    });
+    for (const [i, runId] of runIds.entries()) await this.queue.send(jobIds[i], runId);
     return getSweepSummary(this.db, sweepId);
   }
 
@@ -166,29 +167,34 @@ export class LabHub {
       throw new UserError('invalid_argument', `The uploaded folder is not of run ${runId}: its images differ.`);
     }
     try {
-      storeExportedRun(this.db, this.store.dataDir, exported, () => {
-        // Checked again inside the transaction: two uploads of one run at once store it once.
-        if (this.isHome(runId)) throw new AlreadyHome();
-        statement(
-          this.db,
-          // A failed try's error goes: the run that came home is the one that worked.
-          `UPDATE runs SET worker = ?, lab_imported_at = ?, error = NULL, note = CASE WHEN ? THEN ? ELSE note END
+      storeExportedRun(
+        this.db,
+        this.store.dataDir,
+        exported,
+        () => {
+          // Checked again inside the transaction: two uploads of one run at once store it once.
+          if (this.isHome(runId)) throw new AlreadyHome();
+          statement(
+            this.db,
+            // A failed try's error goes: the run that came home is the one that worked.
+            `UPDATE runs SET worker = ?, lab_imported_at = ?, error = NULL, note = CASE WHEN ? THEN ? ELSE note END
              WHERE id = ?`,
-        ).run(
-          JSON.stringify(worker),
-          new Date().toISOString(),
-          exported.manifest.status === 'stopped' ? 1 : 0,
-          cancelledNote,
-          runId,
-        );
-        return runId;
-      });
+          ).run(
+            JSON.stringify(worker),
+            new Date().toISOString(),
+            exported.manifest.status === 'stopped' ? 1 : 0,
+            cancelledNote,
+            runId,
+          );
+          return runId;
+        },
+        // The run's created_at stays the hub's: the folder's is the worker's copy's.
+        { keepCreatedAt: true },
+      );
     } catch (err) {
       if (err instanceof AlreadyHome) return { imported: false };
       throw err;
     }
-    // The run's created_at stays the hub's: the folder's is the worker's copy's.
-    statement(this.db, 'UPDATE runs SET created_at = ? WHERE id = ?').run(run.createdAt, runId);
     return { imported: true };
   }
 
@@ -263,13 +269,13 @@ export class LabHub {
   async status(): Promise<LabStatus> {
     const labRuns = statement(
       this.db,
-      `SELECT id FROM runs WHERE lab_job IS NOT NULL ORDER BY id DESC LIMIT 500`,
-    ).all() as Array<{ id: number }>;
-    const jobs = [];
-    for (const { id } of labRuns) {
-      const run = runs.getRun(this.db, id)!;
-      const state = run.labJob ? await this.queue.state(run.labJob) : undefined;
-      jobs.push({
+      `SELECT ${runs.runColumns} FROM runs WHERE lab_job IS NOT NULL ORDER BY id DESC LIMIT 500`,
+    ).all() as runs.RunRow[];
+    // One question to the queue per run, asked at once (pg's pool runs them side by side).
+    const states = await Promise.all(labRuns.map((run) => this.queue.state(run.labJob!)));
+    const jobs = labRuns.map((run, i) => {
+      const state = states[i];
+      return {
         runId: run.id,
         name: run.name,
         state: state?.state ?? 'gone',
@@ -278,8 +284,8 @@ export class LabHub {
         epochs: (JSON.parse(run.config) as TrainingConfig).epochs,
         worker: run.worker ? (JSON.parse(run.worker) as LabWorkerInfo) : null,
         retryCount: state?.retryCount ?? 0,
-      });
-    }
+      };
+    });
     return { version: appVersion(), jobs: jobs.reverse(), workers: [...this.workers.values()] };
   }
 

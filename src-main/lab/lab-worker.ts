@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { create } from 'tar';
 import type { Database } from '../store/database';
 import { listMetrics } from '../store/metrics';
+import { getRun } from '../store/runs';
 import { startTraining, deleteRun } from '../runs/run-commands';
 import { exportRun } from '../experiments/run-export';
 import { TrainingSupervisor } from '../training/training-supervisor';
@@ -154,10 +155,7 @@ export async function runLabWorker(options: LabWorkerOptions): Promise<LabWorker
       const { stop } = told;
       if (stop === 'reassigned') return null; // the queue hands it to any worker now
       if (status !== 'completed' && !(status === 'stopped' && stop === 'cancelled')) {
-        const row = services.db.prepare('SELECT error FROM runs WHERE id = ?').get(localRun) as {
-          error: string | null;
-        };
-        const error = row.error ?? `The run ended ${status}.`;
+        const error = getRun(services.db, localRun)?.error ?? `The run ended ${status}.`;
         await client.post(`/jobs/${job.jobId}/fail`, { worker, runId: job.runId, error });
         log(`Run ${job.runId} failed: ${error}`);
         return error;

@@ -52,8 +52,9 @@ export function deleteMetrics(db: Database, runId: number): void {
 }
 
 /**
- * Drops metrics past a checkpoint, so a resumed run continues one clean curve. What a resume redoes: epoch rows after `epoch`, batch rows from `step` on (for a checkpoint at the end of `epoch`,
- * the first step of the next epoch; for one inside the next epoch, the batch it reaches).
+ * Drops metrics past a checkpoint, so a resumed run continues one clean curve. What a resume redoes: epoch rows after
+ * `epoch`, batch rows from `step` on (for a checkpoint at the end of `epoch`, the first step of the next epoch; for one
+ * inside the next epoch, the batch it reaches).
  */
 export function deleteMetricsFromStep(db: Database, runId: number, epoch: number, step: number): void {
   statement(

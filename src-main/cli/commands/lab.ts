@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { UserError } from '../../api/errors';
-import { startSweepSchema } from '../../host/schemas';
+import { parseArgument } from '../../host/handlers';
 import { spawnNodeWorker } from '../../worker/node-worker';
 import type { Command } from '../command';
 import { number } from '../options';
@@ -9,7 +9,7 @@ import { LabHub } from '../../lab/lab-hub';
 import { LabQueue } from '../../lab/lab-queue';
 import { startLabServer } from '../../lab/lab-hub-server';
 import { HubClient } from '../../lab/hub-client';
-import { hubAddressFile, hubToken } from '../../lab/hub-token';
+import { hubAddress, hubAddressFile, hubToken } from '../../lab/hub-token';
 import { runLabWorker } from '../../lab/lab-worker';
 import { slurmScript } from '../../lab/slurm-script';
 import { defaultHubPort, type LabStatus } from '../../lab/lab-protocol';
@@ -23,9 +23,7 @@ const untilInterrupted = () =>
 
 function joinCommand(dataDir: string): { token: string; join: string } {
   const token = hubToken(dataDir);
-  const address = existsSync(hubAddressFile(dataDir))
-    ? readFileSync(hubAddressFile(dataDir), 'utf8').trim()
-    : `http://${hostname()}:${defaultHubPort}`;
+  const address = hubAddress(dataDir) ?? `http://${hostname()}:${defaultHubPort}`;
   return { token, join: `ae-studio worker --hub ${address} --token ${token}` };
 }
 
@@ -114,13 +112,9 @@ export const labCommands: Command[] = [
         port: number('port', flags.port) ?? defaultHubPort,
         maxUploadBytes: maxUploadMb * 1e6,
         checkSweep: (value) => {
-          const parsed = startSweepSchema.safeParse(value);
-          if (parsed.success) return parsed.data;
-          const issue = parsed.error.issues[0];
-          throw new UserError(
-            'invalid_argument',
-            `The sweep is not valid: ${issue?.path.join('.') || 'it'} ${issue?.message}`,
-          );
+          const parsed = parseArgument('lab:sweep', value);
+          if (!parsed.ok) throw new UserError(parsed.error.code, parsed.error.message);
+          return parsed.value;
         },
       });
       writeFileSync(hubAddressFile(dataDir), `${server.url}\n`);
