@@ -100,7 +100,7 @@ async function measure(
   let images = 0;
   const trainStep = async () => {
     const [epoch, b] = [1 + Math.floor(step / batchesPerEpoch), step % batchesPerEpoch];
-    const result = await trainer.trainBatch(epoch, b);
+    const result = await trainer.trainBatch(epoch, b, config.learningRate);
     images += Math.min(batch, train.count - b * batch);
     step++;
     peakGpu = Math.max(peakGpu, result.memory.gpuBytes ?? 0);

@@ -7,7 +7,7 @@ import type {
   SweepSummary,
   TrainingProgress,
 } from '../api/contract';
-import { describeImagesOf, penaltyNames } from '../api/contract';
+import { describeImagesOf, penaltyNames, sweepValueText, type SweepParam } from '../api/contract';
 import { countOf } from '../api/units';
 
 /** How the CLI writes what it knows as text; --json prints the same values as data instead. */
@@ -56,7 +56,7 @@ export function formatDataset(dataset: DatasetSummary, report: ImportReport | nu
 export function formatSweep(sweep: SweepSummary): string {
   const rows = sweep.runs.map((r) => {
     const values = Object.entries(r.values)
-      .map(([k, v]) => `${k}=${v}`)
+      .map(([k, v]) => `${k}=${sweepValueText(k as SweepParam, v)}`)
       .join(', ');
     const loss = r.finalTestLoss === null ? '—' : r.finalTestLoss.toFixed(5);
     return `  #${r.runId}  ${values.padEnd(22)} ${r.status.padEnd(11)} ${r.epochsDone}/${r.epochs} epochs  test loss ${loss}`;

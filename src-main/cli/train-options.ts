@@ -2,9 +2,11 @@ import { readUserFile } from '../app/user-file';
 import {
   corruptionKinds,
   corruptionTypes,
+  lrScheduleTypes,
   defaultCheckpointPolicy,
   type CheckpointPolicy,
   type CorruptionType,
+  type LrSchedule,
   type Preset,
   type TrainingConfig,
 } from '../api/contract';
@@ -19,6 +21,12 @@ export interface TrainFlags {
   lr?: number;
   optimizer?: string;
   momentum?: number;
+  lrSchedule?: string;
+  warmupEpochs?: number;
+  lrStep?: number;
+  lrFactor?: number;
+  lrPatience?: number;
+  weightDecay?: number;
   trainSubset?: number;
   latent?: number;
   seed?: number;
@@ -104,6 +112,9 @@ export function configFromFlags(presets: Preset[], flags: TrainFlags): unknown {
       '--momentum is for --optimizer sgd or rmsprop; Adam keeps its own moving averages.',
     );
   }
+  set('weightDecay', flags.weightDecay);
+  const schedule = scheduleFromFlags(base.lrSchedule as LrSchedule | undefined, flags);
+  if (schedule) base.lrSchedule = schedule;
   set('seed', flags.seed);
   set('loss', flags.loss);
   if (flags.noise !== undefined) base.corruption = parseNoise(flags.noise);
@@ -118,6 +129,27 @@ export function configFromFlags(presets: Preset[], flags: TrainFlags): unknown {
   }
   if (flags.latent !== undefined) base.model = { ...(base.model as object), latent: flags.latent };
   return base;
+}
+
+/**
+ * The learning-rate schedule the flags ask for, on top of the config's: --lr-schedule picks the kind, the others set
+ * its numbers; undefined when no flag is about it.
+ */
+function scheduleFromFlags(base: LrSchedule | undefined, flags: TrainFlags): LrSchedule | undefined {
+  const { lrSchedule: type, warmupEpochs, lrStep, lrFactor, lrPatience } = flags;
+  if ([type, warmupEpochs, lrStep, lrFactor, lrPatience].every((v) => v === undefined)) return undefined;
+  if (type !== undefined && !(lrScheduleTypes as readonly string[]).includes(type)) {
+    throw new UserError(
+      'invalid_argument',
+      `--lr-schedule must be one of ${lrScheduleTypes.join(', ')}, not "${type}".`,
+    );
+  }
+  const schedule: LrSchedule = { ...base, type: (type as LrSchedule['type'] | undefined) ?? base?.type ?? 'constant' };
+  if (warmupEpochs !== undefined) schedule.warmupEpochs = warmupEpochs;
+  if (lrStep !== undefined) schedule.stepEpochs = lrStep;
+  if (lrFactor !== undefined) schedule.factor = lrFactor;
+  if (lrPatience !== undefined) schedule.patience = lrPatience;
+  return schedule;
 }
 
 /** "yes" / "no" (and true/false, on/off) as a switch's value; anything else is refused in words. */

@@ -111,6 +111,7 @@ export async function exportRun(db: Database, dataDir: string, args: RunExportAr
       join(tmp, 'metrics-epochs.csv'),
       toCsv(
         ['run_id', 'run_name', 'epoch', 'train_loss', 'test_loss', 'train_penalty', 'test_penalty'].concat([
+          'learning_rate',
           'images_per_sec',
           'elapsed_s',
         ]),
@@ -122,6 +123,7 @@ export async function exportRun(db: Database, dataDir: string, args: RunExportAr
           m.testLoss,
           m.trainPenalty ?? null,
           m.testPenalty ?? null,
+          m.learningRate ?? null,
           m.imagesPerSec,
           m.elapsedMs / 1000,
         ]),

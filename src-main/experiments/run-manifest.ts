@@ -89,6 +89,8 @@ const metricRow = z.object({
   // Exports made before the penalty was kept apart have neither.
   trainPenalty: loss.optional(),
   testPenalty: loss.optional(),
+  // Exports made before learning rates were stored have none.
+  learningRate: z.number().positive().nullable().optional(),
   imagesPerSec: z.number().nullable(),
   elapsedMs: z.number().min(0),
 });

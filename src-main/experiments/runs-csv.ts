@@ -60,6 +60,7 @@ export function runsCsv(db: Database, { per }: RunsCsvArgs): CsvExport {
     'test_loss',
     'train_penalty',
     'test_penalty',
+    'learning_rate',
     'images_per_sec',
     'epoch_seconds',
   ];
@@ -71,6 +72,7 @@ export function runsCsv(db: Database, { per }: RunsCsvArgs): CsvExport {
       metric.testLoss,
       metric.trainPenalty ?? null,
       metric.testPenalty ?? null,
+      metric.learningRate ?? null,
       metric.imagesPerSec === null ? null : Math.round(metric.imagesPerSec),
       Math.round(metric.elapsedMs / 100) / 10,
       ...settingCells(run),

@@ -5,7 +5,15 @@ import { getDataset } from '../store/datasets';
 import { requireDataset } from '../datasets/dataset-catalog';
 import { UserError } from '../api/errors';
 import { inOpenProject } from '../store/projects';
-import type { StartSweepArgs, SweepAxis, SweepParam, SweepSummary, TrainingConfig } from '../api/contract';
+import {
+  lrScheduleTypes,
+  sweepValueText,
+  type StartSweepArgs,
+  type SweepAxis,
+  type SweepParam,
+  type SweepSummary,
+  type TrainingConfig,
+} from '../api/contract';
 import { checkTrainingConfig, trainingConfigSchema } from '../models/training-config';
 import type { TrainingSupervisor } from '../training/training-supervisor';
 import type { ImageShape } from '../models/model-plan';
@@ -18,6 +26,8 @@ export const sweepParamNames: Record<SweepParam, string> = {
   epochs: 'epochs',
   noise: 'noise',
   seed: 'seed',
+  lr_schedule: 'schedule',
+  weight_decay: 'weight decay',
 };
 
 /** The config with one parameter set, checked for values that cannot work. */
@@ -51,6 +61,16 @@ function withValue(config: TrainingConfig, param: SweepParam, value: number): Tr
     case 'lr':
       if (!(value > 0)) throw new UserError('invalid_argument', `The learning rate must be above 0, not ${value}.`);
       return { ...config, learningRate: value };
+    case 'lr_schedule': {
+      const type = lrScheduleTypes[value];
+      if (type === undefined) {
+        throw new UserError('invalid_argument', `A schedule is one of ${lrScheduleTypes.join(', ')}.`);
+      }
+      return { ...config, lrSchedule: { ...config.lrSchedule, type } };
+    }
+    case 'weight_decay':
+      if (!(value >= 0)) throw new UserError('invalid_argument', `Weight decay cannot be negative (${value}).`);
+      return { ...config, weightDecay: value };
     case 'noise':
       if (!(value >= 0)) throw new UserError('invalid_argument', `A noise level cannot be negative (${value}).`);
       // The base config's corruption at each level; Gaussian noise when the base has none.
@@ -68,7 +88,7 @@ function combinations(axes: SweepAxis[]): Array<Record<string, number>> {
 
 const describeValues = (values: Record<string, number>) =>
   Object.entries(values)
-    .map(([param, v]) => `${sweepParamNames[param as SweepParam]}=${v}`)
+    .map(([param, v]) => `${sweepParamNames[param as SweepParam]}=${sweepValueText(param as SweepParam, v)}`)
     .join(', ');
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiMethods, MethodChannel, SimilarityQuery } from '../api/contract';
-import { maxUploadBytes, runExportFormats, runsCsvRows, splitOrders } from '../api/contract';
+import { maxUploadBytes, runExportFormats, runsCsvRows, splitOrders, sweepParams } from '../api/contract';
 import { corruptionSchema, seedSchema, trainingConfigSchema } from '../models/training-config';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -126,8 +126,8 @@ const startSweepSchema = z.strictObject({
   axes: z
     .array(
       z.strictObject({
-        param: z.enum(['latent', 'batch', 'lr', 'epochs', 'noise', 'seed'], {
-          message: 'Vary latent, batch, lr, epochs, noise or seed.',
+        param: z.enum(sweepParams, {
+          message: 'Vary latent, batch, lr, epochs, noise, seed, lr_schedule or weight_decay.',
         }),
         values: z
           .array(z.number().finite())

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { corruptionTypes, type Corruption, type TrainingConfig } from '../api/contract';
+import {
+  corruptionTypes,
+  lrScheduleTypes,
+  type Corruption,
+  type LrSchedule,
+  type TrainingConfig,
+} from '../api/contract';
 import { modelConfigSchema } from './model-config';
 import { planModel, type ImageShape, type ModelPlan } from './model-plan';
 import { UserError } from '../api/errors';
@@ -15,6 +21,18 @@ export const corruptionSchema = z
     message: 'For salt-and-pepper and occlusion the level is a fraction between 0 and 1.',
     path: ['level'],
   }) satisfies z.ZodType<Corruption>;
+
+export const lrScheduleSchema = z.strictObject({
+  type: z.enum(lrScheduleTypes),
+  warmupEpochs: z.number().int().min(0, 'Warm-up epochs cannot be negative.').max(100_000).optional(),
+  stepEpochs: z.number().int().min(1, 'Decay the rate every 1 epoch or more.').max(100_000).optional(),
+  factor: z
+    .number()
+    .gt(0, 'The decay factor must be above 0.')
+    .lt(1, 'The decay factor must be below 1 (it multiplies the rate).')
+    .optional(),
+  patience: z.number().int().min(0, 'Patience cannot be negative.').max(100_000).optional(),
+}) satisfies z.ZodType<LrSchedule>;
 
 const layerName = z.string().min(1).max(100);
 
@@ -43,6 +61,12 @@ export const trainingConfigSchema = z.strictObject({
     .number()
     .positive('The learning rate must be greater than 0.')
     .max(10, 'The learning rate can be at most 10.'),
+  lrSchedule: lrScheduleSchema.optional(),
+  weightDecay: z
+    .number()
+    .min(0, 'Weight decay cannot be negative.')
+    .max(1, 'Weight decay can be at most 1.')
+    .optional(),
   trainSubset: z.number().int().min(1, 'Train on at least 1 image.').max(100_000_000).optional(),
   batchSize: z
     .number()
@@ -120,6 +144,19 @@ export function checkTrainingConfig(config: TrainingConfig, shape: ImageShape): 
     );
   }
   const plan = planModel(config.model, shape);
+  if (config.weightDecay && config.optimizer !== 'adam') {
+    throw new UserError(
+      'invalid_argument',
+      'Weight decay here is decoupled, as in AdamW: choose the Adam optimizer, or set weight decay to 0.',
+    );
+  }
+  const warmup = config.lrSchedule?.warmupEpochs ?? 0;
+  if (warmup > 0 && warmup >= config.epochs) {
+    throw new UserError(
+      'invalid_argument',
+      `A warm-up of ${warmup} epochs leaves none of the ${config.epochs} epochs to train at the full rate: use fewer warm-up epochs.`,
+    );
+  }
   if (config.loss === 'bce' && config.model.outputActivation !== 'sigmoid') {
     throw new UserError(
       'invalid_argument',

@@ -38,12 +38,13 @@ export function getRunDetail(db: Database, runId: number, supervisor?: TrainingS
     config,
     epochMetrics: metrics
       .listMetrics(db, runId, 'epoch')
-      .map(({ epoch, trainLoss, testLoss, trainPenalty, testPenalty, imagesPerSec, elapsedMs }) => ({
+      .map(({ epoch, trainLoss, testLoss, trainPenalty, testPenalty, learningRate, imagesPerSec, elapsedMs }) => ({
         epoch,
         trainLoss,
         testLoss,
         trainPenalty: trainPenalty ?? null,
         testPenalty: testPenalty ?? null,
+        learningRate: learningRate ?? null,
         imagesPerSec,
         elapsedMs,
       })),

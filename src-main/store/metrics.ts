@@ -9,6 +9,8 @@ export interface MetricRow {
   /** The penalty term beside the loss (see migration 0010); null for a plain autoencoder. */
   trainPenalty?: number | null;
   testPenalty?: number | null;
+  /** The rate an epoch trained at (see migration 0014); null for batch rows and older epochs. */
+  learningRate?: number | null;
   imagesPerSec: number | null;
   elapsedMs: number;
 }
@@ -18,11 +20,12 @@ export function insertMetric(db: Database, runId: number, m: MetricRow): void {
   statement(
     db,
     `INSERT INTO metrics (run_id, scope, step, epoch, train_loss, test_loss, train_penalty, test_penalty,
-       images_per_sec, elapsed_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       learning_rate, images_per_sec, elapsed_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (run_id, scope, step) DO UPDATE SET epoch = excluded.epoch, train_loss = excluded.train_loss,
        test_loss = excluded.test_loss, train_penalty = excluded.train_penalty, test_penalty = excluded.test_penalty,
-       images_per_sec = excluded.images_per_sec, elapsed_ms = excluded.elapsed_ms`,
+       learning_rate = excluded.learning_rate, images_per_sec = excluded.images_per_sec,
+       elapsed_ms = excluded.elapsed_ms`,
   ).run(
     runId,
     m.scope,
@@ -32,6 +35,7 @@ export function insertMetric(db: Database, runId: number, m: MetricRow): void {
     m.testLoss,
     m.trainPenalty ?? null,
     m.testPenalty ?? null,
+    m.learningRate ?? null,
     m.imagesPerSec,
     m.elapsedMs,
   );
@@ -41,7 +45,7 @@ export function listMetrics(db: Database, runId: number, scope: 'batch' | 'epoch
   return statement(
     db,
     `SELECT scope, step, epoch, train_loss AS trainLoss, test_loss AS testLoss, train_penalty AS trainPenalty,
-         test_penalty AS testPenalty, images_per_sec AS imagesPerSec, elapsed_ms AS elapsedMs
+         test_penalty AS testPenalty, learning_rate AS learningRate, images_per_sec AS imagesPerSec, elapsed_ms AS elapsedMs
        FROM metrics WHERE run_id = ? AND scope = ? ORDER BY step`,
   ).all(runId, scope) as MetricRow[];
 }

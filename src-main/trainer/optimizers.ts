@@ -71,11 +71,50 @@ function rmsprop(tf: typeof tfType, learningRate: number, momentum: number): tfT
 export function makeOptimizer(tf: typeof tfType, config: TrainingConfig): tfType.Optimizer {
   const momentum = config.momentum ?? 0;
   switch (config.optimizer) {
-    case 'adam':
-      return nativeAdam(tf, config.learningRate) ?? tf.train.adam(config.learningRate, 0.9, 0.999, optimizerEpsilon);
+    case 'adam': {
+      const adam =
+        nativeAdam(tf, config.learningRate) ?? tf.train.adam(config.learningRate, 0.9, 0.999, optimizerEpsilon);
+      return config.weightDecay ? withWeightDecay(tf, adam, config.weightDecay) : adam;
+    }
     case 'rmsprop':
       return rmsprop(tf, config.learningRate, momentum);
     case 'sgd':
       return momentum > 0 ? tf.train.momentum(config.learningRate, momentum) : tf.train.sgd(config.learningRate);
   }
+}
+
+/**
+ * Decoupled weight decay, as PyTorch's AdamW does it: before each step every weight is multiplied by
+ * 1 − lr × decay, apart from the gradient (so Adam's scaling does not weaken it, as an L2 term in the loss would be).
+ * Wraps the instance's applyGradients, so the optimizer's state and checkpoints stay Adam's.
+ */
+function withWeightDecay(tf: typeof tfType, optimizer: tfType.Optimizer, decay: number): tfType.Optimizer {
+  const step = optimizer.applyGradients.bind(optimizer);
+  optimizer.applyGradients = (variableGradients) => {
+    const names = Array.isArray(variableGradients)
+      ? variableGradients.map((v) => v.name)
+      : Object.keys(variableGradients);
+    const keep = 1 - learningRateOf(optimizer) * decay;
+    tf.tidy(() => {
+      for (const name of names) {
+        const value = tf.engine().registeredVariables[name];
+        value.assign(tf.mul(value, keep));
+      }
+    });
+    step(variableGradients);
+  };
+  return optimizer;
+}
+
+const learningRateOf = (optimizer: tfType.Optimizer) => (optimizer as unknown as { learningRate: number }).learningRate;
+
+/**
+ * Sets the rate the next steps use (a schedule's rate for this epoch). SGD and momentum keep it as a tensor made by
+ * their own setLearningRate; Adam and our RMSprop read the field at each step.
+ */
+export function setLearningRate(optimizer: tfType.Optimizer, rate: number): void {
+  if (learningRateOf(optimizer) === rate) return;
+  const sgd = optimizer as unknown as { setLearningRate?: (rate: number) => void };
+  if (typeof sgd.setLearningRate === 'function') sgd.setLearningRate(rate);
+  else (optimizer as unknown as { learningRate: number }).learningRate = rate;
 }

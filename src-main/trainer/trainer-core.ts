@@ -10,7 +10,7 @@ import { nextStepSeed, setRandomStep } from '../models/step-random';
 import { remeasureBatchNorm, statisticsSampleSize } from './batch-norm-statistics';
 import { corruptBatch } from './corruption';
 import { loadModel, restoreOptimizer, snapshotModel } from './model-state';
-import { makeOptimizer } from './optimizers';
+import { makeOptimizer, setLearningRate } from './optimizers';
 import {
   TrainerError,
   type BatchLoss,
@@ -275,10 +275,11 @@ export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch; read
         return { hasBatchNorm: model.layers.some((layer) => layer.getClassName() === 'BatchNormalization') };
       }),
 
-    trainBatch: (epoch, b) =>
+    trainBatch: (epoch, b, learningRate) =>
       guarded(async () => {
         const s = open();
         const { config, shape } = s;
+        setLearningRate(s.optimizer, learningRate);
         if (s.order?.epoch !== epoch) s.order = { epoch, order: epochOrder(s.train.count, config.seed, epoch) };
         const { order } = s.order;
         const n = s.train.fill(

@@ -66,7 +66,7 @@ export function remoteGpu(port: FramePort): RemoteGpu {
     trainer: {
       // The images go over once, as bytes; the core reads its batches from them.
       init: (setup, data) => call('init', setup, { train: data.train.readAll(), test: data.test.readAll() }),
-      trainBatch: (epoch, batch) => call('trainBatch', epoch, batch),
+      trainBatch: (epoch, batch, learningRate) => call('trainBatch', epoch, batch, learningRate),
       flush: () => call('flush'),
       remeasureBatchNorm: () => call('remeasureBatchNorm'),
       testLoss: () => call('testLoss'),

@@ -10,6 +10,13 @@ import type { ImageShape } from '../models/model-plan';
  */
 
 /** Where a checkpoint leaves the training loop. */
+/** Reduce-on-plateau's memory: the rate it has reached, the best loss so far (null: none yet) and the epochs since. */
+export interface ScheduleState {
+  rate: number;
+  best: number | null;
+  bad: number;
+}
+
 export interface CheckpointState {
   epoch: number;
   /**
@@ -24,6 +31,8 @@ export interface CheckpointState {
    * far. A resume carries on from the next batch with exactly the numbers an unbroken run would have.
    */
   inside?: { batch: number; lossSum: number; lossCount: number; penaltySum?: number; elapsedMs: number };
+  /** The learning-rate schedule's state at the end of `epoch` (training/lr-schedule.ts); absent: its initial state. */
+  schedule?: ScheduleState;
 }
 
 /** A model's topology and weights, as tfjs's layers format holds them. */
@@ -103,7 +112,7 @@ export interface Trainer {
   /** Builds the model (or restores the checkpoint's) and takes the run's images. */
   init(setup: TrainerSetup, data: { train: PixelSource; test: PixelSource }): Promise<{ hasBatchNorm: boolean }>;
   /** Trains batch `batch` (0-based) of epoch `epoch` (1-based), in the run's seeded order for that epoch. */
-  trainBatch(epoch: number, batch: number): Promise<StepResult>;
+  trainBatch(epoch: number, batch: number, learningRate: number): Promise<StepResult>;
   /** The losses of every trained batch not returned yet; the host calls it before a checkpoint and an epoch's end. */
   flush(): Promise<BatchLoss[]>;
   /** Measures the batch-norm layers' statistics afresh (batch-norm-statistics.ts). */

@@ -16,6 +16,7 @@ import type { EngineStatus } from '../engine/select-engine';
 import type { ImageShape } from '../models/model-plan';
 import { checkTrainingConfig, hasPenalty, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-files';
+import { afterEpoch, epochLearningRate, initialScheduleState } from './lr-schedule';
 import { pruneCheckpoints, removeUnreferencedCheckpoints } from './checkpoint-retention';
 import type { TrainingProgress } from '../api/contract';
 import { gpuFaultsFromEnv } from '../engine/webgpu-engine';
@@ -187,6 +188,8 @@ async function trainOpened(
   const checkpoint = latest ? readCheckpoint(join(dataDir, latest.path)) : null;
   const startEpoch = checkpoint?.state.epoch ?? 0;
   const inside = checkpoint?.state.inside;
+  // The schedule's state at the end of the checkpoint's epoch, so a resume trains at the rates an unbroken run would.
+  let schedule = checkpoint?.state.schedule ?? initialScheduleState(config);
   const { hasBatchNorm } = await trainer.init(
     { config, shape, checkpoint, faults: engine.name === 'webgpu' ? gpuFaultsFromEnv() : undefined },
     { train: trainPixels, test: testPixels },
@@ -279,6 +282,7 @@ async function trainOpened(
     const bytes = await trainer.snapshot({
       epoch: epoch - 1,
       inside: { batch: b, lossSum, lossCount, penaltySum, elapsedMs: elapsed() },
+      schedule,
     });
     writeCheckpoint(dir, bytes);
     checkpoints.insertCheckpoint(db, runId, epoch, relative(dataDir, dir), { done: b, total: batches });
@@ -294,6 +298,7 @@ async function trainOpened(
     penaltySum = resumeAt?.penaltySum ?? 0;
     /** The batch this epoch's last checkpoint reaches: batches after it are not saved yet. */
     let savedAt = resumeAt?.batch ?? 0;
+    const learningRate = epochLearningRate(config, epoch, schedule);
     for (let b = savedAt; b < batches; b++) {
       await ctx.yieldToEvents();
       // Asked once per batch (the tests stop after an exact number of batches by counting these questions).
@@ -321,7 +326,7 @@ async function trainOpened(
         return { status: 'stopped', error: null };
       }
       const t0 = performance.now();
-      const step = await trainer.trainBatch(epoch, b);
+      const step = await trainer.trainBatch(epoch, b, learningRate);
       memory = step.memory;
       trainMs += performance.now() - t0;
       record(step.done);
@@ -337,9 +342,10 @@ async function trainOpened(
     const tested = await trainer.testLoss();
     const testLoss = tested?.loss ?? null;
     lastTestLoss = testLoss;
+    schedule = afterEpoch(config, epoch, testLoss ?? trainLoss, schedule);
     const epochDir = join(runDir, 'checkpoints', epochFolder(epoch));
     mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
-    writeCheckpoint(epochDir, await trainer.snapshot({ epoch }));
+    writeCheckpoint(epochDir, await trainer.snapshot({ epoch, schedule }));
     await writeGallery(ctx, epoch, testIdx, gallery);
     evalMs += performance.now() - e0;
     db.transaction(() => {
@@ -351,6 +357,7 @@ async function trainOpened(
         testLoss,
         trainPenalty: hasPenalty(config) ? penaltySum / lossCount : null,
         testPenalty: tested?.penalty ?? null,
+        learningRate,
         imagesPerSec: trainMs > 0 ? (imagesSeen / trainMs) * 1000 : null,
         elapsedMs: elapsed(),
       });

@@ -31,8 +31,13 @@ export interface AxisOptions {
   type?: 'linear' | 'logarithmic';
   min?: number;
   max?: number;
-  ticks?: { precision?: number; stepSize?: number };
+  ticks?: { precision?: number; stepSize?: number; callback?: (value: number | string) => string };
+  /** A fixed width in pixels (labels and title), so charts stacked one above the other share their x positions. */
+  width?: number;
 }
+
+/** The y axis width of the loss chart and the learning-rate chart under it, so their epochs line up. */
+export const rateChartAxisWidth = 72;
 
 /**
  * The options all the app's line charts share: drawn at once (no animation) to fill their box, {x, y} points as
@@ -47,8 +52,9 @@ export function lineChartOptions(options: {
   tooltip?: TooltipCallbacks;
 }): ChartOptions<'line'> {
   const { text, grid } = chartTheme();
-  const axis = ({ title, type = 'linear', min, max, ticks }: AxisOptions) => ({
+  const axis = ({ title, type = 'linear', min, max, ticks, width }: AxisOptions) => ({
     type,
+    ...(width === undefined ? {} : { afterFit: (scale: { width: number }) => void (scale.width = width) }),
     ...(min === undefined ? {} : { min }),
     ...(max === undefined ? {} : { max }),
     title: { display: true, text: title, color: text },

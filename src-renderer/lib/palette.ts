@@ -34,7 +34,13 @@ export function classColour(label: number | null): string {
 }
 
 /** Loss charts: training in blue (per batch light, per epoch dark), test in vermillion. */
-export const chartColours = { train: '#0072B2', trainEpoch: '#00466E', test: '#D55E00', penalty: '#009E73' };
+export const chartColours = {
+  train: '#0072B2',
+  trainEpoch: '#00466E',
+  test: '#D55E00',
+  penalty: '#009E73',
+  rate: '#CC79A7',
+};
 
 /** Viridis (perceptually uniform, colour-blind safe) at 9 stops, for values from low (0) to high (1). */
 const viridis = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'];

@@ -46,9 +46,9 @@ describe('first run in the browser', () => {
     expect(await summary.textContent()).toMatch(/\(None, 28, 28, 1\).*parameters/s);
     await app.screenshot('02-train-model');
 
-    await page.getByLabel('Epochs').fill('1');
+    await page.getByLabel('Epochs', { exact: true }).fill('1');
     // Enter starts training, as the keyboard shortcut promises.
-    await page.getByLabel('Epochs').press('Enter');
+    await page.getByLabel('Epochs', { exact: true }).press('Enter');
     const monitor = page.getByTestId('run-monitor');
     await monitor.getByText(/Epoch 1 of 1, batch \d+ of 125/).waitFor({ timeout: 60_000 });
     expect(await monitor.getByRole('progressbar').getAttribute('aria-valuenow')).toMatch(/^\d+$/);

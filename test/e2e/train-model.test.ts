@@ -117,7 +117,7 @@ describe('model editor and run controls', () => {
   it('says which checkpoints a run keeps, bounded however long it trains', async () => {
     const { page } = app;
     const policy = page.getByTestId('checkpoint-policy');
-    const epochs = page.getByLabel('Epochs');
+    const epochs = page.getByLabel('Epochs', { exact: true });
     const before = await epochs.inputValue();
     await epochs.fill('437');
     // The default keeps a look-back set spaced by doubling, not every 10th epoch for ever.
@@ -144,6 +144,48 @@ describe('model editor and run controls', () => {
     await page.getByLabel('Keep every N-th checkpoint').press('Tab');
     await epochs.fill(before);
   });
+
+  it('trains with a cosine schedule, a warm-up and weight decay, and draws the rate under the loss', async () => {
+    const { page } = app;
+    await page.getByLabel('Preset').selectOption({ label: 'Small dense AE' });
+    const epochs = page.getByRole('spinbutton', { name: /^Epochs/ });
+    const before = await epochs.inputValue();
+    await epochs.fill('3');
+    const schedule = page.getByRole('group', { name: 'Learning-rate schedule' });
+    await schedule.getByLabel('Schedule').selectOption('cosine');
+    await schedule.getByRole('spinbutton', { name: 'Warm-up epochs' }).fill('1');
+    const decay = schedule.getByRole('spinbutton', { name: 'Weight decay (AdamW)' });
+    await decay.fill('0.01');
+    await decay.press('Tab');
+    await schedule.scrollIntoViewIfNeeded();
+    await app.screenshot('19-train-schedule');
+    // Step decay asks for its own numbers; the form shows its defaults.
+    await schedule.getByLabel('Schedule').selectOption('step');
+    expect(await schedule.getByRole('spinbutton', { name: 'Decay every (epochs)' }).inputValue()).toBe('1');
+    expect(await schedule.getByRole('spinbutton', { name: 'Decay factor' }).inputValue()).toBe('0.1');
+    await schedule.getByLabel('Schedule').selectOption('cosine');
+
+    await page.getByRole('button', { name: 'Start training' }).click();
+    const monitor = page.getByTestId('run-monitor');
+    await expect.poll(async () => monitor.locator('.badge').textContent(), { timeout: 120_000 }).toBe('completed');
+    const rate = monitor.getByLabel('Learning rate per epoch');
+    await rate.waitFor();
+    await rate.scrollIntoViewIfNeeded();
+    await app.screenshot('19-train-rate-chart');
+    // The rates it trained at: half the rate in the warm-up epoch, the full rate, then half on the cosine's way down.
+    const runId = Number((await monitor.getByRole('heading', { level: 2 }).textContent())!.match(/^#(\d+)/)![1]);
+    const { learningRate: lr } = JSON.parse(
+      (app.services.db.prepare('SELECT config FROM runs WHERE id = ?').get(runId) as { config: string }).config,
+    ) as { learningRate: number };
+    const rates = app.services.db
+      .prepare("SELECT learning_rate AS rate FROM metrics WHERE run_id = ? AND scope = 'epoch' ORDER BY step")
+      .all(runId) as Array<{ rate: number }>;
+    expect(rates.map((r) => r.rate)).toEqual([lr / 2, lr, lr / 2]);
+    await epochs.fill(before);
+    await schedule.getByLabel('Schedule').selectOption('constant');
+    await decay.fill('0');
+    await decay.press('Tab');
+  }, 180_000);
 
   it('pauses with Space, resumes, and stops a run', async () => {
     const { page } = app;

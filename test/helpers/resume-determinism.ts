@@ -21,10 +21,19 @@ const counts = { train: 256, test: 64 };
 const batchSize = 4;
 const batchesPerEpoch = counts.train / batchSize;
 
-function runConfig(presetId: string, optimizer: TrainingConfig['optimizer']): TrainingConfig {
+function runConfig(
+  presetId: string,
+  optimizer: TrainingConfig['optimizer'],
+  extra: Partial<TrainingConfig> = {},
+): TrainingConfig {
   const base = presetConfig(presetId, [28, 28, 1])!;
-  return { ...base, batchSize, epochs: 4, learningRate: 1e-3, optimizer, earlyStopping: null };
+  return { ...base, batchSize, epochs: 4, learningRate: 1e-3, optimizer, earlyStopping: null, ...extra };
 }
+
+/** A schedule and weight decay change the rate from epoch to epoch: a resume must pick up the same rates. */
+const scheduled: Partial<TrainingConfig> = { lrSchedule: { type: 'cosine', warmupEpochs: 1 }, weightDecay: 0.01 };
+// Patience 0 and a cut of the rate whenever the test loss does not improve by 0.01%: its state crosses checkpoints.
+const plateau: Partial<TrainingConfig> = { lrSchedule: { type: 'plateau', patience: 0, factor: 0.5 } };
 
 /** Registers the resume tests for one engine (one engine per test file: the engine is chosen once per process). */
 export function describeResumeDeterminism(engineName: 'native' | 'wasm'): void {
@@ -51,27 +60,30 @@ export function describeResumeDeterminism(engineName: 'native' | 'wasm'): void {
     }
 
     const curve = (db: Database, runId: number) => ({
-      epochs: listMetrics(db, runId, 'epoch').map((m) => [m.trainLoss, m.testLoss]),
+      epochs: listMetrics(db, runId, 'epoch').map((m) => [m.trainLoss, m.testLoss, m.learningRate]),
       batches: listMetrics(db, runId, 'batch').map((m) => m.trainLoss),
     });
 
-    it.each([
-      ['small-dense', 'adam'],
-      ['small-conv', 'adam'],
-      ['small-dense', 'rmsprop'],
-    ] as const)(
-      '%s with %s: stopped at several points and resumed, every loss equals the unbroken run',
-      async (preset, optimizer) => {
-        const unbroken = setUp(runConfig(preset, optimizer));
+    it.each<[string, TrainingConfig['optimizer'], Partial<TrainingConfig>]>([
+      ['small-dense', 'adam', {}],
+      ['small-conv', 'adam', {}],
+      ['small-dense', 'rmsprop', {}],
+      ['small-dense', 'adam', scheduled],
+      ['small-dense', 'sgd', plateau],
+    ])(
+      '%s with %s %o: stopped at several points and resumed, every loss equals the unbroken run',
+      async (preset, optimizer, extra) => {
+        const unbroken = setUp(runConfig(preset, optimizer, extra));
         expect(await train(unbroken.db, unbroken.dataDir, unbroken.runId)).toEqual({
           status: 'completed',
           error: null,
         });
         const expected = curve(unbroken.db, unbroken.runId);
         expect(expected.epochs).toHaveLength(4);
+        if (extra.lrSchedule) expect(new Set(expected.epochs.map((e) => e[2])).size).toBeGreaterThan(1);
         unbroken.db.close();
 
-        const { db, dataDir, runId } = setUp(runConfig(preset, optimizer));
+        const { db, dataDir, runId } = setUp(runConfig(preset, optimizer, extra));
         // Stop inside epoch 2, then at the end of epoch 3's first batch, then let it finish.
         for (const stopAfter of [batchesPerEpoch + 3, batchesPerEpoch + 1]) {
           expect((await train(db, dataDir, runId, stopAfter)).status).toBe('stopped');

@@ -1,5 +1,5 @@
 /** Experiments: run labels, comparison, sweeps, run export and import, projects. */
-import type { TrainingConfig } from './models';
+import { lrScheduleTypes, type TrainingConfig } from './models';
 import type { EpochMetric, LabWorkerInfo, RunRef, RunStatus, RunSummary } from './runs';
 import type { CsvExport } from './latent';
 
@@ -21,8 +21,30 @@ export interface RunComparison {
   sameDataset: boolean;
 }
 
-/** What a sweep can vary: the code size, batch size, learning rate, epochs, noise level (denoising) or seed. */
-export type SweepParam = 'latent' | 'batch' | 'lr' | 'epochs' | 'noise' | 'seed';
+/**
+ * What a sweep can vary: the code size, batch size, learning rate, epochs, noise level (denoising), seed, the learning
+ * rate's schedule or the weight decay.
+ */
+export const sweepParams = ['latent', 'batch', 'lr', 'epochs', 'noise', 'seed', 'lr_schedule', 'weight_decay'] as const;
+export type SweepParam = (typeof sweepParams)[number];
+
+/**
+ * Parameters whose values are choices, not numbers: a sweep stores each as its position in this list (so every axis
+ * stays a list of numbers) and shows and takes it by name.
+ */
+export const sweepChoices: Partial<Record<SweepParam, readonly string[]>> = { lr_schedule: lrScheduleTypes };
+
+/** A sweep value as people read and type it: "cosine" for a schedule, the number otherwise. */
+export function sweepValueText(param: SweepParam, value: number): string {
+  return sweepChoices[param]?.[value] ?? String(value);
+}
+
+/** "cosine" or "0.01" as a sweep value (a choice's position), or NaN when it is neither. */
+export function parseSweepValue(param: SweepParam, text: string): number {
+  const choices = sweepChoices[param];
+  if (choices) return choices.includes(text.trim()) ? choices.indexOf(text.trim()) : NaN;
+  return text.trim() === '' ? NaN : Number(text.trim());
+}
 
 export interface SweepAxis {
   param: SweepParam;

@@ -87,6 +87,13 @@ export interface TrainingConfig {
   /** Momentum of SGD and RMSprop (PyTorch's and Keras's meaning); unset or 0: none. Adam has its own. */
   momentum?: number;
   learningRate: number;
+  /** How the learning rate changes from epoch to epoch (lr-schedule.ts); unset: constant. */
+  lrSchedule?: LrSchedule;
+  /**
+   * Decoupled weight decay (AdamW, Loshchilov & Hutter; PyTorch's torch.optim.AdamW): each step first shrinks every
+   * weight by lr × weightDecay. Adam only; unset or 0: none.
+   */
+  weightDecay?: number;
   /** Train on this many of the training images (stratified by class, drawn with `seed`); unset: all of them. */
   trainSubset?: number;
   batchSize: number;
@@ -104,6 +111,26 @@ export interface TrainingConfig {
    * the epochs 1, 2, 4, 8, … and always the best. Unset: defaultCheckpointPolicy.
    */
   checkpoints?: CheckpointPolicy;
+}
+
+export const lrScheduleTypes = ['constant', 'step', 'cosine', 'plateau'] as const;
+export type LrScheduleType = (typeof lrScheduleTypes)[number];
+
+/**
+ * A learning-rate schedule, stepped once per epoch as PyTorch's schedulers are: constant; step (StepLR: × factor every
+ * stepEpochs); cosine (CosineAnnealingLR down to 0 over the epochs after the warm-up); plateau (ReduceLROnPlateau on
+ * the test loss: × factor once it has not improved for `patience` epochs). Any of them may start with a linear warm-up.
+ */
+export interface LrSchedule {
+  type: LrScheduleType;
+  /** Epochs whose rate climbs linearly up to the learning rate (epoch i of W trains at lr × i / (W + 1)); default 0. */
+  warmupEpochs?: number;
+  /** step: epochs between two decays; default a third of the run's epochs. */
+  stepEpochs?: number;
+  /** step and plateau: what each decay multiplies the rate by; default 0.1 (PyTorch's). */
+  factor?: number;
+  /** plateau: epochs without improvement before a decay; default 3. */
+  patience?: number;
 }
 
 export interface CheckpointPolicy {

@@ -103,6 +103,8 @@ export interface EpochMetric {
   /** The penalty term's mean over the epoch (train) and the test split; null for a plain autoencoder. */
   trainPenalty: number | null;
   testPenalty: number | null;
+  /** The learning rate the epoch trained at (a schedule changes it); null for epochs trained before it was stored. */
+  learningRate: number | null;
   imagesPerSec: number | null;
   elapsedMs: number;
 }

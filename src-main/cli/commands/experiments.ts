@@ -8,6 +8,8 @@ import {
   type Preset,
   type SweepParam,
   type SweepSummary,
+  parseSweepValue,
+  sweepChoices,
 } from '../../api/contract';
 import { UserError } from '../../api/errors';
 import { formatBytes } from '../../api/units';
@@ -19,15 +21,23 @@ import { number, requiredId, runIdArg } from '../options';
 import { configOfFlags, trainFlagsOf } from './training';
 import { configFromFlags } from '../train-options';
 
-/** "latent=2,6,16" as a sweep axis. */
+/** "latent=2,6,16" or "lr_schedule=constant,cosine" as a sweep axis. */
 function parseVary(text: string): SweepAxis {
-  const match = /^([a-z]+)=(.+)$/.exec(text.trim());
+  const match = /^([a-z_]+)=(.+)$/.exec(text.trim());
   if (!match)
     throw new UserError('invalid_argument', `--vary takes param=v1,v2,… (e.g. latent=2,6,16), not "${text}".`);
-  const values = match[2].split(',').map((v) => Number(v.trim()));
-  const bad = match[2].split(',').find((v) => !Number.isFinite(Number(v.trim())) || v.trim() === '');
-  if (bad !== undefined) throw new UserError('invalid_argument', `--vary ${match[1]}: "${bad}" is not a number.`);
-  return { param: match[1] as SweepParam, values };
+  const param = match[1] as SweepParam;
+  const texts = match[2].split(',');
+  const values = texts.map((v) => parseSweepValue(param, v));
+  const bad = texts.find((_, i) => !Number.isFinite(values[i]));
+  if (bad !== undefined) {
+    const choices = sweepChoices[param];
+    throw new UserError(
+      'invalid_argument',
+      `--vary ${param}: "${bad}" is not ${choices ? `one of ${choices.join(', ')}` : 'a number'}.`,
+    );
+  }
+  return { param, values };
 }
 
 export const experimentCommands: Command[] = [
@@ -36,7 +46,8 @@ export const experimentCommands: Command[] = [
     summary: 'Train one run per combination of values and summarise them:',
     details: [
       '--dataset D (--preset P | --config FILE) --vary <param=v1,v2,…> (once or twice; param:',
-      "latent, batch, lr, epochs, noise, seed) and train's other options for the base config",
+      'latent, batch, lr, epochs, noise, seed, lr_schedule (constant, step, cosine, plateau), weight_decay)',
+      "and train's other options for the base config",
     ],
     async run(ctx) {
       const { datasetId, config } = await configOfFlags(ctx);

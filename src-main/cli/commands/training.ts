@@ -5,6 +5,7 @@ import { formatDuration, formatRun } from '../format';
 import { number, requiredId, type Flags } from '../options';
 import { configFromFlags, yesNo, type TrainFlags } from '../train-options';
 import { resolveDatasetId } from './datasets';
+import { describeSchedule } from '../../training/lr-schedule';
 
 /** The dataset and training config that train's and sweep's options describe. */
 export async function configOfFlags(ctx: CliContext): Promise<{ datasetId: number; config: TrainingConfig }> {
@@ -24,6 +25,12 @@ export function trainFlagsOf(flags: Flags): TrainFlags {
     lr: number('lr', flags.lr),
     optimizer: flags.optimizer,
     momentum: number('momentum', flags.momentum),
+    lrSchedule: flags['lr-schedule'],
+    warmupEpochs: number('warmup-epochs', flags['warmup-epochs']),
+    lrStep: number('lr-step', flags['lr-step']),
+    lrFactor: number('lr-factor', flags['lr-factor']),
+    lrPatience: number('lr-patience', flags['lr-patience']),
+    weightDecay: number('weight-decay', flags['weight-decay']),
     trainSubset: number('train-subset', flags['train-subset']),
     latent: number('latent', flags.latent),
     seed: number('seed', flags.seed),
@@ -77,6 +84,10 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
       '--config <file.json> a training config (e.g. saved from "ae-studio run <id> --json")',
       '--epochs <n> --batch <n> --lr <x> --latent <n> --seed <n> --loss <mse|bce>',
       '--optimizer <adam|rmsprop|sgd> --momentum <x>  (momentum: sgd and rmsprop, as in PyTorch; default 0)',
+      '--lr-schedule <constant|step|cosine|plateau> --warmup-epochs <n>  the rate per epoch: step (× --lr-factor,',
+      '                        default 0.1, every --lr-step epochs, default a third), cosine (down to 0), plateau',
+      '                        (× --lr-factor when the test loss has not improved for --lr-patience epochs, default 3)',
+      '--weight-decay <x>      decoupled weight decay (AdamW), for --optimizer adam',
       '--train-subset <n>      train on n of the training images (each class in its share, drawn with the seed)',
       '--noise <type[:level]>  denoising: gaussian, saltPepper, occlusion, gaussianOcclusion,',
       '                        blur, warp (or none)',
@@ -120,7 +131,8 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
       const epochs = detail.epochMetrics
         .map(
           (m) =>
-            `  epoch ${String(m.epoch).padStart(3)}  train ${m.trainLoss?.toFixed(5) ?? '-'}  test ${m.testLoss?.toFixed(5) ?? '-'}  ${formatDuration(m.elapsedMs)}`,
+            `  epoch ${String(m.epoch).padStart(3)}  train ${m.trainLoss?.toFixed(5) ?? '-'}  test ${m.testLoss?.toFixed(5) ?? '-'}  ${formatDuration(m.elapsedMs)}` +
+            (detail.config.lrSchedule && m.learningRate !== null ? `  lr ${m.learningRate.toPrecision(3)}` : ''),
         )
         .join('\n');
       const { config, run } = detail;
@@ -130,6 +142,8 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
         `${formatRun(run)}\n  ${config.preset ?? 'custom'}: ${model.variant}, latent ${model.latent ?? 'feature maps'}, ` +
           `${config.loss}, ${config.optimizer} ${config.learningRate}, batch ${config.batchSize}, ` +
           `seed ${config.seed}${config.corruption ? `, noise ${config.corruption.type} ${config.corruption.level}` : ''}` +
+          `${config.lrSchedule ? `, schedule ${describeSchedule(config)}` : ''}` +
+          `${config.weightDecay ? `, weight decay ${config.weightDecay}` : ''}` +
           `${run.engine ? `, engine ${run.engine}${run.engineDetail ? ` (${run.engineDetail})` : ''}` : ''}` +
           `${run.worker ? `\n  trained by lab worker ${run.worker.id} (${run.worker.gpu ?? 'CPU'}, ${run.worker.engine})` : ''}` +
           `\n${epochs || '  no finished epochs yet'}`,

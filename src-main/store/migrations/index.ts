@@ -12,6 +12,7 @@ import * as m0010 from './0010-loss-penalty';
 import * as m0011 from './0011-embedding-samples';
 import * as m0012 from './0012-change-log';
 import * as m0013 from './0013-lab-runs';
+import * as m0014 from './0014-learning-rates';
 
 /** Schema versions in order; entry i brings the database to user_version i + 1. Never edit a shipped one. */
 export const migrations: ReadonlyArray<{ up(db: Database): void }> = [
@@ -28,4 +29,5 @@ export const migrations: ReadonlyArray<{ up(db: Database): void }> = [
   m0011,
   m0012,
   m0013,
+  m0014,
 ];

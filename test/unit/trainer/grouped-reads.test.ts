@@ -43,7 +43,7 @@ describe('grouped loss reads', () => {
     const perStep: number[] = [];
     for (let epoch = 1; epoch <= 2; epoch++) {
       for (let b = 0; b < 12; b++) {
-        const { done } = await trainer.trainBatch(epoch, b);
+        const { done } = await trainer.trainBatch(epoch, b, config.learningRate);
         perStep.push(done.length);
         losses.push(...done);
       }
@@ -73,16 +73,16 @@ describe('grouped loss reads', () => {
   it('refuses a checkpoint while losses are still on the device, and frees them', async () => {
     const trainer = await start(4);
     const before = tf.memory().numTensors;
-    await trainer.trainBatch(1, 0);
-    await trainer.trainBatch(1, 1);
+    await trainer.trainBatch(1, 0, config.learningRate);
+    await trainer.trainBatch(1, 1, config.learningRate);
     await expect(trainer.snapshot({ epoch: 0 })).rejects.toThrow('A snapshot was asked for before a flush.');
     expect(await trainer.flush()).toHaveLength(2);
     await expect(trainer.snapshot({ epoch: 0 })).resolves.toMatchObject({ state: { epoch: 0 } });
     // Nothing of the two steps is left behind once their losses are read (the optimizer's slots came with step 1).
-    await trainer.trainBatch(1, 2);
+    await trainer.trainBatch(1, 2, config.learningRate);
     await trainer.flush();
     const settled = tf.memory().numTensors;
-    await trainer.trainBatch(1, 3);
+    await trainer.trainBatch(1, 3, config.learningRate);
     await trainer.flush();
     expect(tf.memory().numTensors).toBe(settled);
     expect(settled).toBeGreaterThanOrEqual(before);

@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingConfig } from '../../../src-main/api/contract';
 import { selectEngine } from '../../../src-main/engine/select-engine';
 import { presetConfig } from '../../../src-main/models/presets';
-import { makeOptimizer, optimizerEpsilon, rmspropRho } from '../../../src-main/trainer/optimizers';
+import { makeOptimizer, optimizerEpsilon, rmspropRho, setLearningRate } from '../../../src-main/trainer/optimizers';
+import { epochLearningRate, initialScheduleState } from '../../../src-main/training/lr-schedule';
 import { loadFashionSample } from '../../helpers/fashion-subset';
 import { torchPython } from '../../helpers/python-export';
 import { useTempDirs } from '../../helpers/temp-dir';
@@ -37,8 +38,11 @@ for i in range(len(spec["widths"]) - 1):
     params += [torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)]
 if spec["optimizer"] == "rmsprop":
     opt = torch.optim.RMSprop(params, lr=spec["lr"], alpha=spec["rho"], eps=spec["eps"], momentum=spec["momentum"])
+elif spec["optimizer"] == "adamw":
+    opt = torch.optim.AdamW(params, lr=spec["lr"], eps=spec["eps"], weight_decay=spec["decay"])
 else:
     opt = torch.optim.SGD(params, lr=spec["lr"], momentum=spec["momentum"])
+cosine = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=spec["epochs"]) if spec["cosine"] else None
 acts = {"relu": torch.relu, "linear": lambda t: t, "sigmoid": torch.sigmoid}
 means = []
 for epoch in range(spec["epochs"]):
@@ -56,7 +60,10 @@ for epoch in range(spec["epochs"]):
         total += loss.item()
         batches += 1
     means.append(total / batches)
-print(json.dumps(means))
+    if cosine:
+        cosine.step()
+norm = sum(float((w.detach().double() ** 2).sum()) for w in params) ** 0.5
+print(json.dumps({"means": means, "norm": norm}))
 `;
 
 describe('optimizers, against PyTorch on the same weights and batches', () => {
@@ -71,8 +78,14 @@ describe('optimizers, against PyTorch on the same weights and batches', () => {
     data = Float32Array.from(sample.pixels.subarray(0, images * 784), (v) => v / 255);
   });
 
-  /** Trains the dense autoencoder with `optimizer`, returning the mean batch loss of each epoch and its start weights. */
-  function trainOurs(optimizer: tfType.Optimizer): { means: number[]; start: Float32Array[] } {
+  /**
+   * Trains the dense autoencoder with `optimizer` (at `rateOf(epoch)` when given), returning the mean batch loss of
+   * each epoch, its start weights and the L2 norm of its final weights.
+   */
+  function trainOurs(
+    optimizer: tfType.Optimizer,
+    rateOf?: (epoch: number) => number,
+  ): { means: number[]; start: Float32Array[]; norm: number } {
     const model = tf.sequential();
     for (let i = 0; i < widths.length - 1; i++) {
       model.add(
@@ -88,6 +101,7 @@ describe('optimizers, against PyTorch on the same weights and batches', () => {
     const variables = model.trainableWeights.map((w) => w.read() as tfType.Variable);
     const means: number[] = [];
     for (let epoch = 0; epoch < epochs; epoch++) {
+      if (rateOf) setLearningRate(optimizer, rateOf(epoch + 1));
       let total = 0;
       let batches = 0;
       for (let at = 0; at < images; at += batchSize) {
@@ -104,12 +118,21 @@ describe('optimizers, against PyTorch on the same weights and batches', () => {
       }
       means.push(total / batches);
     }
+    const norm = Math.sqrt(
+      variables.reduce((sum, v) => sum + (v.dataSync() as Float32Array).reduce((s, x) => s + x * x, 0), 0),
+    );
     model.dispose();
     optimizer.dispose();
-    return { means, start };
+    return { means, start, norm };
   }
 
-  function trainTorch(start: Float32Array[], optimizer: string, lr: number, momentum: number): number[] {
+  function trainTorch(
+    start: Float32Array[],
+    optimizer: string,
+    lr: number,
+    momentum: number,
+    adamw = { decay: 0, cosine: false },
+  ): { means: number[]; norm: number } {
     const folder = tempDir();
     writeFileSync(join(folder, 'images.f32'), data);
     start.forEach((values, i) => writeFileSync(join(folder, `${i % 2 ? 'b' : 'w'}${i >> 1}.f32`), values));
@@ -124,12 +147,13 @@ describe('optimizers, against PyTorch on the same weights and batches', () => {
       eps: optimizerEpsilon,
       epochs,
       batch: batchSize,
+      ...adamw,
     };
     writeFileSync(join(folder, 'spec.json'), JSON.stringify(spec));
     writeFileSync(join(folder, 'train.py'), torchScript);
     return JSON.parse(
       execFileSync(torchPython, [join(folder, 'train.py'), join(folder, 'spec.json')], { encoding: 'utf8' }),
-    ) as number[];
+    ) as { means: number[]; norm: number };
   }
 
   const config = (optimizer: TrainingConfig['optimizer'], learningRate: number, momentum: number): TrainingConfig => ({
@@ -148,7 +172,7 @@ describe('optimizers, against PyTorch on the same weights and batches', () => {
     '%s (lr %s, momentum %s) trains as PyTorch does: per-epoch losses within 0.5%',
     (optimizer, lr, momentum) => {
       const ours = trainOurs(makeOptimizer(tf, config(optimizer, lr, momentum)));
-      const torch = trainTorch(ours.start, optimizer, lr, momentum);
+      const torch = trainTorch(ours.start, optimizer, lr, momentum).means;
       console.info(`[${optimizer} lr ${lr} momentum ${momentum}] per-epoch loss: ours ${ours.means}, PyTorch ${torch}`);
       // It learned: the second epoch's loss is well below the first's (the mean image alone scores about 0.09).
       expect(ours.means[1]).toBeLessThan(ours.means[0]);
@@ -161,8 +185,36 @@ describe('optimizers, against PyTorch on the same weights and batches', () => {
 
   it("tfjs's own RMSprop (epsilon inside the square root) is not PyTorch's: the comparison above can tell", () => {
     const stock = trainOurs(tf.train.rmsprop(3e-4, rmspropRho, 0, optimizerEpsilon));
-    const torch = trainTorch(stock.start, 'rmsprop', 3e-4, 0);
+    const torch = trainTorch(stock.start, 'rmsprop', 3e-4, 0).means;
     console.info(`[tfjs rmsprop] per-epoch loss: tfjs ${stock.means}, PyTorch ${torch}`);
     expect(off(stock.means[1], torch[1])).toBeGreaterThan(0.02);
+  }, 120_000);
+
+  it("AdamW with a cosine schedule trains as PyTorch's AdamW and CosineAnnealingLR do", () => {
+    // A decay strong enough to matter within the test's 32 steps: without it, the final weights are measurably larger.
+    const lr = 2e-3;
+    const decay = 0.5;
+    const adamw: TrainingConfig = {
+      ...config('adam', lr, 0),
+      momentum: undefined,
+      weightDecay: decay,
+      epochs,
+      lrSchedule: { type: 'cosine' },
+    };
+    const rateOf = (epoch: number) => epochLearningRate(adamw, epoch, initialScheduleState(adamw));
+    const ours = trainOurs(makeOptimizer(tf, adamw), rateOf);
+    const plain = trainOurs(makeOptimizer(tf, { ...adamw, weightDecay: 0 }), rateOf);
+    const torch = trainTorch(ours.start, 'adamw', lr, 0, { decay, cosine: true });
+    console.info(
+      `[adamw ${decay}, cosine] per-epoch loss: ours ${ours.means}, PyTorch ${torch.means}; ` +
+        `final weight norm: ours ${ours.norm}, PyTorch ${torch.norm}, without decay ${plain.norm}`,
+    );
+    expect(ours.means[1]).toBeLessThan(ours.means[0]);
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      expect(off(ours.means[epoch], torch.means[epoch]), `epoch ${epoch + 1}`).toBeLessThan(0.005);
+    }
+    expect(off(ours.norm, torch.norm)).toBeLessThan(0.001);
+    // The decay is what makes them agree: without it the weights end measurably larger.
+    expect(off(plain.norm, torch.norm)).toBeGreaterThan(0.005);
   }, 120_000);
 });

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../helpers/cli-process';
+import { readCsvWithPython } from '../../helpers/python-export';
+import { useTempDirs } from '../../helpers/temp-dir';
+import type { RunDetail } from '../../../src-main/api/contract';
+
+/** Learning-rate schedules and weight decay from the command line: train, sweep, the run's rates, the CSV. */
+describe('ae-studio command line: schedules and weight decay', () => {
+  const tempDir = useTempDirs();
+
+  it('sweeps over schedules with warm-up and weight decay, and stores the rate of every epoch', async () => {
+    const dataDir = tempDir();
+    const base = ['--preset', 'small-dense', '--epochs', '3', '--batch', '512', '--data-dir', dataDir];
+    const sweep = await runCli([
+      'sweep',
+      ...base,
+      '--vary',
+      'lr_schedule=constant,cosine',
+      '--warmup-epochs',
+      '1',
+      '--weight-decay',
+      '0.01',
+    ]);
+    expect(sweep.code, sweep.stderr).toBe(0);
+    expect(sweep.stdout).toMatch(/#1 {2}lr_schedule=constant +completed/);
+    expect(sweep.stdout).toMatch(/#2 {2}lr_schedule=cosine +completed/);
+
+    const shown = await runCli(['run', '2', '--json', '--data-dir', dataDir]);
+    const detail = (JSON.parse(shown.stdout) as { value: RunDetail }).value;
+    expect(detail.config).toMatchObject({ lrSchedule: { type: 'cosine', warmupEpochs: 1 }, weightDecay: 0.01 });
+    // Warm-up to the full rate, then cosine over the two epochs after it: lr/2, lr, lr/2.
+    const lr = detail.config.learningRate;
+    expect(detail.epochMetrics.map((m) => m.learningRate)).toEqual([lr / 2, lr, lr / 2]);
+    const text = await runCli(['run', '1', '--data-dir', dataDir]);
+    expect(text.stdout).toMatch(/schedule constant, 1 warm-up epoch, weight decay 0\.01/);
+    expect(text.stdout).toMatch(/epoch {3}1 .* lr 0\.000500\n {2}epoch {3}2 .* lr 0\.00100/);
+
+    const csvFile = `${tempDir()}/epochs.csv`;
+    const csv = await runCli(['runs-csv', '--per', 'epoch', '--out', csvFile, '--data-dir', dataDir]);
+    expect(csv.code, csv.stderr).toBe(0);
+    const rows = readCsvWithPython(csvFile);
+    expect(rows.filter((r) => r.run_id === '2').map((r) => Number(r.learning_rate))).toEqual([lr / 2, lr, lr / 2]);
+    expect(rows[0]['config.lrSchedule.type']).toBeDefined();
+  }, 180_000);
+
+  it('says what is wrong with a schedule or decay it cannot use', async () => {
+    const dataDir = tempDir();
+    const base = ['--preset', 'small-dense', '--epochs', '2', '--data-dir', dataDir];
+    const kind = await runCli(['train', ...base, '--lr-schedule', 'linear']);
+    expect(kind).toMatchObject({
+      code: 2,
+      stderr: 'Error: --lr-schedule must be one of constant, step, cosine, plateau, not "linear".\n',
+    });
+    const vary = await runCli(['sweep', ...base, '--vary', 'lr_schedule=cosine,linear']);
+    expect(vary.stderr).toBe('Error: --vary lr_schedule: "linear" is not one of constant, step, cosine, plateau.\n');
+    const sgd = await runCli(['train', ...base, '--optimizer', 'sgd', '--weight-decay', '0.1']);
+    expect(sgd.stderr).toMatch(/decoupled, as in AdamW: choose the Adam optimizer/);
+    const warmup = await runCli(['train', ...base, '--lr-schedule', 'cosine', '--warmup-epochs', '2']);
+    expect(warmup.stderr).toMatch(/warm-up of 2 epochs leaves none of the 2 epochs/);
+    const factor = await runCli(['train', ...base, '--lr-schedule', 'step', '--lr-factor', '2']);
+    expect(factor.stderr).toBe('Error: The decay factor must be below 1 (it multiplies the rate).\n');
+  }, 120_000);
+});
