@@ -68,6 +68,8 @@ export function formatComparison(c: RunComparison): string {
   const head = c.runs.map(
     (r) =>
       `#${r.id}  ${r.name}\n      final test loss ${r.finalTestLoss?.toFixed(5) ?? '—'}, best ${r.bestTestLoss?.toFixed(5) ?? '—'}, ` +
+      `${r.finalTestPsnr === null ? '' : `PSNR ${r.finalTestPsnr.toFixed(2)} dB, `}` +
+      `${r.finalTestSsim === null ? '' : `SSIM ${r.finalTestSsim.toFixed(4)}, `}` +
       `${r.epochsDone}/${r.epochs} epochs, ${r.status}`,
   );
   const diff = c.differences.length

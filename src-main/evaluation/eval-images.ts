@@ -15,14 +15,17 @@ import { stratifiedPick } from '../datasets/split';
 /** Images ready for the model: uint8 HWC back to back, and what each one is. */
 export interface ImageBatch {
   pixels: Uint8Array;
-  items: Array<Omit<EvalItem, 'mse'>>;
+  items: Array<Omit<EvalItem, 'mse' | 'psnr' | 'ssim'>>;
 }
 
 /** Every image of a split with its reconstruction error, for picking the worst or best. */
 export interface SplitErrorTable {
   cacheIndices: Int32Array;
   labels: Int32Array;
+  /** Each image's MSE, PSNR and SSIM (null for images too small for SSIM's window). */
   errors: Float32Array;
+  psnr: Float32Array;
+  ssim: Float32Array | null;
 }
 
 export interface ImageSourceContext {

@@ -6,6 +6,7 @@ import { countOf } from '../api/units';
 import type { PcaComparison, PcaQuery } from '../api/contract';
 import { resolveImages, samplePositions } from './eval-images';
 import { encodeAndReconstruct, meanSquaredErrors, toModelInput, type RunModel } from './run-model';
+import { imageQuality } from '../app/image-quality';
 import { fitRandomizedPca, pcaReconstruct, type PcaBasis } from './pca-baseline';
 import { imageShape, imageSources, type EvaluationContext } from './evaluation-context';
 import { b64, toBytes } from './image-bytes';
@@ -37,14 +38,20 @@ export class PcaComparer {
     const inputs = toModelInput(batch.pixels);
     const ae = (await encodeAndReconstruct(ctx.tf, parts, inputs, n)).outputs;
     const linear = await pcaReconstruct(ctx.tf, basis, inputs, n);
-    const aeMse = meanSquaredErrors(inputs, ae, n);
+    const quality = imageQuality(inputs, ae, n, parts.shape);
     const pcaMse = meanSquaredErrors(inputs, linear, n);
     return {
       ...imageShape(parts),
       components: basis.k,
       fittedOn,
       explainedVariance: basis.explainedVariance,
-      items: batch.items.map((item, i) => ({ ...item, mse: aeMse[i], pcaMse: pcaMse[i] })),
+      items: batch.items.map((item, i) => ({
+        ...item,
+        mse: quality.mse[i],
+        psnr: quality.psnr[i],
+        ssim: quality.ssim ? quality.ssim[i] : null,
+        pcaMse: pcaMse[i],
+      })),
       originals: b64(batch.pixels),
       reconstructions: b64(toBytes(ae)),
       pcaReconstructions: b64(toBytes(linear)),

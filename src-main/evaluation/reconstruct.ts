@@ -2,7 +2,8 @@ import type { CheckpointRef, EvalImages, ModelInfo, ReconstructQuery, Reconstruc
 import { seededRandom } from '../app/random';
 import { corruptBatch } from '../trainer/corruption';
 import { resolveImages, type ImageBatch } from './eval-images';
-import { encodeAndReconstruct, meanSquaredErrors, toModelInput } from './run-model';
+import { encodeAndReconstruct, toModelInput } from './run-model';
+import { imageQuality } from '../app/image-quality';
 import { imageShape, imageSources, type EvaluationContext } from './evaluation-context';
 import { b64, toBytes } from './image-bytes';
 import type { RequestScope } from './request-scope';
@@ -44,14 +45,17 @@ export async function reconstruct(
     corruptBatch(inputs, n, parts.shape, query.corruption, seededRandom(query.seed ?? 1));
   }
   const { outputs } = await encodeAndReconstruct(ctx.tf, parts, inputs, n);
-  const mse = meanSquaredErrors(clean, outputs, n);
+  const { mse, psnr, ssim } = imageQuality(clean, outputs, n, parts.shape);
+  const mean = (values: Float32Array) => values.reduce((a, e) => a + e, 0) / Math.max(1, n);
   return {
     ...imageShape(parts),
-    items: batch.items.map((item, i) => ({ ...item, mse: mse[i] })),
+    items: batch.items.map((item, i) => ({ ...item, mse: mse[i], psnr: psnr[i], ssim: ssim ? ssim[i] : null })),
     originals: b64(batch.pixels),
     inputs: query.corruption ? b64(toBytes(inputs)) : null,
     reconstructions: b64(toBytes(outputs)),
-    meanMse: mse.reduce((a, e) => a + e, 0) / Math.max(1, n),
+    meanMse: mean(mse),
+    meanPsnr: mean(psnr),
+    meanSsim: ssim ? mean(ssim) : null,
     elapsedMs: performance.now() - started,
   };
 }

@@ -6,7 +6,8 @@ import { UserError } from '../api/errors';
 import { countOf } from '../api/units';
 import type { Split, SplitErrors, SplitErrorsQuery } from '../api/contract';
 import type { SplitErrorTable } from './eval-images';
-import { encodeAndReconstruct, meanSquaredErrors, toModelInput, type RunModel } from './run-model';
+import { encodeAndReconstruct, toModelInput, type RunModel } from './run-model';
+import { imageQuality, ssimMinSide } from '../app/image-quality';
 import { checkpointKey, type ModelCache } from './model-cache';
 import type { RequestScope } from './request-scope';
 
@@ -50,6 +51,9 @@ export class SplitErrorTables {
     const { idx, labels } = splitIndex(this.db, parts.dataset.id, split);
     const cache = openPixelCache(this.dataDir, parts.dataset);
     const errors = new Float32Array(idx.length);
+    const psnr = new Float32Array(idx.length);
+    const [height, width] = parts.shape;
+    const ssim = height >= ssimMinSide && width >= ssimMinSide ? new Float32Array(idx.length) : null;
     const what = `Reconstructing the ${countOf(idx.length, split === 'train' ? 'training image' : 'test image')}`;
     try {
       for (let start = 0; start < idx.length; start += errorChunk) {
@@ -57,15 +61,16 @@ export class SplitErrorTables {
         scope.report({ what, done: start, total: idx.length });
         const n = Math.min(errorChunk, idx.length - start);
         const inputs = toModelInput(cache.read(idx.subarray(start, start + n)));
-        errors.set(
-          meanSquaredErrors(inputs, (await encodeAndReconstruct(this.tf, parts, inputs, n)).outputs, n),
-          start,
-        );
+        const { outputs } = await encodeAndReconstruct(this.tf, parts, inputs, n);
+        const quality = imageQuality(inputs, outputs, n, parts.shape);
+        errors.set(quality.mse, start);
+        psnr.set(quality.psnr, start);
+        if (ssim && quality.ssim) ssim.set(quality.ssim, start);
       }
     } finally {
       cache.close();
     }
-    return { cacheIndices: idx, labels, errors };
+    return { cacheIndices: idx, labels, errors, psnr, ssim };
   }
 }
 
@@ -82,17 +87,25 @@ export async function splitErrors(
   const count = table.errors.length;
   if (count === 0)
     throw new UserError('not_found', `The dataset "${parts.dataset.name}" has no ${query.split} images.`);
-  const sums = new Map<number, { sum: number; count: number }>();
-  let total = 0;
+  const sums = new Map<number, { sum: number; psnr: number; ssim: number; count: number }>();
+  const total = { sum: 0, psnr: 0, ssim: 0, count };
   let max = 0;
   for (let i = 0; i < count; i++) {
-    const entry = sums.get(table.labels[i]) ?? { sum: 0, count: 0 };
-    entry.sum += table.errors[i];
+    const entry = sums.get(table.labels[i]) ?? { sum: 0, psnr: 0, ssim: 0, count: 0 };
+    for (const s of [entry, total]) {
+      s.sum += table.errors[i];
+      s.psnr += table.psnr[i];
+      s.ssim += table.ssim?.[i] ?? 0;
+    }
     entry.count++;
     sums.set(table.labels[i], entry);
-    total += table.errors[i];
     max = Math.max(max, table.errors[i]);
   }
+  const means = (s: { sum: number; psnr: number; ssim: number; count: number }) => ({
+    meanMse: s.sum / s.count,
+    meanPsnr: s.psnr / s.count,
+    meanSsim: table.ssim ? s.ssim / s.count : null,
+  });
   const bins = 20;
   const histogramMax = max > 0 ? max : 1;
   const histogram = new Array<number>(bins).fill(0);
@@ -102,14 +115,14 @@ export async function splitErrors(
     epoch: parts.epoch,
     split: query.split,
     count,
-    meanMse: total / count,
+    ...means(total),
     perClass: [...sums.entries()]
       .sort(([a], [b]) => a - b)
       .map(([label, s]) => ({
         label,
         name: parts.dataset.classNames[label] ?? String(label),
         count: s.count,
-        meanMse: s.sum / s.count,
+        ...means(s),
       })),
     histogram,
     histogramMax,

@@ -112,6 +112,8 @@ export async function exportRun(db: Database, dataDir: string, args: RunExportAr
       toCsv(
         ['run_id', 'run_name', 'epoch', 'train_loss', 'test_loss', 'train_penalty', 'test_penalty'].concat([
           'learning_rate',
+          'test_psnr',
+          'test_ssim',
           'images_per_sec',
           'elapsed_s',
         ]),
@@ -124,6 +126,8 @@ export async function exportRun(db: Database, dataDir: string, args: RunExportAr
           m.trainPenalty ?? null,
           m.testPenalty ?? null,
           m.learningRate ?? null,
+          m.testPsnr ?? null,
+          m.testSsim ?? null,
           m.imagesPerSec,
           m.elapsedMs / 1000,
         ]),

@@ -91,6 +91,8 @@ const metricRow = z.object({
   testPenalty: loss.optional(),
   // Exports made before learning rates were stored have none.
   learningRate: z.number().positive().nullable().optional(),
+  testPsnr: z.number().nullable().optional(),
+  testSsim: z.number().nullable().optional(),
   imagesPerSec: z.number().nullable(),
   elapsedMs: z.number().min(0),
 });

@@ -22,6 +22,8 @@ const runColumns: Array<[string, (run: RunSummary) => Cell]> = [
   ['epochs_done', (r) => r.epochsDone],
   ['final_train_loss', (r) => r.finalTrainLoss],
   ['final_test_loss', (r) => r.finalTestLoss],
+  ['final_test_psnr', (r) => r.finalTestPsnr],
+  ['final_test_ssim', (r) => r.finalTestSsim],
   ['best_test_loss', (r) => r.bestTestLoss],
   // A sparse or variational run's penalty term, apart from the losses (which compare across runs without it).
   ['penalty_term', (r) => r.penalty?.term ?? null],
@@ -61,6 +63,8 @@ export function runsCsv(db: Database, { per }: RunsCsvArgs): CsvExport {
     'train_penalty',
     'test_penalty',
     'learning_rate',
+    'test_psnr',
+    'test_ssim',
     'images_per_sec',
     'epoch_seconds',
   ];
@@ -73,6 +77,8 @@ export function runsCsv(db: Database, { per }: RunsCsvArgs): CsvExport {
       metric.trainPenalty ?? null,
       metric.testPenalty ?? null,
       metric.learningRate ?? null,
+      metric.testPsnr ?? null,
+      metric.testSsim ?? null,
       metric.imagesPerSec === null ? null : Math.round(metric.imagesPerSec),
       Math.round(metric.elapsedMs / 100) / 10,
       ...settingCells(run),

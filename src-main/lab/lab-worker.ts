@@ -125,7 +125,7 @@ export async function runLabWorker(options: LabWorkerOptions): Promise<LabWorker
       // One heartbeat at a time: while the hub is away, the one in flight keeps trying.
       if (localRun === undefined || beating) return;
       const epochs = listMetrics(services.db, localRun, 'epoch').map(
-        ({ scope: _scope, trainPenalty: _a, testPenalty: _b, learningRate: _c, ...m }) => m,
+        ({ scope: _scope, trainPenalty: _a, testPenalty: _b, learningRate: _c, testPsnr: _d, testSsim: _e, ...m }) => m,
       );
       beating = client
         .post<HeartbeatAnswer>(`/jobs/${job.jobId}/heartbeat`, { worker, runId: job.runId, epochs })

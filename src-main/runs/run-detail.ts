@@ -36,18 +36,18 @@ export function getRunDetail(db: Database, runId: number, supervisor?: TrainingS
   return {
     run: getRunSummary(db, runId, supervisor),
     config,
-    epochMetrics: metrics
-      .listMetrics(db, runId, 'epoch')
-      .map(({ epoch, trainLoss, testLoss, trainPenalty, testPenalty, learningRate, imagesPerSec, elapsedMs }) => ({
-        epoch,
-        trainLoss,
-        testLoss,
-        trainPenalty: trainPenalty ?? null,
-        testPenalty: testPenalty ?? null,
-        learningRate: learningRate ?? null,
-        imagesPerSec,
-        elapsedMs,
-      })),
+    epochMetrics: metrics.listMetrics(db, runId, 'epoch').map((m) => ({
+      epoch: m.epoch,
+      trainLoss: m.trainLoss,
+      testLoss: m.testLoss,
+      trainPenalty: m.trainPenalty ?? null,
+      testPenalty: m.testPenalty ?? null,
+      learningRate: m.learningRate ?? null,
+      testPsnr: m.testPsnr ?? null,
+      testSsim: m.testSsim ?? null,
+      imagesPerSec: m.imagesPerSec,
+      elapsedMs: m.elapsedMs,
+    })),
     batchLoss: thin(
       metrics
         .listMetrics(db, runId, 'batch')

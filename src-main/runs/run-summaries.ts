@@ -90,6 +90,11 @@ function withLiveState(summary: RunSummary, supervisor: TrainingSupervisor | und
   };
 }
 
+function finalQuality(json: string | null): { finalTestPsnr: number | null; finalTestSsim: number | null } {
+  const [psnr, ssim] = json ? (JSON.parse(json) as [number | null, number | null]) : [null, null];
+  return { finalTestPsnr: psnr, finalTestSsim: ssim };
+}
+
 /** A run's summary as stored. */
 function toSummary(row: RunListRow, datasetName: string | undefined): RunSummary {
   const config = JSON.parse(row.config) as TrainingConfig;
@@ -107,6 +112,7 @@ function toSummary(row: RunListRow, datasetName: string | undefined): RunSummary
     epochs: config.epochs,
     finalTrainLoss: row.finalTrainLoss,
     finalTestLoss: row.finalTestLoss,
+    ...finalQuality(row.lastQuality),
     penalty: runPenalty(config, row.lastPenalties),
     error: row.error,
     note: row.note,

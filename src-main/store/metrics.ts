@@ -11,6 +11,9 @@ export interface MetricRow {
   testPenalty?: number | null;
   /** The rate an epoch trained at (see migration 0014); null for batch rows and older epochs. */
   learningRate?: number | null;
+  /** A finished run's test images' mean PSNR and SSIM, on its last epoch's row only (see migration 0015). */
+  testPsnr?: number | null;
+  testSsim?: number | null;
   imagesPerSec: number | null;
   elapsedMs: number;
 }
@@ -20,11 +23,12 @@ export function insertMetric(db: Database, runId: number, m: MetricRow): void {
   statement(
     db,
     `INSERT INTO metrics (run_id, scope, step, epoch, train_loss, test_loss, train_penalty, test_penalty,
-       learning_rate, images_per_sec, elapsed_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       learning_rate, test_psnr, test_ssim, images_per_sec, elapsed_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (run_id, scope, step) DO UPDATE SET epoch = excluded.epoch, train_loss = excluded.train_loss,
        test_loss = excluded.test_loss, train_penalty = excluded.train_penalty, test_penalty = excluded.test_penalty,
-       learning_rate = excluded.learning_rate, images_per_sec = excluded.images_per_sec,
+       learning_rate = excluded.learning_rate, test_psnr = excluded.test_psnr, test_ssim = excluded.test_ssim,
+       images_per_sec = excluded.images_per_sec,
        elapsed_ms = excluded.elapsed_ms`,
   ).run(
     runId,
@@ -36,6 +40,8 @@ export function insertMetric(db: Database, runId: number, m: MetricRow): void {
     m.trainPenalty ?? null,
     m.testPenalty ?? null,
     m.learningRate ?? null,
+    m.testPsnr ?? null,
+    m.testSsim ?? null,
     m.imagesPerSec,
     m.elapsedMs,
   );
@@ -45,9 +51,18 @@ export function listMetrics(db: Database, runId: number, scope: 'batch' | 'epoch
   return statement(
     db,
     `SELECT scope, step, epoch, train_loss AS trainLoss, test_loss AS testLoss, train_penalty AS trainPenalty,
-         test_penalty AS testPenalty, learning_rate AS learningRate, images_per_sec AS imagesPerSec, elapsed_ms AS elapsedMs
+         test_penalty AS testPenalty, learning_rate AS learningRate, test_psnr AS testPsnr,
+         test_ssim AS testSsim, images_per_sec AS imagesPerSec, elapsed_ms AS elapsedMs
        FROM metrics WHERE run_id = ? AND scope = ? ORDER BY step`,
   ).all(runId, scope) as MetricRow[];
+}
+
+/** Records a finished run's test image quality on its epoch's row. */
+export function setTestQuality(db: Database, runId: number, epoch: number, psnr: number, ssim: number | null): void {
+  statement(
+    db,
+    "UPDATE metrics SET test_psnr = ?, test_ssim = ? WHERE run_id = ? AND scope = 'epoch' AND step = ?",
+  ).run(psnr, ssim, runId, epoch);
 }
 
 /** Every metric of a run (before a lab run's finished folder replaces the epochs streamed while it trained). */

@@ -9,6 +9,8 @@ export interface RunListRow extends RunRow {
   trainingMs: number | null;
   /** The last epoch's metrics row's penalties as JSON `[train, test]`; null before the first epoch. */
   lastPenalties: string | null;
+  /** The last epoch's row's test image quality as JSON `[psnr, ssim]`; null before the first epoch. */
+  lastQuality: string | null;
   /** The epochs with a checkpoint, comma-separated in order; null when there is none. */
   checkpointEpochs: string | null;
   /** The last checkpoint as a JSON CheckpointRow (store/checkpoints.ts); null when there is none. */
@@ -26,6 +28,8 @@ const listingColumns = `
   (SELECT max(elapsed_ms) FROM metrics WHERE run_id = r.id AND scope = 'epoch') AS trainingMs,
   (SELECT json_array(train_penalty, test_penalty) FROM metrics WHERE run_id = r.id AND scope = 'epoch'
      ORDER BY step DESC LIMIT 1) AS lastPenalties,
+  (SELECT json_array(test_psnr, test_ssim) FROM metrics WHERE run_id = r.id AND scope = 'epoch'
+     ORDER BY step DESC LIMIT 1) AS lastQuality,
   (SELECT group_concat(epoch) FROM (SELECT epoch FROM checkpoints WHERE run_id = r.id ORDER BY epoch))
      AS checkpointEpochs,
   (SELECT json_object('id', id, 'epoch', epoch, 'path', path, 'batchesDone', batches_done,

@@ -17,6 +17,7 @@ import type { ImageShape } from '../models/model-plan';
 import { checkTrainingConfig, hasPenalty, trainingConfigSchema, type TrainingConfig } from '../models/training-config';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-files';
 import { afterEpoch, epochLearningRate, initialScheduleState } from './lr-schedule';
+import { measureTestQuality } from './test-quality';
 import { pruneCheckpoints, removeUnreferencedCheckpoints } from './checkpoint-retention';
 import type { TrainingProgress } from '../api/contract';
 import { gpuFaultsFromEnv } from '../engine/webgpu-engine';
@@ -368,6 +369,11 @@ async function trainOpened(
     // Also removes the checkpoint inside this epoch that this one replaced, if one was saved.
     pruneCheckpoints(db, dataDir, runId, config.checkpoints);
     const early = shouldStopEarly(config, metrics.listMetrics(db, runId, 'epoch'));
+    if ((early.stop && epoch < config.epochs) || epoch === config.epochs) {
+      progress({ phase: 'evaluating', epoch, batch: batches, trainLoss }, true);
+      const quality = await measureTestQuality(trainer, testPixels, shape, ctx.yieldToEvents);
+      if (quality) metrics.setTestQuality(db, runId, epoch, quality.psnr, quality.ssim);
+    }
     if (early.stop && epoch < config.epochs) {
       const note = `Stopped early after epoch ${epoch}: the ${testLoss === null ? 'training' : 'test'} loss last improved in epoch ${early.best}.`;
       runs.finishRun(db, runId, 'completed', null, note);

@@ -45,8 +45,18 @@ describe('results views', () => {
     const byClass = page.getByRole('img', { name: 'Mean reconstruction error per class' });
     await expect.poll(() => byClass.isVisible(), { timeout: 30_000 }).toBe(true);
     expect(await byClass.textContent()).toContain('Ankle boot');
-    expect((await byClass.textContent())!.replace(/\s+/g, ' ')).toMatch(/Test: mean 0\.0\d+ over 2,000 images/);
+    expect((await byClass.textContent())!.replace(/\s+/g, ' ')).toMatch(
+      /Test: mean MSE 0\.0\d+, PSNR \d+\.\d dB, SSIM 0\.\d{3} over 2,000 images/,
+    );
+    // Each gallery image has its MSE, PSNR and SSIM under it.
+    expect(await test.getByText('PSNR', { exact: true }).count()).toBe(1);
+    expect(await test.getByText('SSIM', { exact: true }).count()).toBe(1);
     await app.screenshot('50-results-reconstructions');
+    await page.getByRole('radio', { name: 'SSIM' }).click();
+    await expect.poll(async () => byClass.textContent()).toContain('Mean SSIM (1 is a perfect copy)');
+    await byClass.scrollIntoViewIfNeeded();
+    await app.screenshot('50-results-ssim-per-class');
+    await page.getByRole('radio', { name: 'MSE' }).click();
     await page.setViewportSize({ width: 1920, height: 1080 });
     await app.screenshot('50-results-reconstructions-large');
     await page.setViewportSize({ width: 1280, height: 820 });
@@ -72,12 +82,13 @@ describe('results views', () => {
     // The worst reconstructions, sorted.
     await page.getByRole('combobox', { name: 'Images' }).selectOption({ label: 'Test images' });
     await page.getByRole('combobox', { name: 'Which' }).selectOption({ label: 'Worst error' });
-    await expect.poll(() => page.getByRole('region', { name: 'Training images' }).count()).toBe(0);
+    await expect.poll(() => page.getByRole('region', { name: 'Training images' }).count(), { timeout: 20_000 }).toBe(0);
     // The worst need the whole test split's errors at this epoch, asked for after the first epoch's (still computing).
     await expect
       .poll(async () => (await test.textContent())?.includes('The worst-reconstructed 10'), { timeout: 60_000 })
       .toBe(true);
-    const errors = (await test.locator('.number').allTextContents()).map(Number);
+    // The MSE row comes first, then PSNR and SSIM.
+    const errors = (await test.locator('.number').allTextContents()).map(Number).slice(0, 10);
     expect(errors).toEqual([...errors].sort((a, b) => b - a));
   }, 90_000);
 

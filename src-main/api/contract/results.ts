@@ -49,6 +49,10 @@ export interface EvalItem {
   cacheIndex: number | null;
   /** Mean squared error of the reconstruction against the clean image, pixels in 0..1. */
   mse: number;
+  /** Peak signal-to-noise ratio in dB (10·log10(1/MSE), capped at 100 for a perfect copy). */
+  psnr: number;
+  /** Structural similarity (Wang et al. 2004, Gaussian window, per channel); null for images under 11 pixels a side. */
+  ssim: number | null;
 }
 
 /** Images as base64 uint8 HWC, back to back, in `items` order. */
@@ -59,6 +63,8 @@ export interface Reconstructions extends CheckpointImages {
   inputs: string | null;
   reconstructions: string;
   meanMse: number;
+  meanPsnr: number;
+  meanSsim: number | null;
   elapsedMs: number;
 }
 
@@ -73,7 +79,17 @@ export interface SplitErrors {
   split: Split;
   count: number;
   meanMse: number;
-  perClass: Array<{ label: number; name: string; count: number; meanMse: number }>;
+  /** Means over the images of their PSNR and SSIM (evaluation/image-quality.ts); SSIM null for tiny images. */
+  meanPsnr: number;
+  meanSsim: number | null;
+  perClass: Array<{
+    label: number;
+    name: string;
+    count: number;
+    meanMse: number;
+    meanPsnr: number;
+    meanSsim: number | null;
+  }>;
   /** 20 equal bins from 0 to `histogramMax`. */
   histogram: number[];
   histogramMax: number;

@@ -33,6 +33,12 @@ export interface RunSummary {
   /** The last epoch's reconstruction losses (MSE or cross-entropy per pixel, as `loss` says), penalty not included. */
   finalTrainLoss: number | null;
   finalTestLoss: number | null;
+  /**
+   * The test images' mean PSNR (dB) and SSIM when the run finished (evaluation of its 8-bit reconstructions); null
+   * before it finished, without test images, and for SSIM on images under 11 pixels a side.
+   */
+  finalTestPsnr: number | null;
+  finalTestSsim: number | null;
   /** A sparse or variational run's penalty term, kept apart from its losses; null for a plain autoencoder. */
   penalty: RunPenalty | null;
   error: string | null;
@@ -105,6 +111,9 @@ export interface EpochMetric {
   testPenalty: number | null;
   /** The learning rate the epoch trained at (a schedule changes it); null for epochs trained before it was stored. */
   learningRate: number | null;
+  /** The test images' mean PSNR (dB) and SSIM, measured when the run finished: on its last epoch only, else null. */
+  testPsnr: number | null;
+  testSsim: number | null;
   imagesPerSec: number | null;
   elapsedMs: number;
 }

@@ -57,9 +57,16 @@ export const resultCommands: Command[] = [
       const count = result.items.length;
       out.result(
         { ...numbers, png: written },
-        `Run ${runId}, epoch ${result.epoch}: mean squared error ${result.meanMse.toPrecision(4)} over ${count} image${count === 1 ? '' : 's'}\n` +
+        `Run ${runId}, epoch ${result.epoch}: mean squared error ${result.meanMse.toPrecision(4)}, ` +
+          `PSNR ${result.meanPsnr.toFixed(2)} dB${result.meanSsim === null ? '' : `, SSIM ${result.meanSsim.toFixed(4)}`} ` +
+          `over ${count} image${count === 1 ? '' : 's'}\n` +
+          `  MSE      PSNR (dB)  SSIM    class        file\n` +
           result.items
-            .map((item) => `  ${item.mse.toFixed(5)}  ${item.labelName.padEnd(12)} ${item.fileName}`)
+            .map(
+              (item) =>
+                `  ${item.mse.toFixed(5)}  ${item.psnr.toFixed(2).padStart(9)}  ${item.ssim?.toFixed(4) ?? '  —   '}  ` +
+                `${item.labelName.padEnd(12)} ${item.fileName}`,
+            )
             .join('\n') +
           (written
             ? `\nWrote ${written} (${rows.length === 3 ? 'originals, corrupted inputs, outputs' : 'originals above reconstructions'})`

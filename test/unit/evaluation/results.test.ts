@@ -90,6 +90,23 @@ describe('results of a trained run', () => {
     expect(gallery.meanMse).toBeLessThan(blank / 2);
   }, 60_000);
 
+  it('gives PSNR and SSIM beside MSE, per image, per class and per split, and stores them when a run finishes', async () => {
+    const errors = await call('results:errors', { runId, split: 'test' });
+    const gallery = await call('results:reconstruct', {
+      runId,
+      images: { from: 'split', split: 'test', order: 'first', count: 12 },
+    });
+    for (const item of gallery.items) expect(item.psnr).toBeCloseTo(10 * Math.log10(1 / item.mse), 4);
+    expect(gallery.items.every((item) => item.ssim !== null && item.ssim > 0 && item.ssim < 1)).toBe(true);
+    const perClass = errors.perClass.reduce((sum, c) => sum + c.meanPsnr * c.count, 0) / errors.count;
+    expect(perClass).toBeCloseTo(errors.meanPsnr, 4);
+    expect(errors.perClass.every((c) => c.meanSsim !== null && c.meanSsim > 0)).toBe(true);
+    // Measured when training ended by the run host, from its own reconstructions (8-bit for SSIM): the same numbers.
+    const run = (await call('runs:get', { runId })).run;
+    expect(Math.abs(run.finalTestPsnr! - errors.meanPsnr)).toBeLessThan(1e-3);
+    expect(Math.abs(run.finalTestSsim! - errors.meanSsim!)).toBeLessThan(2e-3);
+  }, 60_000);
+
   it('sorts by error over the whole split, and corrupts inputs for the denoising view', async () => {
     const errors = await call('results:errors', { runId, split: 'test' });
     const worst = await call('results:reconstruct', {

@@ -235,7 +235,7 @@ describe('experiments', () => {
     );
     const csv = readFileSync(join(exported.path, 'metrics-epochs.csv'), 'utf8').split('\r\n');
     expect(csv[0]).toBe(
-      'run_id,run_name,epoch,train_loss,test_loss,train_penalty,test_penalty,learning_rate,images_per_sec,elapsed_s',
+      'run_id,run_name,epoch,train_loss,test_loss,train_penalty,test_penalty,learning_rate,test_psnr,test_ssim,images_per_sec,elapsed_s',
     );
     expect(csv[1]).toMatch(/^\d+,"Baseline, dense",1,[\d.e-]+,[\d.e-]+,,,/);
     expect((await failure(api, 'runs:export', { runId: run.id, dir: out })).message).toMatch(/already exists/);

@@ -4,8 +4,11 @@ import { readCsvWithPython } from '../../helpers/python-export';
 import { useTempDirs } from '../../helpers/temp-dir';
 import type { RunDetail } from '../../../src-main/api/contract';
 
-/** Learning-rate schedules and weight decay from the command line: train, sweep, the run's rates, the CSV. */
-describe('ae-studio command line: schedules and weight decay', () => {
+/**
+ * The analysis features from the command line: learning-rate schedules and weight decay (train, sweep, the run's
+ * rates, the CSV), and image quality beside the loss (reconstruct, compare, the runs CSV).
+ */
+describe('ae-studio command line: schedules, weight decay and image quality', () => {
   const tempDir = useTempDirs();
 
   it('sweeps over schedules with warm-up and weight decay, and stores the rate of every epoch', async () => {
@@ -41,6 +44,27 @@ describe('ae-studio command line: schedules and weight decay', () => {
     const rows = readCsvWithPython(csvFile);
     expect(rows.filter((r) => r.run_id === '2').map((r) => Number(r.learning_rate))).toEqual([lr / 2, lr, lr / 2]);
     expect(rows[0]['config.lrSchedule.type']).toBeDefined();
+
+    // Image quality: measured when each run finished, in the runs CSV and the comparison; per image in reconstruct.
+    const perRun = `${tempDir()}/runs.csv`;
+    await runCli(['runs-csv', '--out', perRun, '--data-dir', dataDir]);
+    for (const row of readCsvWithPython(perRun)) {
+      expect(Number(row.final_test_psnr)).toBeGreaterThan(10);
+      expect(Number(row.final_test_ssim)).toBeGreaterThan(0);
+    }
+    const compared = await runCli(['compare', '1', '2', '--data-dir', dataDir]);
+    expect(compared.stdout).toMatch(/final test loss [\d.]+, best [\d.]+, PSNR [\d.]+ dB, SSIM 0\.\d{4}, 3\/3 epochs/);
+    const shownRec = await runCli(['reconstruct', '2', '--n', '4', '--json', '--data-dir', dataDir]);
+    const rec = (
+      JSON.parse(shownRec.stdout) as { value: { items: Array<{ mse: number; psnr: number; ssim: number }> } }
+    ).value;
+    expect(rec.items).toHaveLength(4);
+    for (const item of rec.items) {
+      expect(item.psnr).toBeCloseTo(10 * Math.log10(1 / item.mse), 4);
+      expect(item.ssim).toBeGreaterThan(0);
+    }
+    const recText = await runCli(['reconstruct', '2', '--n', '2', '--data-dir', dataDir]);
+    expect(recText.stdout).toMatch(/mean squared error [\d.]+, PSNR [\d.]+ dB, SSIM [\d.]+ over 2 images\n {2}MSE/);
   }, 180_000);
 
   it('says what is wrong with a schedule or decay it cannot use', async () => {
