@@ -70,7 +70,11 @@ export function formatComparison(c: RunComparison): string {
       `#${r.id}  ${r.name}\n      final test loss ${r.finalTestLoss?.toFixed(5) ?? '—'}, best ${r.bestTestLoss?.toFixed(5) ?? '—'}, ` +
       `${r.finalTestPsnr === null ? '' : `PSNR ${r.finalTestPsnr.toFixed(2)} dB, `}` +
       `${r.finalTestSsim === null ? '' : `SSIM ${r.finalTestSsim.toFixed(4)}, `}` +
-      `${r.epochsDone}/${r.epochs} epochs, ${r.status}`,
+      `${r.epochsDone}/${r.epochs} epochs, ${r.status}` +
+      (r.probe
+        ? `\n      codes at epoch ${r.probe.epoch}: k-NN ${(r.probe.knnAccuracy * 100).toFixed(1)}%, ` +
+          `linear probe ${(r.probe.linearAccuracy * 100).toFixed(1)}% (chance ${(r.probe.chance * 100).toFixed(1)}%)`
+        : ''),
   );
   const diff = c.differences.length
     ? ['Settings that differ:', ...c.differences.map((d) => `  ${d.label}: ${d.values.join(' | ')}`)]

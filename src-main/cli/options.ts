@@ -43,6 +43,7 @@ export const options = {
   split: { type: 'string' },
   sample: { type: 'string' },
   'per-class': { type: 'boolean', default: false },
+  'all-epochs': { type: 'boolean', default: false },
   epoch: { type: 'string' },
   method: { type: 'string' },
   perplexity: { type: 'string' },

@@ -7,6 +7,7 @@ import { encode, modelInfo, reconstruct, type EncodedImages } from './reconstruc
 import { PcaComparer } from './pca-compare';
 import { activations, filters } from './inspect';
 import { CodeGenerator } from './generate';
+import { probeCodes } from './code-probe';
 import { quietScope, type RequestScope } from './request-scope';
 import type { EvaluationContext } from './evaluation-context';
 
@@ -23,6 +24,7 @@ export type EvaluationMethods = Pick<
   | 'results:filters'
   | 'results:activations'
   | 'results:decode'
+  | 'results:probe'
 > & {
   /** Codes of any images (similarity search from a file). */
   encode: { args: CheckpointRef & { images: EvalImages }; result: EncodedImages };
@@ -46,6 +48,7 @@ export function isLongRequest(request: EvaluationRequest): boolean {
   switch (request.channel) {
     case 'results:errors':
     case 'results:pca':
+    case 'results:probe':
       return true;
     case 'results:reconstruct':
     case 'encode':
@@ -95,6 +98,8 @@ export class Evaluator {
         return activations(ctx, request.args);
       case 'results:decode':
         return this.generator.decode(request.args, scope);
+      case 'results:probe':
+        return probeCodes(ctx, request.args, scope);
       case 'encode':
         return encode(ctx, request.args, scope);
     }

@@ -24,6 +24,10 @@ const runColumns: Array<[string, (run: RunSummary) => Cell]> = [
   ['final_test_loss', (r) => r.finalTestLoss],
   ['final_test_psnr', (r) => r.finalTestPsnr],
   ['final_test_ssim', (r) => r.finalTestSsim],
+  ['probe_epoch', (r) => r.probe?.epoch ?? null],
+  ['knn_accuracy', (r) => r.probe?.knnAccuracy ?? null],
+  ['linear_probe_accuracy', (r) => r.probe?.linearAccuracy ?? null],
+  ['chance_accuracy', (r) => r.probe?.chance ?? null],
   ['best_test_loss', (r) => r.bestTestLoss],
   // A sparse or variational run's penalty term, apart from the losses (which compare across runs without it).
   ['penalty_term', (r) => r.penalty?.term ?? null],

@@ -27,6 +27,8 @@ import {
   updateRun,
 } from '../runs/run-commands';
 import { compareRuns } from '../runs/run-compare';
+import { listCodeProbes, saveCodeProbe } from '../store/code-probes';
+import { requireRun } from '../runs/run-summaries';
 import { getRunDetail, readReconstructionGallery } from '../runs/run-detail';
 import { planForDataset, presetsFor } from '../runs/train-setup';
 import { exportRun, importRun } from '../experiments/run-export';
@@ -145,6 +147,15 @@ export function createApiHandlers(
     'results:filters': (args) => evaluation.request('results:filters', args),
     'results:activations': (args) => evaluation.request('results:activations', args),
     'results:decode': (args) => evaluation.request('results:decode', args),
+    'results:probe': async (args) => {
+      const probe = await evaluation.request('results:probe', args);
+      saveCodeProbe(db, probe.runId, probe);
+      return probe;
+    },
+    'results:probes': ({ runId }) => {
+      requireRun(db, runId);
+      return listCodeProbes(db, runId);
+    },
     'results:cancel': ({ requestId }) => {
       evaluation.cancel(requestId);
       return null;

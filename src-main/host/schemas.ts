@@ -247,6 +247,8 @@ export const argumentSchemas = {
     cacheIndices: z.array(cacheIndex).min(1).max(8, 'Show the activations of at most 8 images.'),
   }),
   'results:decode': z.strictObject({ ...checkpointRef, recipe: codeRecipeSchema }),
+  'results:probe': z.strictObject(checkpointRef),
+  'results:probes': runRef,
   'results:cancel': z.strictObject({ requestId: id }),
   'runs:update': z.strictObject({
     runId: id,

@@ -113,6 +113,7 @@ function toSummary(row: RunListRow, datasetName: string | undefined): RunSummary
     finalTrainLoss: row.finalTrainLoss,
     finalTestLoss: row.finalTestLoss,
     ...finalQuality(row.lastQuality),
+    probe: row.lastProbe === null ? null : (JSON.parse(row.lastProbe) as RunSummary['probe']),
     penalty: runPenalty(config, row.lastPenalties),
     error: row.error,
     note: row.note,

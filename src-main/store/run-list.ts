@@ -11,6 +11,8 @@ export interface RunListRow extends RunRow {
   lastPenalties: string | null;
   /** The last epoch's row's test image quality as JSON `[psnr, ssim]`; null before the first epoch. */
   lastQuality: string | null;
+  /** The latest epoch's code probe as a JSON object; null when none was kept. */
+  lastProbe: string | null;
   /** The epochs with a checkpoint, comma-separated in order; null when there is none. */
   checkpointEpochs: string | null;
   /** The last checkpoint as a JSON CheckpointRow (store/checkpoints.ts); null when there is none. */
@@ -30,6 +32,8 @@ const listingColumns = `
      ORDER BY step DESC LIMIT 1) AS lastPenalties,
   (SELECT json_array(test_psnr, test_ssim) FROM metrics WHERE run_id = r.id AND scope = 'epoch'
      ORDER BY step DESC LIMIT 1) AS lastQuality,
+  (SELECT json_object('epoch', epoch, 'knnAccuracy', knn_accuracy, 'linearAccuracy', linear_accuracy,
+       'chance', chance) FROM code_probes WHERE run_id = r.id ORDER BY epoch DESC LIMIT 1) AS lastProbe,
   (SELECT group_concat(epoch) FROM (SELECT epoch FROM checkpoints WHERE run_id = r.id ORDER BY epoch))
      AS checkpointEpochs,
   (SELECT json_object('id', id, 'epoch', epoch, 'path', path, 'batchesDone', batches_done,

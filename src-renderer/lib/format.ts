@@ -45,3 +45,8 @@ export function hasCheckpoint(run: { epochsDone: number; checkpointInside: unkno
 export function trainedFraction(progress: { epoch: number; epochs: number; batch: number; batches: number }): number {
   return (progress.epoch - 1 + progress.batch / Math.max(1, progress.batches)) / Math.max(1, progress.epochs);
 }
+
+/** An accuracy or share as a percentage with one decimal: "78.2%". */
+export function formatPercent(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}

@@ -207,4 +207,28 @@ describe('results views', () => {
     await page.setViewportSize({ width: 1280, height: 820 });
     expect(app.pageErrors).toEqual([]);
   }, 60_000);
+
+  it("scores the codes: a checkpoint's k-NN and linear probe against chance, then a curve across checkpoints", async () => {
+    const { page } = app;
+    await page.getByRole('tab', { name: 'Code quality' }).click();
+    const panel = page.getByRole('region', { name: 'How good are the codes?' });
+    expect(await panel.textContent()).toContain('codes are not scored yet');
+    await page.getByRole('button', { name: /^Score epoch \d+'s codes$/ }).click();
+    const scores = panel.getByRole('definition');
+    await expect.poll(() => scores.count(), { timeout: 60_000 }).toBe(4);
+    const [knn, linear, chance] = (await scores.allTextContents()).map((t) => parseFloat(t));
+    expect(chance).toBe(10);
+    expect(knn).toBeGreaterThan(chance + 20);
+    expect(linear).toBeGreaterThan(chance + 20);
+    await page.getByRole('button', { name: /^Score every checkpoint/ }).click();
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Score every checkpoint', exact: true }).count(), {
+        timeout: 120_000,
+      })
+      .toBe(1);
+    await expect.poll(() => page.getByText('Scoring…').count(), { timeout: 60_000 }).toBe(0);
+    await panel.getByLabel("Code scores across the run's checkpoints").waitFor();
+    await app.screenshot('55-results-code-quality');
+    expect(app.pageErrors).toEqual([]);
+  }, 240_000);
 });

@@ -2,7 +2,7 @@
 import type { EngineName } from './common';
 import type { Split } from './datasets';
 import type { Corruption } from './models';
-import type { CheckpointImages } from './runs';
+import type { CheckpointImages, RunRef } from './runs';
 
 /** A stored run at one of its checkpoints (the latest when `epoch` is left out). */
 export interface CheckpointRef {
@@ -226,6 +226,32 @@ export interface ResultsProgress {
   finished: boolean;
 }
 
+/**
+ * How useful a checkpoint's codes are: k-NN accuracy (k = `neighbours`) of the test codes against the training codes
+ * and a linear probe's (logistic regression, `iterations` steps), beside the chance level (the most common test class's
+ * share), on up to 10,000 training and 5,000 test images (a seeded, class-balanced sample beyond that).
+ */
+export interface CodeProbe {
+  runId: number;
+  epoch: number;
+  trainCount: number;
+  testCount: number;
+  /** Numbers per code. */
+  dims: number;
+  knnAccuracy: number;
+  linearAccuracy: number;
+  chance: number;
+  neighbours: number;
+  iterations: number;
+  elapsedMs: number;
+}
+
+/** A kept probe of one checkpoint. */
+export type CodeProbeScore = Pick<
+  CodeProbe,
+  'epoch' | 'knnAccuracy' | 'linearAccuracy' | 'chance' | 'trainCount' | 'testCount'
+>;
+
 export interface ResultsMethods {
   'results:model': { args: CheckpointRef; result: ModelInfo };
   'results:reconstruct': { args: ReconstructQuery; result: Reconstructions };
@@ -234,6 +260,10 @@ export interface ResultsMethods {
   'results:filters': { args: CheckpointRef; result: Filters };
   'results:activations': { args: ActivationsQuery; result: Activations };
   'results:decode': { args: DecodeQuery; result: DecodedCodes };
+  /** Scores the checkpoint's codes and keeps the score with the run (Compare and the runs CSV show the latest). */
+  'results:probe': { args: CheckpointRef; result: CodeProbe };
+  /** The scores kept for a run, by epoch (a curve across its checkpoints). */
+  'results:probes': { args: RunRef; result: CodeProbeScore[] };
   /**
    * Cancels one results request, named by its progress's `requestId`: it fails with code 'cancelled', and every other
    * request (other windows', other tabs') goes on. Results only read the store, so nothing is lost. A request that has
@@ -251,6 +281,8 @@ export const resultsChannels = {
   'results:filters': true,
   'results:activations': true,
   'results:decode': true,
+  'results:probe': true,
+  'results:probes': true,
   'results:cancel': true,
 } as const satisfies Record<keyof ResultsMethods, true>;
 

@@ -39,6 +39,8 @@ export interface RunSummary {
    */
   finalTestPsnr: number | null;
   finalTestSsim: number | null;
+  /** The codes' scores at the latest epoch probed (results:probe); null when none was. */
+  probe: { epoch: number; knnAccuracy: number; linearAccuracy: number; chance: number } | null;
   /** A sparse or variational run's penalty term, kept apart from its losses; null for a plain autoencoder. */
   penalty: RunPenalty | null;
   error: string | null;

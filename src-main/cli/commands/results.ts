@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import type { EvalImages, Split } from '../../api/contract';
+import type { CodeProbeScore, EvalImages, Split } from '../../api/contract';
+import { UserError } from '../../api/errors';
 import { writeUserFile } from '../../app/user-file';
 import { crispScale, imageGridPng } from '../../evaluation/figure-png';
 import type { Command } from '../command';
@@ -22,7 +23,47 @@ async function writeGrid(
   return path;
 }
 
+/** "epoch 3: k-NN 78.2%, linear probe 74.0% (chance 10.0%)" */
+const describeProbe = (p: CodeProbeScore) =>
+  `epoch ${p.epoch}: k-NN ${percent(p.knnAccuracy)}, linear probe ${percent(p.linearAccuracy)} (chance ${percent(p.chance)})`;
+const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+
 export const resultCommands: Command[] = [
+  {
+    name: 'probe',
+    args: '<run-id>',
+    summary: "Score a checkpoint's codes: k-NN (k=5) and linear-probe accuracy against chance;",
+    details: ['--epoch <n> (default: the last) or --all-epochs (every kept checkpoint: a curve)'],
+    async run({ api, out, flags, positionals }) {
+      const runId = runIdArg(positionals, 'probe');
+      const epoch = number('epoch', flags.epoch);
+      if (epoch !== undefined && flags['all-epochs']) {
+        throw new UserError('invalid_argument', 'Give --epoch or --all-epochs, not both.');
+      }
+      if (!flags['all-epochs']) {
+        const probe = await api.results.probe({ runId, ...definedOnly({ epoch }) });
+        out.result(
+          probe,
+          `Run ${runId}, ${describeProbe(probe)}\n  on ${probe.dims}-number codes of ${probe.trainCount} training and ` +
+            `${probe.testCount} test images`,
+        );
+        return 0;
+      }
+      const detail = await api.runs.get({ runId });
+      const epochs = detail.run.checkpointEpochs;
+      if (epochs.length === 0) throw new UserError('not_found', `Run ${runId} has no checkpoint to score yet.`);
+      for (const e of epochs) {
+        const probe = await api.results.probe({ runId, epoch: e });
+        out.progress(`  ${describeProbe(probe)}`);
+      }
+      const probes = await api.results.probes({ runId });
+      out.result(
+        probes,
+        `Run ${runId}, across its checkpoints:\n${probes.map((p) => `  ${describeProbe(p)}`).join('\n')}`,
+      );
+      return 0;
+    },
+  },
   {
     name: 'reconstruct',
     args: '<run-id>',

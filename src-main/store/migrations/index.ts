@@ -14,6 +14,7 @@ import * as m0012 from './0012-change-log';
 import * as m0013 from './0013-lab-runs';
 import * as m0014 from './0014-learning-rates';
 import * as m0015 from './0015-test-image-quality';
+import * as m0016 from './0016-code-probes';
 
 /** Schema versions in order; entry i brings the database to user_version i + 1. Never edit a shipped one. */
 export const migrations: ReadonlyArray<{ up(db: Database): void }> = [
@@ -32,4 +33,5 @@ export const migrations: ReadonlyArray<{ up(db: Database): void }> = [
   m0013,
   m0014,
   m0015,
+  m0016,
 ];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/cli-process';
 import { readCsvWithPython } from '../../helpers/python-export';
 import { useTempDirs } from '../../helpers/temp-dir';
-import type { RunDetail } from '../../../src-main/api/contract';
+import type { CodeProbe, RunDetail } from '../../../src-main/api/contract';
 
 /**
  * The analysis features from the command line: learning-rate schedules and weight decay (train, sweep, the run's
@@ -63,6 +63,27 @@ describe('ae-studio command line: schedules, weight decay and image quality', ()
       expect(item.psnr).toBeCloseTo(10 * Math.log10(1 / item.mse), 4);
       expect(item.ssim).toBeGreaterThan(0);
     }
+    // The codes' scores: one checkpoint, then every kept one as a curve; kept for Compare and the runs CSV.
+    const probed = await runCli(['probe', '2', '--json', '--data-dir', dataDir]);
+    expect(probed.code, probed.stderr).toBe(0);
+    const probe = (JSON.parse(probed.stdout) as { value: CodeProbe }).value;
+    expect(probe).toMatchObject({ runId: 2, epoch: 3, neighbours: 5, dims: 16 });
+    expect(probe.knnAccuracy).toBeGreaterThan(probe.chance + 0.2);
+    expect(probe.linearAccuracy).toBeGreaterThan(probe.chance + 0.2);
+    const curve = await runCli(['probe', '2', '--all-epochs', '--data-dir', dataDir]);
+    expect(curve.stdout).toMatch(
+      /across its checkpoints:\n {2}epoch 1: k-NN [\d.]+%, linear probe [\d.]+% \(chance 10\.0%\)\n/,
+    );
+    const afterProbe = `${tempDir()}/runs.csv`;
+    await runCli(['runs-csv', '--out', afterProbe, '--data-dir', dataDir]);
+    const probedRow = readCsvWithPython(afterProbe).find((row) => row.run_id === '2')!;
+    expect(Number(probedRow.probe_epoch)).toBe(3);
+    expect(Number(probedRow.knn_accuracy)).toBeCloseTo(probe.knnAccuracy, 6);
+    const withCodes = await runCli(['compare', '1', '2', '--data-dir', dataDir]);
+    expect(withCodes.stdout).toMatch(/codes at epoch 3: k-NN [\d.]+%, linear probe [\d.]+% \(chance 10\.0%\)/);
+    const both = await runCli(['probe', '2', '--epoch', '1', '--all-epochs', '--data-dir', dataDir]);
+    expect(both).toMatchObject({ code: 2, stderr: 'Error: Give --epoch or --all-epochs, not both.\n' });
+
     const recText = await runCli(['reconstruct', '2', '--n', '2', '--data-dir', dataDir]);
     expect(recText.stdout).toMatch(/mean squared error [\d.]+, PSNR [\d.]+ dB, SSIM [\d.]+ over 2 images\n {2}MSE/);
   }, 180_000);
