@@ -9,6 +9,10 @@
  *   npm run bench:train                                     # fastest engine vs PyTorch, conv and dense
  *   npm run bench:train -- --engines webgpu,native --models cae001,photos004 --limit 2000
  *   npm run bench:train -- --engines native,wasm --models conv --limit 12800
+ *   npm run bench:train -- --models cae001,photos004 --limit 3000 --augment flip,crop=0.1,rotate=10,jitter=0.2
+ *
+ * With --augment each model trains twice on each engine, as it is and with that augmentation, and the JSON gives the
+ * augmented epoch's slowdown (the reference is the same epoch unaugmented, so PyTorch is not run).
  *
  * Each measurement runs in a fresh process, so its peak resident memory is its own; on the GPU engine the peak of
  * the device memory tfjs allocated is reported too.
@@ -34,11 +38,13 @@ import { benchModels, photosFromFashion } from './reference-models';
 import { createDataset } from '../src-main/datasets/dataset-store';
 import { parseIdx } from '../src-main/datasets/idx';
 import { hasTorch, runTorchScript } from './torch';
+import { parseAugment } from '../src-main/cli/train-options';
 
 const fashionDir = '/usr/share/datasets/fashion-mnist';
 
 interface Result {
   model: string;
+  augment?: string;
   engine: string;
   images: number;
   seconds: number;
@@ -51,7 +57,7 @@ interface Result {
 }
 
 /** One model on one engine, in this process, against the prepared store. */
-async function child(dataDir: string, model: string, batch: number, limit: number): Promise<void> {
+async function child(dataDir: string, model: string, batch: number, limit: number, augment: string): Promise<void> {
   const db = openDatabase(dataLayout(dataDir).database);
   const bench = benchModels[model];
   const dataset = listDatasets(db).find((d) => (bench.data === 'photos' ? d.width === 64 : d.width === 28))!;
@@ -62,6 +68,7 @@ async function child(dataDir: string, model: string, batch: number, limit: numbe
     batchSize: batch,
     epochs: 1,
     input: { height: dataset.height, width: dataset.width, channels: dataset.channels },
+    ...(augment ? { augment: parseAugment(augment) } : {}),
   };
   const runId = runs.insertRun(db, { datasetId: dataset.id, name: `bench ${model}`, config: JSON.stringify(config) });
   const trainImages = splitIndex(db, dataset.id, 'train').idx.length;
@@ -94,6 +101,7 @@ async function child(dataDir: string, model: string, batch: number, limit: numbe
   const run = runs.getRun(db, runId)!;
   const out: Result = {
     model,
+    ...(augment ? { augment } : {}),
     engine: `${engine.status.label} (${engine.status.detail})`,
     images,
     seconds: Math.round((images / imagesPerSec) * 100) / 100,
@@ -107,9 +115,16 @@ async function child(dataDir: string, model: string, batch: number, limit: numbe
   process.stdout.write(JSON.stringify(out));
 }
 
-function runChild(dataDir: string, model: string, engine: string | undefined, batch: number, limit: number): Result {
+function runChild(
+  dataDir: string,
+  model: string,
+  engine: string | undefined,
+  batch: number,
+  limit: number,
+  augment = '',
+): Result {
   const script = fileURLToPath(import.meta.url);
-  const args = ['--import', 'tsx', script, '--child', dataDir, model, String(batch), String(limit)];
+  const args = ['--import', 'tsx', script, '--child', dataDir, model, String(batch), String(limit), augment];
   const env = { ...process.env, ...(engine ? { [engineEnv]: engine } : {}) };
   const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env });
   return JSON.parse(out) as Result;
@@ -174,10 +189,43 @@ function preparePhotos(
   return { file, train };
 }
 
+/** Each model on each engine as it is, then augmented, alternating, twice: the augmented epoch's cost. */
+function augmentSlowdowns(
+  dataDir: string,
+  modelList: string[],
+  engines: Array<string | undefined>,
+  batchOf: (model: string) => number,
+  limit: number,
+  augment: string,
+) {
+  const results = modelList.flatMap((model) =>
+    engines.map((engine) => {
+      const runs = [0, 1].flatMap(() => [
+        runChild(dataDir, model, engine, batchOf(model), limit),
+        runChild(dataDir, model, engine, batchOf(model), limit, augment),
+      ]);
+      for (const r of runs) process.stderr.write(`${JSON.stringify(r)}\n`);
+      const rate = (augmented: boolean) => {
+        const rates = runs.filter((r) => !!r.augment === augmented).map((r) => r.imagesPerSec);
+        return rates.reduce((a, b) => a + b, 0) / rates.length;
+      };
+      return {
+        model,
+        engine: runs[0].engine,
+        plainImagesPerSec: Math.round(rate(false) * 10) / 10,
+        augmentedImagesPerSec: Math.round(rate(true) * 10) / 10,
+        slowdown: Math.round((rate(false) / rate(true) - 1) * 1000) / 1000,
+      };
+    }),
+  );
+  const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
+  return { machine, augment, limit: limit || 60000, results };
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') {
-    const [dataDir, model, batch, limit] = process.argv.slice(3);
-    return child(dataDir, model, Number(batch), Number(limit));
+    const [dataDir, model, batch, limit, augment] = process.argv.slice(3);
+    return child(dataDir, model, Number(batch), Number(limit), augment ?? '');
   }
   const { values } = parseArgs({
     options: {
@@ -189,6 +237,7 @@ async function main(): Promise<void> {
       'torch-threads': { type: 'string', default: '1' },
       // PyTorch on CUDA as the reference, where the machine has an NVIDIA GPU (bench/gpu-check.sh).
       'torch-cuda': { type: 'boolean', default: false },
+      augment: { type: 'string', default: '' },
     },
   });
   if (!existsSync(join(fashionDir, 'train-images-idx3-ubyte.gz')))
@@ -212,6 +261,12 @@ async function main(): Promise<void> {
     );
     const photos = preparePhotos(db, dataDir, limit);
     db.close();
+    if (values.augment) {
+      console.log(
+        JSON.stringify(augmentSlowdowns(dataDir, modelList, engines, batchOf, limit, values.augment), null, 2),
+      );
+      return;
+    }
     const ours: Result[] = [];
     for (const model of modelList) {
       for (const engine of engines) {

@@ -27,6 +27,7 @@ export const options = {
   'lr-factor': { type: 'string' },
   'lr-patience': { type: 'string' },
   'weight-decay': { type: 'string' },
+  augment: { type: 'string' },
   latent: { type: 'string' },
   seed: { type: 'string' },
   name: { type: 'string' },

@@ -5,6 +5,7 @@ import {
   lrScheduleTypes,
   defaultCheckpointPolicy,
   type CheckpointPolicy,
+  type Augmentation,
   type CorruptionType,
   type LrSchedule,
   type Preset,
@@ -27,6 +28,7 @@ export interface TrainFlags {
   lrFactor?: number;
   lrPatience?: number;
   weightDecay?: number;
+  augment?: string;
   trainSubset?: number;
   latent?: number;
   seed?: number;
@@ -118,6 +120,7 @@ export function configFromFlags(presets: Preset[], flags: TrainFlags): unknown {
   set('seed', flags.seed);
   set('loss', flags.loss);
   if (flags.noise !== undefined) base.corruption = parseNoise(flags.noise);
+  if (flags.augment !== undefined) base.augment = parseAugment(flags.augment);
   if (flags.earlyStop !== undefined) base.earlyStopping = { patience: flags.earlyStop, minDelta: 0 };
   if (flags.keepLast !== undefined || flags.keepEvery !== undefined || flags.lookBack !== undefined) {
     const kept = (base.checkpoints as CheckpointPolicy | undefined) ?? defaultCheckpointPolicy;
@@ -129,6 +132,28 @@ export function configFromFlags(presets: Preset[], flags: TrainFlags): unknown {
   }
   if (flags.latent !== undefined) base.model = { ...(base.model as object), latent: flags.latent };
   return base;
+}
+
+/** "flip,crop=0.1,rotate=10,jitter=0.2" → an augmentation; "none" → null. Strengths are checked with the config. */
+export function parseAugment(value: string): Augmentation | null {
+  if (value.trim() === 'none') return null;
+  const augment: Augmentation = {};
+  for (const part of value.split(',').map((p) => p.trim())) {
+    const [name, level] = part.split('=');
+    if (name === 'flip' && level === undefined) {
+      augment.flip = true;
+      continue;
+    }
+    if (!['crop', 'rotate', 'jitter'].includes(name) || level === undefined || !Number.isFinite(Number(level))) {
+      throw new UserError(
+        'invalid_argument',
+        `--augment takes flip, crop=<fraction>, rotate=<degrees> and jitter=<amount>, separated by commas ` +
+          `(e.g. flip,crop=0.1,rotate=10,jitter=0.2), or none; "${part}" is not one of them.`,
+      );
+    }
+    augment[name as 'crop' | 'rotate' | 'jitter'] = Number(level);
+  }
+  return augment;
 }
 
 /**

@@ -30,7 +30,7 @@ import { compareRuns } from '../runs/run-compare';
 import { listCodeProbes, saveCodeProbe } from '../store/code-probes';
 import { requireRun } from '../runs/run-summaries';
 import { getRunDetail, readReconstructionGallery } from '../runs/run-detail';
-import { planForDataset, presetsFor } from '../runs/train-setup';
+import { augmentPreview, planForDataset, presetsFor } from '../runs/train-setup';
 import { exportRun, importRun } from '../experiments/run-export';
 import { runsCsv } from '../experiments/runs-csv';
 import { exportRunForPython } from '../experiments/python-export/python-export';
@@ -110,6 +110,7 @@ export function createApiHandlers(
     },
     'presets:list': (query) => presetsFor(db, query),
     'models:plan': (query) => planForDataset(db, query),
+    'models:augmentPreview': (query) => augmentPreview(db, dataDir, query),
     'training:start': (args) => startTraining(db, supervisor, args),
     'training:pause': ({ runId }) => pauseTraining(db, supervisor, runId),
     'training:stop': ({ runId }) => stopTraining(db, supervisor, runId),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ApiMethods, MethodChannel, SimilarityQuery } from '../api/contract';
 import { maxUploadBytes, runExportFormats, runsCsvRows, splitOrders, sweepParams } from '../api/contract';
-import { corruptionSchema, seedSchema, trainingConfigSchema } from '../models/training-config';
+import { augmentationSchema, corruptionSchema, seedSchema, trainingConfigSchema } from '../models/training-config';
 
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const none = z.undefined();
@@ -185,6 +185,7 @@ export const argumentSchemas = {
   'app:chooseFolder': none,
   'presets:list': z.strictObject({ datasetId: id.optional() }),
   'models:plan': z.strictObject({ datasetId: id, config: trainingConfigSchema }),
+  'models:augmentPreview': z.strictObject({ datasetId: id, augment: augmentationSchema, seed }),
   'training:start': z.strictObject({
     datasetId: id,
     config: trainingConfigSchema,

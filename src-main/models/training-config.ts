@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   corruptionTypes,
   lrScheduleTypes,
+  type Augmentation,
   type Corruption,
   type LrSchedule,
   type TrainingConfig,
@@ -21,6 +22,21 @@ export const corruptionSchema = z
     message: 'For salt-and-pepper and occlusion the level is a fraction between 0 and 1.',
     path: ['level'],
   }) satisfies z.ZodType<Corruption>;
+
+export const augmentationSchema = z.strictObject({
+  flip: z.boolean().optional(),
+  crop: z
+    .number()
+    .min(0, 'The shift cannot be negative.')
+    .max(0.5, 'Shift by at most half the image (0.5).')
+    .optional(),
+  rotate: z.number().min(0, 'The rotation cannot be negative.').max(180, 'Rotate by at most 180 degrees.').optional(),
+  jitter: z
+    .number()
+    .min(0, 'The brightness/contrast jitter cannot be negative.')
+    .max(1, 'The brightness/contrast jitter can be at most 1.')
+    .optional(),
+}) satisfies z.ZodType<Augmentation>;
 
 export const lrScheduleSchema = z.strictObject({
   type: z.enum(lrScheduleTypes),
@@ -76,6 +92,7 @@ export const trainingConfigSchema = z.strictObject({
   epochs: z.number().int().min(1, 'Train for at least 1 epoch.').max(100_000),
   seed: seedSchema,
   corruption: corruptionSchema.nullable(),
+  augment: augmentationSchema.nullable().optional(),
   sparsity: z
     .strictObject({
       weight: z.number().min(0, 'The sparsity weight cannot be negative.').max(10),

@@ -9,6 +9,7 @@ import { latentLogVarLayerName, latentMeanLayerName, type ImageShape } from '../
 import { nextStepSeed, setRandomStep } from '../models/step-random';
 import { remeasureBatchNorm, statisticsSampleSize } from './batch-norm-statistics';
 import { corruptBatch } from './corruption';
+import { augmentBatch } from './augment';
 import { loadModel, restoreOptimizer, snapshotModel } from './model-state';
 import { makeOptimizer, setLearningRate } from './optimizers';
 import {
@@ -151,6 +152,8 @@ interface Session {
   batches: number;
   batchBuffer: Float32Array;
   noisyBuffer: Float32Array;
+  /** One image's worth, for augmentation's resampling. */
+  augmentScratch: Float32Array;
   faults: GpuFaults;
   order?: { epoch: number; order: Int32Array };
   /** Trained batches whose loss terms are still on the device, oldest first. */
@@ -268,6 +271,7 @@ export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch; read
           batches: Math.ceil(data.train.count / config.batchSize),
           batchBuffer,
           noisyBuffer: config.corruption ? new Float32Array(batchBuffer.length) : batchBuffer,
+          augmentScratch: new Float32Array(imageBytes),
           faults: setup.faults ?? {},
           unread: [],
           reading: null,
@@ -289,6 +293,9 @@ export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch; read
           s.batchBuffer,
         );
         setRandomStep(config.seed, epoch, b);
+        if (config.augment) {
+          augmentBatch(s.batchBuffer, n, shape, config.augment, seededRandom(nextStepSeed()), s.augmentScratch);
+        }
         const { input, target } = batchTensors(tf, config, s.batchBuffer, s.noisyBuffer, n, shape);
         const step = (epoch - 1) * s.batches + b + 1;
         if (gpu && s.faults.failReadbackAfterSteps && step > s.faults.failReadbackAfterSteps) gpu.failReadback();

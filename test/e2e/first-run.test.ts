@@ -59,7 +59,8 @@ describe('first run in the browser', () => {
 
     const gallery = page.getByTestId('reconstruction-gallery');
     await gallery.waitFor({ timeout: 180_000 });
-    expect(await monitor.locator('.badge').textContent()).toBe('completed');
+    // After the last epoch's gallery, the run measures its test images' PSNR and SSIM once, then completes.
+    await expect.poll(() => monitor.locator('.badge').textContent(), { timeout: 60_000 }).toBe('completed');
     const images = gallery.getByRole('img');
     expect(await images.count()).toBe(20);
     // Ten originals and their reconstructions, in the same order and with the same labels (lines may wrap).
@@ -70,8 +71,9 @@ describe('first run in the browser', () => {
       originals.map((label) => label.replace('Original:', 'Reconstruction:')),
     );
     expect(await gallery.textContent()).toContain('Epoch 1: 10 test images, one per class in turn');
+    // Under each image its MSE, then its PSNR (from the same error).
     const errors = await gallery.locator('.number').allTextContents();
-    expect(errors).toHaveLength(10);
+    expect(errors).toHaveLength(20);
     for (const error of errors) expect(Number(error)).toBeGreaterThan(0);
     // The loss chart is drawn with its legend.
     expect(await monitor.locator('canvas[aria-label^="Loss curve"]').count()).toBe(1);

@@ -187,6 +187,25 @@ describe('model editor and run controls', () => {
     await decay.press('Tab');
   }, 180_000);
 
+  it("previews augmentation on the dataset's own images before training", async () => {
+    const { page } = app;
+    await page.getByLabel('Preset').selectOption({ label: 'Small dense AE' });
+    await page.getByRole('checkbox', { name: /^Augment the training images/ }).check();
+    const preview = page.getByRole('figure', { name: 'Augmentation preview' });
+    await expect.poll(() => preview.getByRole('img', { name: /^Augmented \d+$/ }).count(), { timeout: 20_000 }).toBe(8);
+    expect(await preview.getByRole('img', { name: /^Original \d+$/ }).count()).toBe(8);
+    const group = page.getByRole('group', { name: 'Augmentation' });
+    expect(await group.getByRole('spinbutton', { name: /^Rotate/ }).inputValue()).toBe('10');
+    await preview.scrollIntoViewIfNeeded();
+    await app.screenshot('19-train-augmentation');
+    // A strength it cannot use is said in words.
+    await group.getByRole('spinbutton', { name: /^Shift/ }).fill('0.9');
+    await group.getByRole('spinbutton', { name: /^Shift/ }).press('Tab');
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('Shift by at most half the image');
+    await page.getByRole('checkbox', { name: /^Augment the training images/ }).uncheck();
+    await expect.poll(() => page.getByRole('alert').count()).toBe(0);
+  });
+
   it('pauses with Space, resumes, and stops a run', async () => {
     const { page } = app;
     // Seed 001's CAE: its first epoch lasts about a minute here, so every step below lands inside it even on a loaded

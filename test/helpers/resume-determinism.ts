@@ -70,6 +70,7 @@ export function describeResumeDeterminism(engineName: 'native' | 'wasm'): void {
       ['small-dense', 'rmsprop', {}],
       ['small-dense', 'adam', scheduled],
       ['small-dense', 'sgd', plateau],
+      ['small-conv', 'adam', { augment: { flip: true, crop: 0.1, rotate: 10, jitter: 0.2 } }],
     ])(
       '%s with %s %o: stopped at several points and resumed, every loss equals the unbroken run',
       async (preset, optimizer, extra) => {

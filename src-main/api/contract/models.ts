@@ -100,6 +100,8 @@ export interface TrainingConfig {
   epochs: number;
   seed: number;
   corruption: Corruption | null;
+  /** On-the-fly augmentation of the training images (trainer/augment.ts); unset or null: none. */
+  augment?: Augmentation | null;
   /** Sparse AE: weight × mean over images of Σ|activation| of the named layers (default: the latent code). */
   sparsity: { weight: number; layers: string[] } | null;
   /** Weight β of the KL term of a variational AE. */
@@ -111,6 +113,18 @@ export interface TrainingConfig {
    * the epochs 1, 2, 4, 8, … and always the best. Unset: defaultCheckpointPolicy.
    */
   checkpoints?: CheckpointPolicy;
+}
+
+/**
+ * Random changes to each training image, drawn anew each batch: a horizontal flip (half the images), a shift of up to
+ * `crop` × the image's size each way, a rotation of up to `rotate` degrees either way, and brightness and contrast
+ * changes of up to ± `jitter`. Unset parts are off.
+ */
+export interface Augmentation {
+  flip?: boolean;
+  crop?: number;
+  rotate?: number;
+  jitter?: number;
 }
 
 export const lrScheduleTypes = ['constant', 'step', 'cosine', 'plateau'] as const;
@@ -216,13 +230,33 @@ export interface ModelPlanQuery {
 /** The summary, or why the config cannot be built for this dataset (in words that say what to change). */
 export type ModelPlanResult = { ok: true; summary: ModelSummary } | { ok: false; problem: string };
 
+export interface AugmentPreviewQuery {
+  datasetId: number;
+  augment: Augmentation;
+  /** Which random draws: the Train form's "another sample" changes it. */
+  seed: number;
+}
+
+/** A few training images of a dataset, and the same images as one augmented batch would change them. */
+export interface AugmentPreview {
+  width: number;
+  height: number;
+  channels: number;
+  /** base64 uint8 HWC, back to back, `count` images each. */
+  originals: string;
+  augmented: string;
+  count: number;
+}
+
 export interface ModelsMethods {
   'presets:list': { args: PresetQuery; result: Preset[] };
   'models:plan': { args: ModelPlanQuery; result: ModelPlanResult };
+  'models:augmentPreview': { args: AugmentPreviewQuery; result: AugmentPreview };
 }
 
 /** Every channel above, once: `satisfies` fails the build when one is missing or unknown. */
 export const modelsChannels = {
   'presets:list': true,
   'models:plan': true,
+  'models:augmentPreview': true,
 } as const satisfies Record<keyof ModelsMethods, true>;

@@ -88,6 +88,32 @@ describe('ae-studio command line: schedules, weight decay and image quality', ()
     expect(recText.stdout).toMatch(/mean squared error [\d.]+, PSNR [\d.]+ dB, SSIM [\d.]+ over 2 images\n {2}MSE/);
   }, 180_000);
 
+  it('trains with augmented images: same seed, same run; the loss falls; what it cannot use it refuses', async () => {
+    const dataDir = tempDir();
+    const args = ['train', '--preset', 'small-conv', '--epochs', '2', '--batch', '256', '--data-dir', dataDir];
+    const augment = ['--augment', 'flip,crop=0.1,rotate=10,jitter=0.2'];
+    for (const name of ['a', 'b']) {
+      const trained = await runCli([...args, ...augment, '--name', name]);
+      expect(trained.code, trained.stderr).toBe(0);
+    }
+    const plain = await runCli([...args, '--name', 'plain']);
+    expect(plain.code, plain.stderr).toBe(0);
+    const detail = async (id: number) =>
+      (JSON.parse((await runCli(['run', String(id), '--json', '--data-dir', dataDir])).stdout) as { value: RunDetail })
+        .value;
+    const [a, b, c] = [await detail(1), await detail(2), await detail(3)];
+    expect(a.config.augment).toEqual({ flip: true, crop: 0.1, rotate: 10, jitter: 0.2 });
+    const losses = (d: RunDetail) => d.epochMetrics.map((m) => [m.trainLoss, m.testLoss]);
+    // The same seed augments the same way: the two augmented runs are the same numbers; the plain run is not.
+    expect(losses(a)).toEqual(losses(b));
+    expect(losses(a)).not.toEqual(losses(c));
+    expect(a.epochMetrics[1].testLoss!).toBeLessThan(a.epochMetrics[0].testLoss!);
+    const bad = await runCli([...args, '--augment', 'flip,zoom=2']);
+    expect(bad.stderr).toMatch(/--augment takes flip, crop=<fraction>, rotate=<degrees> and jitter=<amount>.*"zoom=2"/);
+    const far = await runCli([...args, '--augment', 'crop=0.7']);
+    expect(far.stderr).toBe('Error: Shift by at most half the image (0.5).\n');
+  }, 240_000);
+
   it('says what is wrong with a schedule or decay it cannot use', async () => {
     const dataDir = tempDir();
     const base = ['--preset', 'small-dense', '--epochs', '2', '--data-dir', dataDir];
