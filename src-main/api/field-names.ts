@@ -26,6 +26,7 @@ const fieldNames: Record<string, string> = {
   'lrSchedule.patience': 'Patience',
   weightDecay: 'Weight decay',
   trainSubset: 'Training images used',
+  trainClasses: 'Classes to train on',
   loss: 'Loss',
   seed: 'Seed',
   klWeight: 'KL weight β',

@@ -28,6 +28,8 @@ export const options = {
   'lr-patience': { type: 'string' },
   'weight-decay': { type: 'string' },
   augment: { type: 'string' },
+  'train-classes': { type: 'string' },
+  normal: { type: 'string' },
   latent: { type: 'string' },
   seed: { type: 'string' },
   name: { type: 'string' },

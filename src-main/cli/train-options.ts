@@ -134,6 +134,20 @@ export function configFromFlags(presets: Preset[], flags: TrainFlags): unknown {
   return base;
 }
 
+/** "Sneaker,7" → class indices, by name or index, against a dataset's classes; refused in words otherwise. */
+export function parseClasses(option: string, text: string, classNames: string[]): number[] {
+  return text.split(',').map((part) => {
+    const wanted = part.trim();
+    const byName = classNames.indexOf(wanted);
+    if (byName >= 0) return byName;
+    if (/^\d+$/.test(wanted) && Number(wanted) < classNames.length) return Number(wanted);
+    throw new UserError(
+      'invalid_argument',
+      `--${option}: there is no class "${wanted}". Classes: ${classNames.map((c, i) => `${i} ${c}`).join(', ')}.`,
+    );
+  });
+}
+
 /** "flip,crop=0.1,rotate=10,jitter=0.2" → an augmentation; "none" → null. Strengths are checked with the config. */
 export function parseAugment(value: string): Augmentation | null {
   if (value.trim() === 'none') return null;

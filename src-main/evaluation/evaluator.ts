@@ -8,6 +8,7 @@ import { PcaComparer } from './pca-compare';
 import { activations, filters } from './inspect';
 import { CodeGenerator } from './generate';
 import { probeCodes } from './code-probe';
+import { anomalyScores } from './anomaly';
 import { quietScope, type RequestScope } from './request-scope';
 import type { EvaluationContext } from './evaluation-context';
 
@@ -25,6 +26,7 @@ export type EvaluationMethods = Pick<
   | 'results:activations'
   | 'results:decode'
   | 'results:probe'
+  | 'results:anomaly'
 > & {
   /** Codes of any images (similarity search from a file). */
   encode: { args: CheckpointRef & { images: EvalImages }; result: EncodedImages };
@@ -49,6 +51,7 @@ export function isLongRequest(request: EvaluationRequest): boolean {
     case 'results:errors':
     case 'results:pca':
     case 'results:probe':
+    case 'results:anomaly':
       return true;
     case 'results:reconstruct':
     case 'encode':
@@ -100,6 +103,8 @@ export class Evaluator {
         return this.generator.decode(request.args, scope);
       case 'results:probe':
         return probeCodes(ctx, request.args, scope);
+      case 'results:anomaly':
+        return anomalyScores(ctx, request.args, scope);
       case 'encode':
         return encode(ctx, request.args, scope);
     }

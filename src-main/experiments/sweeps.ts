@@ -117,12 +117,12 @@ export function storeSweep(
     throw new UserError('invalid_argument', `Vary each parameter once (${params.join(' and ')} given).`);
   }
   const base: TrainingConfig = { ...args.config, input: { height: shape[0], width: shape[1], channels: shape[2] } };
-  checkTrainingConfig(base, shape);
+  checkTrainingConfig(base, shape, dataset.classNames);
   // Each combination is checked before anything is stored, so a value that cannot work is reported up front.
   const planned = combinations(args.axes).map((values) => {
     const config = Object.entries(values).reduce((c, [param, v]) => withValue(c, param as SweepParam, v), base);
     try {
-      checkTrainingConfig(trainingConfigSchema.parse(config), shape);
+      checkTrainingConfig(trainingConfigSchema.parse(config), shape, dataset.classNames);
     } catch (err) {
       const why = err instanceof UserError ? err.message : (err as Error).message;
       throw new UserError('invalid_argument', `With ${describeValues(values)}: ${why}`);

@@ -157,6 +157,7 @@ export function createApiHandlers(
       requireRun(db, runId);
       return listCodeProbes(db, runId);
     },
+    'results:anomaly': (args) => evaluation.request('results:anomaly', args),
     'results:cancel': ({ requestId }) => {
       evaluation.cancel(requestId);
       return null;

@@ -250,6 +250,10 @@ export const argumentSchemas = {
   'results:decode': z.strictObject({ ...checkpointRef, recipe: codeRecipeSchema }),
   'results:probe': z.strictObject(checkpointRef),
   'results:probes': runRef,
+  'results:anomaly': z.strictObject({
+    ...checkpointRef,
+    normal: z.array(z.number().int().min(0)).min(1, 'Name at least one normal class.').max(100_000).optional(),
+  }),
   'results:cancel': z.strictObject({ requestId: id }),
   'runs:update': z.strictObject({
     runId: id,

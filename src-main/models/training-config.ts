@@ -84,6 +84,12 @@ export const trainingConfigSchema = z.strictObject({
     .max(1, 'Weight decay can be at most 1.')
     .optional(),
   trainSubset: z.number().int().min(1, 'Train on at least 1 image.').max(100_000_000).optional(),
+  trainClasses: z
+    .array(z.number().int().min(0))
+    .min(1, 'Train on at least one class.')
+    .max(100_000)
+    .refine((c) => new Set(c).size === c.length, 'Name each class once.')
+    .optional(),
   batchSize: z
     .number()
     .int()
@@ -148,7 +154,7 @@ const describeImages = ({ height, width, channels }: { height: number; width: nu
  * Checks a training config against the images it will train on and returns the model's plan; throws a UserError that
  * says what to change. Used when a run is created, when the summary is shown, and again when training starts.
  */
-export function checkTrainingConfig(config: TrainingConfig, shape: ImageShape): ModelPlan {
+export function checkTrainingConfig(config: TrainingConfig, shape: ImageShape, classNames?: string[]): ModelPlan {
   const [height, width, channels] = shape;
   if (
     config.input &&
@@ -165,6 +171,14 @@ export function checkTrainingConfig(config: TrainingConfig, shape: ImageShape): 
     throw new UserError(
       'invalid_argument',
       'Weight decay here is decoupled, as in AdamW: choose the Adam optimizer, or set weight decay to 0.',
+    );
+  }
+  const unknown = classNames ? (config.trainClasses ?? []).filter((c) => c >= classNames.length) : [];
+  if (unknown.length && classNames) {
+    throw new UserError(
+      'invalid_argument',
+      `The dataset has ${classNames.length} classes (0 to ${classNames.length - 1}: ${classNames.join(', ')}); ` +
+        `there is no class ${unknown.join(', ')} to train on.`,
     );
   }
   const warmup = config.lrSchedule?.warmupEpochs ?? 0;

@@ -34,7 +34,7 @@ export function startTraining(db: Database, supervisor: TrainingSupervisor, args
   const dataset = requireDataset(db, args.datasetId);
   const shape: ImageShape = [dataset.height, dataset.width, dataset.channels];
   const config: TrainingConfig = { ...args.config, input: { height: shape[0], width: shape[1], channels: shape[2] } };
-  checkTrainingConfig(args.config, shape);
+  checkTrainingConfig(args.config, shape, dataset.classNames);
   const preset = listPresets(shape).find((p) => p.id === config.preset);
   const name = args.name ?? `${preset?.name ?? 'Custom model'} on ${dataset.name}`;
   const runId = runs.insertRun(db, { datasetId: dataset.id, name, config: JSON.stringify(config) });

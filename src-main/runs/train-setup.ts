@@ -36,8 +36,9 @@ export function presetsFor(db: Database, query: PresetQuery): Preset[] {
 /** The Keras-style summary of a config on a dataset, or what to change when it cannot be built. */
 export function planForDataset(db: Database, query: ModelPlanQuery): ModelPlanResult {
   const shape = datasetShape(db, query.datasetId);
+  const { classNames } = requireDataset(db, query.datasetId);
   try {
-    return { ok: true, summary: checkTrainingConfig(query.config, shape).summary };
+    return { ok: true, summary: checkTrainingConfig(query.config, shape, classNames).summary };
   } catch (err) {
     if (err instanceof UserError) return { ok: false, problem: err.message };
     throw err;

@@ -127,9 +127,12 @@ async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<Trai
   const config = trainingConfigSchema.parse(JSON.parse(run.config));
   const dataset = getDataset(db, run.datasetId);
   if (!dataset) throw new Error(`The dataset of run ${runId} no longer exists.`);
-  const wholeTrainSplit = splitIndex(db, dataset.id, 'train');
+  const wholeTrainSplit = onlyClasses(splitIndex(db, dataset.id, 'train'), config.trainClasses);
   const testSplit = splitIndex(db, dataset.id, 'test');
-  if (wholeTrainSplit.idx.length === 0) throw new Error(`The dataset "${dataset.name}" has no training images.`);
+  if (wholeTrainSplit.idx.length === 0) {
+    const which = config.trainClasses ? ' of the classes chosen to train on' : '';
+    throw new Error(`The dataset "${dataset.name}" has no training images${which}.`);
+  }
   // A subset keeps each class's share and is drawn with the run's seed, so a resume trains on the same images.
   const trainSplit =
     config.trainSubset === undefined
@@ -151,6 +154,18 @@ async function trainLoaded(ctx: TrainRunContext, run: runs.RunRow): Promise<Trai
   } finally {
     cache.close();
   }
+}
+
+/** A split's images of these classes only (all of them without a list). */
+function onlyClasses<S extends { idx: Int32Array; labels: Int32Array }>(split: S, classes: number[] | undefined): S {
+  if (!classes) return split;
+  const keep = new Set(classes);
+  const positions = Array.from(split.labels.keys()).filter((i) => keep.has(split.labels[i]));
+  return {
+    ...split,
+    idx: Int32Array.from(positions, (i) => split.idx[i]),
+    labels: Int32Array.from(positions, (i) => split.labels[i]),
+  };
 }
 
 /**
@@ -177,7 +192,7 @@ async function trainOpened(
 ): Promise<TrainRunResult> {
   const { trainer, db, dataDir, runId, engine } = ctx;
   const shape: ImageShape = [dataset.height, dataset.width, dataset.channels];
-  const plan = checkTrainingConfig(config, shape);
+  const plan = checkTrainingConfig(config, shape, dataset.classNames);
   const problem = ctx.maxGpuBufferBytes
     ? gpuFitProblem(plan.summary, Math.max(config.batchSize, evaluationBatch), ctx.maxGpuBufferBytes)
     : memoryFitProblem(plan.summary, config.batchSize, ...cpuMemoryLimit(engine.name));

@@ -231,4 +231,41 @@ describe('results views', () => {
     await app.screenshot('55-results-code-quality');
     expect(app.pageErrors).toEqual([]);
   }, 240_000);
+
+  it('detects anomalies with a run trained on some classes: AUC, threshold, ROC and the most anomalous images', async () => {
+    const { page, services } = app;
+    const [dataset] = services.db.prepare('SELECT id FROM datasets').all() as Array<{ id: number }>;
+    const preset = listPresets([28, 28, 1]).find((p) => p.id === 'small-dense')!;
+    const api = createApiHandlers(services, { name: 'e2e', version: 'e2e', transport: 'browser' });
+    // Trained on shoes only (Sandal, Sneaker, Ankle boot): clothes and bags are the anomalies.
+    const started = await api.invoke('training:start', {
+      datasetId: dataset.id,
+      config: { ...preset.config, epochs: 3, batchSize: 64, trainClasses: [5, 7, 9] },
+      name: 'Shoes only',
+    });
+    if (!started.ok) throw new Error(started.error.message);
+    const runId = (started.value as { id: number }).id;
+    expect(await services.supervisor.waitForRun(runId)).toBe('completed');
+    const runs = page.getByRole('combobox', { name: 'Run' });
+    await expect
+      .poll(() => runs.getByRole('option', { name: `#${runId} Shoes only` }).count(), { timeout: 20_000 })
+      .toBe(1);
+    await runs.selectOption({ label: `#${runId} Shoes only` });
+    await page.getByRole('tab', { name: 'Anomaly detection' }).click();
+    const panel = page.getByRole('region', { name: 'Anomaly detection' });
+    await expect
+      .poll(async () => (await panel.count()) > 0 && (await panel.textContent()), { timeout: 60_000 })
+      .toMatch(/AUC 0\.\d{4}/);
+    const auc = Number(/AUC (0\.\d{4})/.exec((await panel.textContent())!)![1]);
+    expect(auc).toBeGreaterThan(0.7);
+    const normal = page.getByRole('group', { name: 'Normal classes' });
+    expect(await normal.getByRole('checkbox', { checked: true }).count()).toBe(3);
+    const recall = async () => (await panel.getByRole('definition').nth(2).textContent())!;
+    const before = await recall();
+    await page.getByRole('slider', { name: 'Threshold' }).fill('0.5');
+    await expect.poll(recall).not.toBe(before);
+    await expect.poll(() => page.getByRole('region', { name: 'Most anomalous' }).count(), { timeout: 60_000 }).toBe(1);
+    await app.screenshot('56-results-anomaly');
+    expect(app.pageErrors).toEqual([]);
+  }, 240_000);
 });

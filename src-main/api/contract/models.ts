@@ -96,6 +96,11 @@ export interface TrainingConfig {
   weightDecay?: number;
   /** Train on this many of the training images (stratified by class, drawn with `seed`); unset: all of them. */
   trainSubset?: number;
+  /**
+   * Train on the images of these classes only (indices into the dataset's classes): an anomaly detector learns the
+   * normal classes, and the test split keeps them all. Unset: every class.
+   */
+  trainClasses?: number[];
   batchSize: number;
   epochs: number;
   seed: number;

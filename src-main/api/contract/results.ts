@@ -246,6 +246,39 @@ export interface CodeProbe {
   elapsedMs: number;
 }
 
+export interface AnomalyQuery extends CheckpointRef {
+  /** The normal classes (indices); default: the classes the run trained on. */
+  normal?: number[];
+}
+
+/** A point of a ROC curve: flagging every score at or above `threshold` (null: none flagged yet). */
+export interface RocPoint {
+  fpr: number;
+  tpr: number;
+  threshold: number | null;
+}
+
+/**
+ * Each test image's reconstruction error as its anomaly score, for "not one of the normal classes": the ROC curve and
+ * its AUC, and the scores themselves (with class and cache index), so a threshold can move without asking again.
+ */
+export interface AnomalyScores {
+  runId: number;
+  epoch: number;
+  normal: number[];
+  /** The classes the run trained on; null: all of them. */
+  trainedOn: number[] | null;
+  classNames: string[];
+  auc: number;
+  /** From the highest threshold down, thinned to at most 500 points for drawing. */
+  roc: RocPoint[];
+  /** Per test image, in the same order: its MSE, class and cache index. */
+  scores: number[];
+  labels: number[];
+  cacheIndices: number[];
+  elapsedMs: number;
+}
+
 /** A kept probe of one checkpoint. */
 export type CodeProbeScore = Pick<
   CodeProbe,
@@ -264,6 +297,8 @@ export interface ResultsMethods {
   'results:probe': { args: CheckpointRef; result: CodeProbe };
   /** The scores kept for a run, by epoch (a curve across its checkpoints). */
   'results:probes': { args: RunRef; result: CodeProbeScore[] };
+  /** Anomaly detection with the run's reconstruction errors: normal classes against the rest. */
+  'results:anomaly': { args: AnomalyQuery; result: AnomalyScores };
   /**
    * Cancels one results request, named by its progress's `requestId`: it fails with code 'cancelled', and every other
    * request (other windows', other tabs') goes on. Results only read the store, so nothing is lost. A request that has
@@ -283,6 +318,7 @@ export const resultsChannels = {
   'results:decode': true,
   'results:probe': true,
   'results:probes': true,
+  'results:anomaly': true,
   'results:cancel': true,
 } as const satisfies Record<keyof ResultsMethods, true>;
 

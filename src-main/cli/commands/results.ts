@@ -5,7 +5,7 @@ import { writeUserFile } from '../../app/user-file';
 import { crispScale, imageGridPng } from '../../evaluation/figure-png';
 import type { Command } from '../command';
 import { definedOnly, number, runIdArg } from '../options';
-import { parseNoise } from '../train-options';
+import { parseClasses, parseNoise } from '../train-options';
 
 /** Rows of images (base64 uint8) as one crisp PNG, written atomically; returns the absolute path. */
 async function writeGrid(
@@ -29,6 +29,30 @@ const describeProbe = (p: CodeProbeScore) =>
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 export const resultCommands: Command[] = [
+  {
+    name: 'anomaly',
+    args: '<run-id>',
+    summary: "Anomaly detection with the run's reconstruction errors: the AUC of the normal classes against the",
+    details: ['rest of the test split: --normal <name|index,…> (default: the classes it trained on) --epoch <n>'],
+    async run({ api, out, flags, positionals }) {
+      const runId = runIdArg(positionals, 'anomaly');
+      const epoch = number('epoch', flags.epoch);
+      const detail = await api.runs.get({ runId });
+      const dataset = (await api.datasets.list()).find((d) => d.id === detail.run.datasetId);
+      const normal =
+        flags.normal === undefined || !dataset ? undefined : parseClasses('normal', flags.normal, dataset.classNames);
+      const scores = await api.results.anomaly({ runId, ...definedOnly({ epoch }), ...(normal ? { normal } : {}) });
+      const { scores: _s, labels, cacheIndices: _c, ...summary } = scores;
+      const names = scores.normal.map((c) => scores.classNames[c]).join(', ');
+      const others = labels.filter((l) => !scores.normal.includes(l)).length;
+      out.result(
+        { ...summary, testImages: labels.length, anomalous: others },
+        `Run ${runId}, epoch ${scores.epoch}: AUC ${scores.auc.toFixed(4)} for telling ${others} test images of other ` +
+          `classes from ${labels.length - others} of the normal ones (${names}) by their reconstruction error.`,
+      );
+      return 0;
+    },
+  },
   {
     name: 'probe',
     args: '<run-id>',

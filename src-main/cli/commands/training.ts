@@ -3,7 +3,7 @@ import type { CliContext, Command } from '../command';
 import { followRun } from '../follow';
 import { formatDuration, formatRun } from '../format';
 import { number, requiredId, type Flags } from '../options';
-import { configFromFlags, yesNo, type TrainFlags } from '../train-options';
+import { configFromFlags, parseClasses, yesNo, type TrainFlags } from '../train-options';
 import { resolveDatasetId } from './datasets';
 import { describeSchedule } from '../../training/lr-schedule';
 
@@ -12,7 +12,13 @@ export async function configOfFlags(ctx: CliContext): Promise<{ datasetId: numbe
   const datasetId = await resolveDatasetId(ctx, ctx.flags.dataset);
   const presets = await ctx.api.presets.list({ datasetId });
   // The API checks it against its schema like any other config.
-  return { datasetId, config: configFromFlags(presets, trainFlagsOf(ctx.flags)) as TrainingConfig };
+  const config = configFromFlags(presets, trainFlagsOf(ctx.flags)) as TrainingConfig;
+  const classes = ctx.flags['train-classes'];
+  if (classes !== undefined) {
+    const dataset = (await ctx.api.datasets.list()).find((d) => d.id === datasetId)!;
+    config.trainClasses = parseClasses('train-classes', classes, dataset.classNames);
+  }
+  return { datasetId, config };
 }
 
 /** The training options of a command line, as configFromFlags takes them. */
@@ -90,6 +96,7 @@ ${' '.repeat(25)}${p.origin}${p.problem ? `\n${' '.repeat(25)}Not for this datas
       '                        (× --lr-factor when the test loss has not improved for --lr-patience epochs, default 3)',
       '--weight-decay <x>      decoupled weight decay (AdamW), for --optimizer adam',
       '--augment <flip,crop=0.1,rotate=10,jitter=0.2|none>  random changes to each training image, per batch',
+      '--train-classes <name|index,…>  train on these classes only (an anomaly detector); test keeps all',
       '--train-subset <n>      train on n of the training images (each class in its share, drawn with the seed)',
       '--noise <type[:level]>  denoising: gaussian, saltPepper, occlusion, gaussianOcclusion,',
       '                        blur, warp (or none)',

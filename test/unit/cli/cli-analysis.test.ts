@@ -114,6 +114,31 @@ describe('ae-studio command line: schedules, weight decay and image quality', ()
     expect(far.stderr).toBe('Error: Shift by at most half the image (0.5).\n');
   }, 240_000);
 
+  it('trains an anomaly detector on some classes and prints its AUC for the others', async () => {
+    const dataDir = tempDir();
+    const base = ['--preset', 'small-dense', '--epochs', '2', '--batch', '128', '--data-dir', dataDir];
+    const trained = await runCli(['train', ...base, '--train-classes', 'Sandal,Sneaker,9']);
+    expect(trained.code, trained.stderr).toBe(0);
+    const shown = await runCli(['anomaly', '1', '--json', '--data-dir', dataDir]);
+    expect(shown.code, shown.stderr).toBe(0);
+    const result = (JSON.parse(shown.stdout) as { value: { auc: number; normal: number[]; anomalous: number } }).value;
+    expect(result.normal).toEqual([5, 7, 9]);
+    expect(result.auc).toBeGreaterThan(0.7);
+    expect(result.anomalous).toBe(1400);
+    const text = await runCli(['anomaly', '1', '--normal', 'Trouser', '--data-dir', dataDir]);
+    expect(text.stdout).toMatch(
+      /^Run 1, epoch 2: AUC 0\.\d{4} for telling 1800 test images of other classes from 200 of the normal ones \(Trouser\)/,
+    );
+    const unknown = await runCli(['train', ...base, '--train-classes', 'Boots']);
+    expect(unknown.stderr).toMatch(
+      /^Error: --train-classes: there is no class "Boots"\. Classes: 0 T-shirt\/top, 1 Trouser/,
+    );
+    const all = await runCli(['train', ...base]);
+    expect(all.code).toBe(0);
+    const noNormal = await runCli(['anomaly', '2', '--data-dir', dataDir]);
+    expect(noNormal.stderr).toMatch(/Say which classes are normal: this run trained on every class/);
+  }, 180_000);
+
   it('says what is wrong with a schedule or decay it cannot use', async () => {
     const dataDir = tempDir();
     const base = ['--preset', 'small-dense', '--epochs', '2', '--data-dir', dataDir];
