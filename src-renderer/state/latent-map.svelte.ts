@@ -27,6 +27,18 @@ export interface DecodedMap {
   errors: Float32Array;
 }
 
+/** A map's arrays from the API's base64. */
+export function decodeMap(map: LatentMap): DecodedMap {
+  const view = (base64: string) => decodeBase64(base64).buffer;
+  return {
+    points: new Float32Array(view(map.points)),
+    labels: new Uint16Array(view(map.labels)),
+    splits: new Uint8Array(view(map.splits)),
+    cacheIndices: new Int32Array(view(map.cacheIndices)),
+    errors: new Float32Array(view(map.errors)),
+  };
+}
+
 /** What the map's points can be coloured by. */
 export type MapColouring = 'class' | 'split' | 'error';
 
@@ -189,15 +201,8 @@ export class LatentMapState {
     }
     const loaded = appState.unwrap(await api.latent.map({ projectionId: id }));
     if (!loaded || this.#projectionId !== id) return;
-    const view = (base64: string) => decodeBase64(base64).buffer;
     this.map = loaded;
-    this.decoded = {
-      points: new Float32Array(view(loaded.points)),
-      labels: new Uint16Array(view(loaded.labels)),
-      splits: new Uint8Array(view(loaded.splits)),
-      cacheIndices: new Int32Array(view(loaded.cacheIndices)),
-      errors: new Float32Array(view(loaded.errors)),
-    };
+    this.decoded = decodeMap(loaded);
     // eslint-disable-next-line svelte/prefer-svelte-reactivity
     this.hidden = new Set();
     await this.loadPairs();

@@ -223,4 +223,40 @@ describe('latent map', () => {
     await app.screenshot('44-latent-pair-plot-2d');
     expect(app.pageErrors).toEqual([]);
   }, 120_000);
+
+  it('shows two maps side by side, the image under the pointer ringed in both', async () => {
+    const { page } = app;
+    // The 2-D run's PCA map is open; beside it, the first run's t-SNE map of the same test images.
+    const pair = page.getByRole('region', { name: 'Two maps side by side' });
+    const second = pair.getByRole('combobox', { name: 'Second map' });
+    await expect.poll(() => second.locator('option').count(), { timeout: 20_000 }).toBeGreaterThan(1);
+    const tsne = (await second.locator('option').allTextContents()).find(
+      (t) => t.startsWith('Run #1 ') && t.includes('t-SNE'),
+    )!;
+    await second.selectOption({ label: tsne });
+    await expect.poll(() => pair.textContent(), { timeout: 20_000 }).toContain('2,000 images are on both maps.');
+    const left = pair.getByRole('figure', { name: 'This map' }).locator('canvas');
+    await left.scrollIntoViewIfNeeded();
+    const box = (await left.boundingBox())!;
+    let ringed = false;
+    for (let fy = 0.2; fy <= 0.8 && !ringed; fy += 0.05) {
+      for (let fx = 0.2; fx <= 0.8 && !ringed; fx += 0.05) {
+        await page.mouse.move(box.x + box.width * fx, box.y + box.height * fy);
+        ringed = /Image \d+ \(.+\) is ringed\s+in both\./.test((await pair.textContent()) ?? '');
+      }
+    }
+    expect(ringed).toBe(true);
+    await page.mouse.down();
+    await page.mouse.up();
+    await pair.scrollIntoViewIfNeeded();
+    await app.screenshot('45-latent-two-maps');
+    const download = page.waitForEvent('download');
+    await pair.getByRole('button', { name: 'Export CSV' }).click();
+    const lines = readFileSync(await (await download).path(), 'utf8')
+      .trimEnd()
+      .split('\r\n');
+    expect(lines[0]).toMatch(/^cache_index,label,label_name,map\d+_x1,map\d+_x2,map\d+_x1,map\d+_x2$/);
+    expect(lines).toHaveLength(2001);
+    expect(app.pageErrors).toEqual([]);
+  }, 60_000);
 });
