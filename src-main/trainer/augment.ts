@@ -39,42 +39,54 @@ export function augmentBatch(
   }
 }
 
-/** Output pixel (x, y) reads the input at the inverse map of flip, then rotation about the centre, then shift. */
+/**
+ * Output pixel (x, y) reads the input at the inverse map of flip, then rotation about the centre, then shift. The
+ * inner loop is the hot part of an augmented batch (a 64×64×3 photo is 12,288 bilinear reads): no calls in it.
+ */
 function transform(
   image: Float32Array,
   [height, width, channels]: ImageShape,
   { flip, shiftX, shiftY, angle }: { flip: boolean; shiftX: number; shiftY: number; angle: number },
   scratch: Float32Array,
 ): void {
+  if (width < 2 || height < 2) return;
   const out = scratch.subarray(0, image.length);
   const cx = (width - 1) / 2;
   const cy = (height - 1) / 2;
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
+  const [maxX, maxY] = [width - 1, height - 1];
+  let o = 0;
   for (let y = 0; y < height; y++) {
+    // Undo the shift, then the rotation (then the flip, below); both source coordinates move linearly along a row.
+    const dy = y - shiftY - cy;
+    const dx0 = -shiftX - cx;
+    const rowX = cos * dx0 + sin * dy + cx;
+    const rowY = -sin * dx0 + cos * dy + cy;
     for (let x = 0; x < width; x++) {
-      // Undo the shift, then the rotation, then the flip.
-      const dx = x - shiftX - cx;
-      const dy = y - shiftY - cy;
-      let sx = cos * dx + sin * dy + cx;
-      const sy = -sin * dx + cos * dy + cy;
-      if (flip) sx = width - 1 - sx;
-      const fx = Math.min(width - 1, Math.max(0, sx));
-      const fy = Math.min(height - 1, Math.max(0, sy));
-      const x0 = Math.min(width - 2, Math.floor(fx));
-      const y0 = Math.min(height - 2, Math.floor(fy));
-      const ax = width === 1 ? 0 : fx - x0;
-      const ay = height === 1 ? 0 : fy - y0;
-      const x1 = width === 1 ? 0 : x0 + 1;
-      const y1 = height === 1 ? 0 : y0 + 1;
-      const [r0, r1] = [Math.max(0, y0) * width, y1 * width];
-      const [c0, c1] = [Math.max(0, x0), x1];
+      let sx = rowX + cos * x;
+      let sy = rowY - sin * x;
+      if (flip) sx = maxX - sx;
+      sx = sx < 0 ? 0 : sx > maxX ? maxX : sx;
+      sy = sy < 0 ? 0 : sy > maxY ? maxY : sy;
+      let x0 = sx | 0;
+      let y0 = sy | 0;
+      if (x0 === maxX) x0--;
+      if (y0 === maxY) y0--;
+      const ax = sx - x0;
+      const ay = sy - y0;
+      const w00 = (1 - ax) * (1 - ay);
+      const w01 = ax * (1 - ay);
+      const w10 = (1 - ax) * ay;
+      const w11 = ax * ay;
+      const top = (y0 * width + x0) * channels;
+      const bottom = top + width * channels;
       for (let c = 0; c < channels; c++) {
-        const p00 = image[(r0 + c0) * channels + c];
-        const p01 = image[(r0 + c1) * channels + c];
-        const p10 = image[(r1 + c0) * channels + c];
-        const p11 = image[(r1 + c1) * channels + c];
-        out[(y * width + x) * channels + c] = (p00 * (1 - ax) + p01 * ax) * (1 - ay) + (p10 * (1 - ax) + p11 * ax) * ay;
+        out[o++] =
+          image[top + c] * w00 +
+          image[top + channels + c] * w01 +
+          image[bottom + c] * w10 +
+          image[bottom + channels + c] * w11;
       }
     }
   }

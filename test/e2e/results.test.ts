@@ -222,7 +222,7 @@ describe('results views', () => {
     expect(linear).toBeGreaterThan(chance + 20);
     await page.getByRole('button', { name: /^Score every checkpoint/ }).click();
     await expect
-      .poll(() => page.getByRole('button', { name: 'Score every checkpoint', exact: true }).count(), {
+      .poll(() => page.getByRole('button', { name: 'Every checkpoint is scored', exact: true }).count(), {
         timeout: 120_000,
       })
       .toBe(1);
