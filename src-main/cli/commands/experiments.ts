@@ -8,6 +8,7 @@ import {
   type Preset,
   type SweepParam,
   type SweepSummary,
+  type TrainingConfig,
   parseSweepValue,
   sweepChoices,
 } from '../../api/contract';
@@ -67,9 +68,18 @@ export const experimentCommands: Command[] = [
       const { datasetId, presets } = await hub.get<{ datasetId: number; presets: Preset[] }>(
         `/presets?${new URLSearchParams({ dataset: flags.dataset })}`,
       );
+      const config = configFromFlags(presets, trainFlagsOf(flags)) as TrainingConfig;
+      const classes = flags['train-classes']?.replace(/\s/g, '');
+      if (classes !== undefined) {
+        // This machine does not know the hub's class names; the hub checks the indices against its dataset.
+        if (!/^\d+(,\d+)*$/.test(classes)) {
+          throw new UserError('invalid_argument', 'With --hub, --train-classes takes class indices (0, 1, …).');
+        }
+        config.trainClasses = classes.split(',').map(Number);
+      }
       const sweep = await hub.post<SweepSummary>('/sweeps', {
         datasetId,
-        config: configFromFlags(presets, trainFlagsOf(flags)),
+        config,
         axes: (flags.vary ?? []).map(parseVary),
         ...(flags.name === undefined ? {} : { name: flags.name }),
       });

@@ -311,6 +311,13 @@ describe('lab hub and workers on pg-boss', () => {
       `This hub runs Autoencoder Studio ${appVersion()} and the caller 0.0.1; install ${appVersion()} on the worker so both train and store runs the same way.`,
     );
 
+    // Classes to train on go by index to a hub (this machine does not know its class names), checked there.
+    const hubSweep = ['sweep', '--hub', url, '--token', token, '--dataset', '1', '--vary', 'seed=1,2'];
+    const byName = await runCli([...hubSweep, '--train-classes', 'Sandal']);
+    expect(byName.stderr).toBe('Error: With --hub, --train-classes takes class indices (0, 1, …).\n');
+    const noSuchClass = await runCli([...hubSweep, '--train-classes', '42']);
+    expect(noSuchClass.stderr).toMatch(/there is no class 42 to train on/);
+
     const ids = await sweep('--epochs', '1', '--vary', 'seed=5,6');
     const me = { id: 'test:bad-uploads', host: 'test', gpu: null, engine: 'none' };
     const { job } = await client.post<{ job: LabJob }>('/jobs/next', {
