@@ -113,14 +113,3 @@ function jitter(image: Float32Array, brightness: number, contrast: number): void
     image[i] = v < 0 ? 0 : v > 1 ? 1 : v;
   }
 }
-
-/** "flip,crop=0.1,rotate=10,jitter=0.2" in words for the run's settings. */
-export function describeAugmentation(a: Augmentation): string {
-  const parts = [
-    a.flip ? 'flip' : null,
-    a.crop ? `shift ±${Math.round(a.crop * 100)}%` : null,
-    a.rotate ? `rotate ±${a.rotate}°` : null,
-    a.jitter ? `brightness/contrast ±${a.jitter}` : null,
-  ].filter(Boolean);
-  return parts.length ? parts.join(', ') : 'none';
-}
