@@ -10,6 +10,7 @@
  *   npm run bench:train -- --engines webgpu,native --models cae001,photos004 --limit 2000
  *   npm run bench:train -- --engines native,wasm --models conv --limit 12800
  *   npm run bench:train -- --models cae001,photos004 --limit 3000 --augment flip,crop=0.1,rotate=10,jitter=0.2
+ *   npm run bench:train -- --profile --models conv,dense,cae001,photos004    # where a step's time goes (train-profile.ts)
  *
  * With --augment each model trains twice on each engine, as it is and with that augmentation, and the JSON gives the
  * augmented epoch's slowdown (the reference is the same epoch unaugmented, so PyTorch is not run).
@@ -34,11 +35,12 @@ import { trainRun } from '../src-main/training/train-run';
 import { createTrainerCore } from '../src-main/trainer/trainer-core';
 import { trainingDefaults } from '../src-main/models/training-config';
 import type { TrainingConfig } from '../src-main/api/contract';
-import { benchModels, photosFromFashion } from './reference-models';
+import { benchModels, photoShape, photosFromFashion } from './reference-models';
 import { createDataset } from '../src-main/datasets/dataset-store';
 import { parseIdx } from '../src-main/datasets/idx';
 import { hasTorch, runTorchScript } from './torch';
 import { parseAugment } from '../src-main/cli/train-options';
+import { formatProfile, measureGemmPeak, profileModel, type Profile } from './train-profile';
 
 const fashionDir = '/usr/share/datasets/fashion-mnist';
 
@@ -56,20 +58,27 @@ interface Result {
   peakGpuMb?: number;
 }
 
-/** One model on one engine, in this process, against the prepared store. */
-async function child(dataDir: string, model: string, batch: number, limit: number, augment: string): Promise<void> {
-  const db = openDatabase(dataLayout(dataDir).database);
+/** One epoch of a bench model at this batch size, on images of its data's shape. */
+function benchConfig(model: string, batch: number, augment = ''): TrainingConfig {
   const bench = benchModels[model];
-  const dataset = listDatasets(db).find((d) => (bench.data === 'photos' ? d.width === 64 : d.width === 28))!;
-  const config: TrainingConfig = {
+  const [height, width, channels] = bench.data === 'photos' ? photoShape : [28, 28, 1];
+  return {
     ...trainingDefaults,
     model: bench.model,
     loss: bench.loss,
     batchSize: batch,
     epochs: 1,
-    input: { height: dataset.height, width: dataset.width, channels: dataset.channels },
+    input: { height, width, channels },
     ...(augment ? { augment: parseAugment(augment) } : {}),
   };
+}
+
+/** One model on one engine, in this process, against the prepared store. */
+async function child(dataDir: string, model: string, batch: number, limit: number, augment: string): Promise<void> {
+  const db = openDatabase(dataLayout(dataDir).database);
+  const bench = benchModels[model];
+  const dataset = listDatasets(db).find((d) => (bench.data === 'photos' ? d.width === 64 : d.width === 28))!;
+  const config = benchConfig(model, batch, augment);
   const runId = runs.insertRun(db, { datasetId: dataset.id, name: `bench ${model}`, config: JSON.stringify(config) });
   const trainImages = splitIndex(db, dataset.id, 'train').idx.length;
   const engine = await selectEngine();
@@ -222,10 +231,21 @@ function augmentSlowdowns(
   return { machine, augment, limit: limit || 60000, results };
 }
 
+/** One model's step profile on this process's engine, printed as JSON. */
+async function profileChild(model: string, batch: number, steps: number): Promise<void> {
+  const engine = await selectEngine();
+  const profile = await profileModel(engine, model, benchConfig(model, batch), measureGemmPeak(), { steps });
+  process.stdout.write(JSON.stringify(profile));
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') {
     const [dataDir, model, batch, limit, augment] = process.argv.slice(3);
     return child(dataDir, model, Number(batch), Number(limit), augment ?? '');
+  }
+  if (process.argv[2] === '--profile-child') {
+    const [model, batch, steps] = process.argv.slice(3);
+    return profileChild(model, Number(batch), Number(steps));
   }
   const { values } = parseArgs({
     options: {
@@ -238,6 +258,9 @@ async function main(): Promise<void> {
       // PyTorch on CUDA as the reference, where the machine has an NVIDIA GPU (bench/gpu-check.sh).
       'torch-cuda': { type: 'boolean', default: false },
       augment: { type: 'string', default: '' },
+      // Profile training steps kernel by kernel instead of timing an epoch (train-profile.ts); --steps of them.
+      profile: { type: 'boolean', default: false },
+      steps: { type: 'string', default: '10' },
     },
   });
   if (!existsSync(join(fashionDir, 'train-images-idx3-ubyte.gz')))
@@ -249,6 +272,22 @@ async function main(): Promise<void> {
   const engines = values.engines ? values.engines.split(',') : [undefined];
   const batchOf = (model: string) => (values.batch ? Number(values.batch) : benchModels[model].batch);
   const limit = Number(values.limit);
+  if (values.profile) {
+    for (const model of modelList) {
+      for (const engine of engines) {
+        const script = fileURLToPath(import.meta.url);
+        const args = ['--import', 'tsx', script, '--profile-child', model, String(batchOf(model)), values.steps];
+        const env = { ...process.env, ...(engine ? { [engineEnv]: engine } : {}) };
+        const out = execFileSync(process.execPath, args, {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env,
+        });
+        console.log(`${formatProfile(JSON.parse(out) as Profile)}\n`);
+      }
+    }
+    return;
+  }
 
   const dataDir = mkdtempSync(join(tmpdir(), 'ae-studio-bench-train-'));
   try {

@@ -67,7 +67,12 @@ try {
 
   const flags = ['-std=c11', '-O2', '-Wall', '-Werror', '-Werror=vla', '-I', work, '-I', nodeInclude];
   const addons = [
-    { name: 'ae_kernels', dir: 'src-main/engine/native', sources: ['ae_kernels.c', 'tsne.c'], libs: ['-lopenblas'] },
+    {
+      name: 'ae_kernels',
+      dir: 'src-main/engine/native',
+      sources: ['ae_kernels.c', 'conv_direct.c', 'tsne.c'],
+      libs: ['-lopenblas'],
+    },
     // jconfig.h and jmorecfg.h from Debian's libjpeg-turbo are the same on Windows.
     {
       name: 'ae_images',

@@ -10,6 +10,7 @@ import { nextStepSeed, setRandomStep } from '../models/step-random';
 import { remeasureBatchNorm, statisticsSampleSize } from './batch-norm-statistics';
 import { corruptBatch } from './corruption';
 import { augmentBatch } from './augment';
+import { registerLeanGradients } from './lean-gradients';
 import { loadModel, restoreOptimizer, snapshotModel } from './model-state';
 import { makeOptimizer, setLearningRate } from './optimizers';
 import {
@@ -176,6 +177,7 @@ export const gpuReadEvery = 16;
  */
 export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch; readEvery?: number } = {}): Trainer {
   const { gpu } = env;
+  registerLeanGradients(tf);
   // On the CPU a read costs nothing, so every batch's loss comes back with its step.
   const readEvery = Math.max(1, env.readEvery ?? (gpu ? gpuReadEvery : 1));
   let session: Session | undefined;

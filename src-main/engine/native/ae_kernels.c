@@ -1,9 +1,11 @@
 /*
  * Native CPU kernels for the hot operations of autoencoder training: matrix products and 2-D convolutions with their
  * two gradients, each a BLAS sgemm (OpenBLAS, vectorised for the machine it runs on and threaded) around an
- * im2col / col2im in NHWC layout — the same scheme PyTorch's CPU convolution uses when it has no oneDNN — plus the
- * few memory-bound ops the WebAssembly backend does slowly: the Adam step, sums over axes, last-axis bias add/scale,
- * same-shape add/subtract/multiply, tile, batch norm, and the gradients of max pooling and nearest upsampling.
+ * im2col / col2im in NHWC layout — the same scheme PyTorch's CPU convolution uses when it has no oneDNN — except for
+ * convolutions with few taps per output (the first layer on grey or RGB images), which conv_direct.c computes
+ * directly; plus the few memory-bound ops the WebAssembly backend does slowly: the Adam step, sums over axes,
+ * last-axis bias add/scale, same-shape add/subtract/multiply, tile, batch norm, and the gradients of max pooling and
+ * nearest upsampling.
  *
  * The functions write into Float32Arrays that view the WebAssembly backend's heap, so tfjs keeps owning every tensor
  * and no data is copied between JS and native memory. Every other op stays on the WebAssembly backend. Loaded by
@@ -17,20 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_direct.h"
 #include "tsne.h"
 
 /* Upper bound on an im2col buffer, in floats (64 MB): larger batches are processed a few images at a time. */
 #define COL_LIMIT (16 * 1024 * 1024)
-
-/*
- * Elementwise loops are compiled for AVX-512, AVX2 and plain x86-64; the loader picks the best the CPU has. That needs
- * GNU ifunc, which Linux's loader has and Windows' does not (there they are plain x86-64).
- */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define VECTORISED __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VECTORISED
-#endif
 
 static float *col_buffer = NULL;
 static size_t col_capacity = 0;
@@ -85,10 +78,6 @@ static int get_ints(napi_env env, napi_value value, int32_t *out, size_t count) 
   }
 
 /* ---- convolution geometry ------------------------------------------------------------------------------------ */
-
-typedef struct {
-  int batch, in_h, in_w, in_c, k_h, k_w, out_c, out_h, out_w, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w;
-} conv_geometry;
 
 #define GEOMETRY_INTS 15
 
@@ -191,6 +180,10 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
                 g.out_c, 0.0f, out, g.out_c);
     return NULL;
   }
+  if (conv_direct_suits(&g)) {
+    conv_direct_forward(&g, x, w, out);
+    return NULL;
+  }
   const int chunk = images_per_chunk(&g);
   float *col = col_reserve((size_t)chunk * pixels * k);
   if (!col) {
@@ -227,6 +220,11 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
                 g.out_c, 0.0f, dx, (int)k);
     return NULL;
   }
+  if (conv_direct_suits(&g)) {
+    if (conv_direct_backprop_input(&g, dy, w, dx) != 0)
+      napi_throw_error(env, NULL, "conv2dBackpropInput: out of memory");
+    return NULL;
+  }
   const int chunk = images_per_chunk(&g);
   float *col = col_reserve((size_t)chunk * pixels * k);
   if (!col) {
@@ -261,6 +259,11 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
   if (is_pointwise(&g)) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, g.out_c, g.batch * (int)pixels, 1.0f, x, (int)k, dy,
                 g.out_c, 0.0f, dw, g.out_c);
+    return NULL;
+  }
+  if (conv_direct_suits(&g)) {
+    if (conv_direct_backprop_filter(&g, x, dy, dw) != 0)
+      napi_throw_error(env, NULL, "conv2dBackpropFilter: out of memory");
     return NULL;
   }
   const int chunk = images_per_chunk(&g);
