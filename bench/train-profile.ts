@@ -61,18 +61,18 @@ export interface Profile {
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** Multiply-adds times two of the linear kernels, from their inputs and attributes (NHWC). */
-function flopsOf(name: string, inputs: Record<string, tfType.TensorInfo>, attrs: Record<string, unknown>): number {
+/** Multiply-adds times two of the linear kernels, from their inputs, attributes and output (NHWC). */
+function flopsOf(
+  name: string,
+  inputs: Record<string, tfType.TensorInfo>,
+  attrs: Record<string, unknown>,
+  output: tfType.TensorInfo,
+): number {
   switch (name) {
     case 'Conv2D':
     case 'FusedConv2D': {
       const [kh, kw, ic] = inputs.filter.shape;
-      const [, h, w] = inputs.x.shape;
-      const [sh, sw] = strides(attrs.strides);
-      const same = attrs.pad === 'same';
-      const oh = same ? Math.ceil(h / sh) : Math.floor((h - kh) / sh) + 1;
-      const ow = same ? Math.ceil(w / sw) : Math.floor((w - kw) / sw) + 1;
-      return 2 * inputs.x.shape[0] * oh * ow * inputs.filter.shape[3] * kh * kw * ic;
+      return 2 * size(output.shape) * kh * kw * ic;
     }
     case 'Conv2DBackpropInput': {
       const [kh, kw, ic] = inputs.filter.shape;
@@ -84,20 +84,15 @@ function flopsOf(name: string, inputs: Record<string, tfType.TensorInfo>, attrs:
     }
     case 'BatchMatMul':
     case '_FusedMatMul': {
-      const { a, b } = inputs;
-      const [ra, ca] = a.shape.slice(-2);
-      const [rb, cb] = b.shape.slice(-2);
-      const m = attrs.transposeA ? ca : ra;
-      const k = attrs.transposeA ? ra : ca;
-      const n = attrs.transposeB ? rb : cb;
-      return 2 * Math.max(size(a.shape.slice(0, -2)), size(b.shape.slice(0, -2))) * m * n * k;
+      const [m, n] = output.shape.slice(-2);
+      const { a } = inputs;
+      const k = attrs.transposeA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
+      return 2 * size(output.shape.slice(0, -2)) * m * n * k;
     }
     default:
       return 0;
   }
 }
-
-const strides = (s: unknown): [number, number] => (typeof s === 'number' ? [s, s] : (s as [number, number]));
 
 /** What a backward kernel computes: a matmul's transposes and a convolution's kind tell gradients apart. */
 function backwardPart(name: string, attrs: Record<string, unknown>): Part {
@@ -179,7 +174,17 @@ export async function profileModel(
         if (/adam/i.test(kernelName)) phase = 'optimizer';
         const inputs = args.inputs as Record<string, tfType.TensorInfo>;
         const attrs = (args.attrs ?? {}) as Record<string, unknown>;
-        const flops = flopsOf(kernelName, inputs, attrs);
+        const t0 = performance.now();
+        depth++;
+        let result: ReturnType<tfType.KernelFunc>;
+        try {
+          result = kernelFunc(args);
+        } finally {
+          depth--;
+        }
+        const ms = performance.now() - t0;
+        const output = (Array.isArray(result) ? result[0] : result) as tfType.TensorInfo;
+        const flops = flopsOf(kernelName, inputs, attrs, output);
         const part: Part =
           phase === 'forward'
             ? flops > 0
@@ -192,20 +197,13 @@ export async function profileModel(
           .filter((t) => t)
           .map((t) => `[${t.shape.join(',')}]`)
           .join(' ');
-        depth++;
-        const t0 = performance.now();
-        try {
-          return kernelFunc(args);
-        } finally {
-          const ms = performance.now() - t0;
-          depth--;
-          const key = `${part}|${kernelName}|${shapes}|${attrs.transposeA ? 'tA' : ''}${attrs.transposeB ? 'tB' : ''}`;
-          const total = totals.get(key) ?? { part, kernel: kernelName, shapes, calls: 0, ms: 0, flops: 0 };
-          total.calls++;
-          total.ms += ms;
-          total.flops += flops;
-          totals.set(key, total);
-        }
+        const key = `${part}|${kernelName}|${shapes}|${attrs.transposeA ? 'tA' : ''}${attrs.transposeB ? 'tB' : ''}`;
+        const total = totals.get(key) ?? { part, kernel: kernelName, shapes, calls: 0, ms: 0, flops: 0 };
+        total.calls++;
+        total.ms += ms;
+        total.flops += flops;
+        totals.set(key, total);
+        return result;
       },
     });
   }
