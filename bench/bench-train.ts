@@ -124,6 +124,18 @@ async function child(dataDir: string, model: string, batch: number, limit: numbe
   process.stdout.write(JSON.stringify(out));
 }
 
+/** This script in a fresh process (so its peak memory is its own) on `engine`; returns the JSON it prints. */
+function spawnSelf<T>(engine: string | undefined, args: string[]): T {
+  const script = fileURLToPath(import.meta.url);
+  const env = { ...process.env, ...(engine ? { [engineEnv]: engine } : {}) };
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env,
+  });
+  return JSON.parse(out) as T;
+}
+
 function runChild(
   dataDir: string,
   model: string,
@@ -132,11 +144,7 @@ function runChild(
   limit: number,
   augment = '',
 ): Result {
-  const script = fileURLToPath(import.meta.url);
-  const args = ['--import', 'tsx', script, '--child', dataDir, model, String(batch), String(limit), augment];
-  const env = { ...process.env, ...(engine ? { [engineEnv]: engine } : {}) };
-  const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env });
-  return JSON.parse(out) as Result;
+  return spawnSelf<Result>(engine, ['--child', dataDir, model, String(batch), String(limit), augment]);
 }
 
 function runTorch(
@@ -275,15 +283,8 @@ async function main(): Promise<void> {
   if (values.profile) {
     for (const model of modelList) {
       for (const engine of engines) {
-        const script = fileURLToPath(import.meta.url);
-        const args = ['--import', 'tsx', script, '--profile-child', model, String(batchOf(model)), values.steps];
-        const env = { ...process.env, ...(engine ? { [engineEnv]: engine } : {}) };
-        const out = execFileSync(process.execPath, args, {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'inherit'],
-          env,
-        });
-        console.log(`${formatProfile(JSON.parse(out) as Profile)}\n`);
+        const profile = spawnSelf<Profile>(engine, ['--profile-child', model, String(batchOf(model)), values.steps]);
+        console.log(`${formatProfile(profile)}\n`);
       }
     }
     return;
