@@ -70,7 +70,7 @@ try {
     {
       name: 'ae_kernels',
       dir: 'src-main/engine/native',
-      sources: ['ae_kernels.c', 'conv_direct.c', 'tsne.c'],
+      sources: ['ae_kernels.c', 'batch_norm.c', 'conv_direct.c', 'tsne.c'],
       libs: ['-lopenblas'],
     },
     // jconfig.h and jmorecfg.h from Debian's libjpeg-turbo are the same on Windows.

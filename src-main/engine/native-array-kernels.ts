@@ -1,5 +1,7 @@
 import { backend_util, util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { nativeAdamKernel } from './native-adam';
+import { batchNormTrainGradKernel, batchNormTrainKernel } from './native-batch-norm';
+import type { Octet, Sextet } from './native-addon';
 import {
   isEmpty,
   size,
@@ -12,7 +14,7 @@ import {
 
 /**
  * The native engine's other kernels, the ops profiling showed wasm doing slowly: Adam, bias sums and adds, same-shape
- * arithmetic, batch norm with its tile and mean, the gradients of max pooling and nearest upsampling, Identity copies.
+ * arithmetic, batch norm (inference, and training's forward and backward) with its tile and mean, the gradients of max pooling and nearest upsampling, Identity copies.
  */
 export function arrayKernels({ native, fallback }: KernelKit): Record<string, KernelFunc> {
   function sum(args: KernelArgs, name: 'Sum' | 'Mean' = 'Sum'): TensorInfo {
@@ -111,6 +113,36 @@ export function arrayKernels({ native, fallback }: KernelKit): Record<string, Ke
       varianceEpsilon,
     );
     return out;
+  }
+
+  /** Training-mode batch norm over the last axis: [y, the batch's mean, its variance] (native-batch-norm.ts). */
+  function batchNormTrain(args: KernelArgs): TensorInfo[] {
+    const backend = args.backend as unknown as WasmBackend;
+    const { x, scale, offset } = args.inputs as Record<string, TensorInfo>;
+    const channels = x.shape[x.shape.length - 1];
+    const [y, mean, variance] = [x.shape, [channels], [channels]].map((s) => backend.makeOutput(s, 'float32'));
+    const heap = (t: TensorInfo) => backend.typedArrayFromHeap(t);
+    native.batchNormTrain(
+      ...([x, scale, offset, y, mean, variance].map(heap) as Sextet),
+      Int32Array.from([size(x.shape) / channels, channels]),
+      (args.attrs as unknown as { epsilon: number }).epsilon,
+    );
+    return [y, mean, variance];
+  }
+
+  /** Its gradient: [dx, dscale, doffset]. */
+  function batchNormTrainGrad(args: KernelArgs): TensorInfo[] {
+    const backend = args.backend as unknown as WasmBackend;
+    const { dy, x, scale, mean, variance } = args.inputs as Record<string, TensorInfo>;
+    const channels = x.shape[x.shape.length - 1];
+    const [dx, dscale, doffset] = [x.shape, [channels], [channels]].map((s) => backend.makeOutput(s, 'float32'));
+    const heap = (t: TensorInfo) => backend.typedArrayFromHeap(t);
+    native.batchNormTrainGrad(
+      ...([dy, x, scale, mean, variance, dx, dscale, doffset].map(heap) as Octet),
+      Int32Array.from([size(x.shape) / channels, channels]),
+      (args.attrs as unknown as { epsilon: number }).epsilon,
+    );
+    return [dx, dscale, doffset];
   }
 
   /** The gradient of max pooling (NHWC): each dy value goes to its window's first maximum. */
@@ -241,6 +273,8 @@ export function arrayKernels({ native, fallback }: KernelKit): Record<string, Ke
     Multiply: (args) => biasOp(args, 'Multiply'),
     Sub: (args) => elementwise(args, 'Sub'),
     FusedBatchNorm: batchNorm,
+    [batchNormTrainKernel]: batchNormTrain as unknown as KernelFunc,
+    [batchNormTrainGradKernel]: batchNormTrainGrad as unknown as KernelFunc,
     MaxPoolGrad: maxPoolGrad,
     ResizeNearestNeighborGrad: resizeNearestGrad,
     Tile: tile,

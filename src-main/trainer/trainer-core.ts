@@ -11,6 +11,7 @@ import { remeasureBatchNorm, statisticsSampleSize } from './batch-norm-statistic
 import { corruptBatch } from './corruption';
 import { augmentBatch } from './augment';
 import { registerLeanGradients } from './lean-gradients';
+import { useFusedBatchNorm } from '../engine/native-batch-norm';
 import { loadModel, restoreOptimizer, snapshotModel } from './model-state';
 import { makeOptimizer, setLearningRate } from './optimizers';
 import {
@@ -178,6 +179,7 @@ export const gpuReadEvery = 16;
 export function createTrainerCore(tf: typeof tfType, env: { gpu?: GpuWatch; readEvery?: number } = {}): Trainer {
   const { gpu } = env;
   registerLeanGradients(tf);
+  useFusedBatchNorm(tf);
   // On the CPU a read costs nothing, so every batch's loss comes back with its step.
   const readEvery = Math.max(1, env.readEvery ?? (gpu ? gpuReadEvery : 1));
   let session: Session | undefined;

@@ -4,8 +4,8 @@
  * im2col / col2im in NHWC layout — the same scheme PyTorch's CPU convolution uses when it has no oneDNN — except for
  * convolutions with few taps per output (the first layer on grey or RGB images), which conv_direct.c computes
  * directly; plus the few memory-bound ops the WebAssembly backend does slowly: the Adam step, sums over axes,
- * last-axis bias add/scale, same-shape add/subtract/multiply, tile, batch norm, and the gradients of max pooling and
- * nearest upsampling.
+ * last-axis bias add/scale, same-shape add/subtract/multiply, tile, batch norm (batch_norm.c: inference, and training's
+ * forward and backward), and the gradients of max pooling and nearest upsampling.
  *
  * The functions write into Float32Arrays that view the WebAssembly backend's heap, so tfjs keeps owning every tensor
  * and no data is copied between JS and native memory. Every other op stays on the WebAssembly backend. Loaded by
@@ -17,8 +17,10 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "batch_norm.h"
 #include "conv_direct.h"
 #include "tsne.h"
 
@@ -489,12 +491,68 @@ static napi_value batch_norm(napi_env env, napi_callback_info info) {
     factor[j] = (float)a;
     shift[j] = (float)((offset ? offset[j] : 0.0) - mean[j] * a);
   }
-  for (size_t r = 0; r < rows; r++) {
-    const float *src = x + r * c;
-    float *dst = out + r * c;
-    for (size_t j = 0; j < c; j++) dst[j] = src[j] * factor[j] + shift[j];
-  }
+  bn_apply(rows, c, x, factor, shift, out);
   free(factor);
+  return NULL;
+}
+
+/* The batch-norm kernels' arguments: float arrays, then [rows, channels], then epsilon. */
+typedef struct {
+  size_t rows, channels;
+  double epsilon;
+  float *a[8];
+} bn_args;
+
+/*
+ * Reads argv as `layout` says, one letter an array: T a tensor (rows x channels values at least), C one value a
+ * channel; then the parameters. `name` starts the error a wrong type, a short array or a bad parameter throws.
+ */
+static int get_bn_args(napi_env env, napi_value *argv, const char *layout, const char *name, bn_args *out) {
+  const int count = (int)strlen(layout);
+  int32_t p[2];
+  if (!get_ints(env, argv[count], p, 2)) return 0;
+  if (p[0] < 1 || p[1] < 1 || napi_get_value_double(env, argv[count + 1], &out->epsilon) != napi_ok ||
+      !(out->epsilon > 0)) {
+    napi_throw_range_error(env, NULL, "batch norm: needs rows, channels and epsilon above 0");
+    return 0;
+  }
+  out->rows = (size_t)p[0];
+  out->channels = (size_t)p[1];
+  for (int i = 0; i < count; i++) {
+    const size_t need = layout[i] == 'T' ? out->rows * out->channels : out->channels;
+    size_t have;
+    if (!get_floats(env, argv[i], &out->a[i], &have)) return 0;
+    if (have < need) {
+      char message[96];
+      snprintf(message, sizeof message, "%s: array %d holds %zu values, needs %zu", name, i, have, need);
+      napi_throw_range_error(env, NULL, message);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/*
+ * batchNormTrain(x, scale, offset, y, mean, variance, [rows, channels], epsilon): training mode's batch norm (see
+ * batch_norm.h), with the batch's statistics written to mean and variance.
+ */
+static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
+  ARGS(8);
+  bn_args b;
+  if (get_bn_args(env, argv, "TCCTCC", "batchNormTrain", &b) &&
+      bn_train_forward(b.rows, b.channels, b.a[0], b.a[1], b.a[2], b.epsilon, b.a[3], b.a[4], b.a[5]) != 0)
+    napi_throw_error(env, NULL, "batchNormTrain: out of memory");
+  return NULL;
+}
+
+/* batchNormTrainGrad(dy, x, scale, mean, variance, dx, dscale, doffset, [rows, channels], epsilon): its gradient. */
+static napi_value batch_norm_train_grad(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  bn_args b;
+  if (get_bn_args(env, argv, "TTCCCTCC", "batchNormTrainGrad", &b) &&
+      bn_train_backward(b.rows, b.channels, b.a[0], b.a[1], b.a[2], b.a[3], b.a[4], b.epsilon, b.a[5], b.a[6],
+                        b.a[7]) != 0)
+    napi_throw_error(env, NULL, "batchNormTrainGrad: out of memory");
   return NULL;
 }
 
@@ -710,6 +768,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"tile", NULL, tile, NULL, NULL, NULL, napi_default, NULL},
       {"elementwise", NULL, elementwise, NULL, NULL, NULL, napi_default, NULL},
       {"batchNorm", NULL, batch_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"batchNormTrain", NULL, batch_norm_train, NULL, NULL, NULL, napi_default, NULL},
+      {"batchNormTrainGrad", NULL, batch_norm_train_grad, NULL, NULL, NULL, napi_default, NULL},
       {"maxPoolGrad", NULL, max_pool_grad, NULL, NULL, NULL, napi_default, NULL},
       {"resizeNearestGrad", NULL, resize_nearest_grad, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, adam, NULL, NULL, NULL, napi_default, NULL},

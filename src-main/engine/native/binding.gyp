@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "ae_kernels",
-      "sources": ["ae_kernels.c", "conv_direct.c", "tsne.c"],
+      "sources": ["ae_kernels.c", "batch_norm.c", "conv_direct.c", "tsne.c"],
       "cflags": ["-O3", "-std=c11", "-fno-math-errno", "-pthread"],
       "ldflags": ["-pthread"],
       "conditions": [

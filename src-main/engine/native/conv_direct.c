@@ -19,49 +19,10 @@
 
 #include "threads.h"
 
-#define MAX_THREADS 16
 /* The filter gradient's partial sums: this many image ranges, whatever the number of threads. */
 #define FILTER_PARTS 8
 
 int conv_direct_suits(const conv_geometry *g) { return g->k_h * g->k_w * g->in_c <= DIRECT_TAPS; }
-
-/* ---- a parallel for over parts [0, n), each part on one thread ------------------------------------------------ */
-
-typedef void (*part_fn)(void *ctx, int part);
-
-typedef struct {
-  part_fn fn;
-  void *ctx;
-  int first, step, n;
-} part_task;
-
-static void part_main(void *arg) {
-  part_task *task = (part_task *)arg;
-  for (int p = task->first; p < task->n; p += task->step) task->fn(task->ctx, p);
-}
-
-static int thread_count(int parts) {
-  static int cores = 0;
-  if (!cores) {
-    long n = ae_cpu_count();
-    cores = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
-  }
-  return parts < cores ? parts : cores;
-}
-
-static void parallel_parts(int n, part_fn fn, void *ctx) {
-  const int threads = thread_count(n);
-  ae_thread ids[MAX_THREADS];
-  part_task tasks[MAX_THREADS];
-  int started[MAX_THREADS] = {0};
-  for (int t = 0; t < threads; t++) tasks[t] = (part_task){fn, ctx, t, threads, n};
-  for (int t = 1; t < threads; t++) started[t] = ae_thread_start(&ids[t], part_main, &tasks[t]) == 0;
-  part_main(&tasks[0]);
-  for (int t = 1; t < threads; t++) {
-    if (started[t]) ae_thread_join(&ids[t]);
-    else part_main(&tasks[t]); /* could not start a thread: do its share here */
-  }
-}
 
 /* The images of part p of n over the batch. */
 static void part_images(const conv_geometry *g, int p, int n, int *first, int *last) {
@@ -145,45 +106,59 @@ typedef struct {
   int parts;
 } conv_job;
 
-/* Each output pixel: out[j] = Σ_t patch[t] w[t][j], sixteen filters at a time with the sums held in one vector. */
-static VECTORISED void forward_part(void *ctx, int part) {
-  const conv_job *job = (const conv_job *)ctx;
+/* What is done with one gathered run: output pixels (b, oy, ox0..ox1), whose taps are patches[(ox - ox0) * taps]. */
+typedef void (*run_fn)(const conv_job *job, float *target, int b, int oy, int ox0, int ox1, const float *patches);
+
+/* Gathers the taps of every run of output pixels of images [first, last) (job->a) and hands each to fn. */
+static void each_gathered_run(const conv_job *job, int first, int last, run_fn fn, float *target) {
   const conv_geometry *g = job->g;
-  const int n = g->out_c, taps = g->k_h * g->k_w * g->in_c;
-  const float *restrict w = job->b;
+  const int taps = g->k_h * g->k_w * g->in_c;
   float patches[RUN * DIRECT_TAPS];
-  int first, last;
-  part_images(g, part, job->parts, &first, &last);
   for (int b = first; b < last; b++) {
     const float *image = job->a + (size_t)b * g->in_h * g->in_w * g->in_c;
     for (int oy = 0; oy < g->out_h; oy++) {
       for (int ox0 = 0; ox0 < g->out_w; ox0 += RUN) {
         const int ox1 = ox0 + RUN < g->out_w ? ox0 + RUN : g->out_w;
         gather_run(g, image, oy, ox0, ox1, taps, patches);
-        for (int ox = ox0; ox < ox1; ox++) {
-          const float *restrict patch = patches + (size_t)(ox - ox0) * taps;
-          float *restrict out = job->out + (((size_t)b * g->out_h + oy) * g->out_w + ox) * n;
-          int j = 0;
-          for (; j + 16 <= n; j += 16) {
-            float lanes[16] = {0};
-            for (int t = 0; t < taps; t++)
-              for (int l = 0; l < 16; l++) lanes[l] += patch[t] * w[(size_t)t * n + j + l];
-            for (int l = 0; l < 16; l++) out[j + l] = lanes[l];
-          }
-          for (; j < n; j++) {
-            float sum = 0;
-            for (int t = 0; t < taps; t++) sum += patch[t] * w[(size_t)t * n + j];
-            out[j] = sum;
-          }
-        }
+        fn(job, target, b, oy, ox0, ox1, patches);
       }
     }
   }
 }
 
+/* Each output pixel: out[j] = Σ_t patch[t] w[t][j], sixteen filters at a time with the sums held in one vector. */
+static VECTORISED void forward_run(const conv_job *job, float *target, int b, int oy, int ox0, int ox1,
+                                   const float *patches) {
+  const conv_geometry *g = job->g;
+  const int n = g->out_c, taps = g->k_h * g->k_w * g->in_c;
+  const float *restrict w = job->b;
+  for (int ox = ox0; ox < ox1; ox++) {
+    const float *restrict patch = patches + (size_t)(ox - ox0) * taps;
+    float *restrict out = target + (((size_t)b * g->out_h + oy) * g->out_w + ox) * n;
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+      float lanes[16] = {0};
+      for (int t = 0; t < taps; t++)
+        for (int l = 0; l < 16; l++) lanes[l] += patch[t] * w[(size_t)t * n + j + l];
+      for (int l = 0; l < 16; l++) out[j + l] = lanes[l];
+    }
+    for (; j < n; j++) {
+      float sum = 0;
+      for (int t = 0; t < taps; t++) sum += patch[t] * w[(size_t)t * n + j];
+      out[j] = sum;
+    }
+  }
+}
+
+static void forward_images(void *ctx, int first, int last, int thread) {
+  (void)thread;
+  const conv_job *job = (const conv_job *)ctx;
+  each_gathered_run(job, first, last, forward_run, job->out);
+}
+
 void conv_direct_forward(const conv_geometry *g, const float *x, const float *w, float *out) {
   conv_job job = {g, x, w, out, g->batch};
-  parallel_parts(g->batch, forward_part, &job);
+  ae_parallel_for(ae_thread_budget(), g->batch, forward_images, &job);
 }
 
 /* ---- input gradient ------------------------------------------------------------------------------------------- */
@@ -192,14 +167,13 @@ void conv_direct_forward(const conv_geometry *g, const float *x, const float *w,
  * Each output pixel's dy sends Σ_j dy[j] w[t][j] to the input value under tap t: a product with the filter
  * transposed (filters x padded taps, job->b), all taps at once in vectors, then added onto the image.
  */
-static VECTORISED void backprop_input_part(void *ctx, int part) {
+static VECTORISED void backprop_input_images(void *ctx, int first, int last, int thread) {
+  (void)thread;
   const conv_job *job = (const conv_job *)ctx;
   const conv_geometry *g = job->g;
   const int n = g->out_c, c_in = g->in_c, taps = padded_taps(g);
   const float *restrict wt = job->b;
   float sent[RUN * DIRECT_TAPS];
-  int first, last;
-  part_images(g, part, job->parts, &first, &last);
   for (int b = first; b < last; b++) {
     float *image = job->out + (size_t)b * g->in_h * g->in_w * c_in;
     memset(image, 0, (size_t)g->in_h * g->in_w * c_in * sizeof(float));
@@ -226,40 +200,39 @@ int conv_direct_backprop_input(const conv_geometry *g, const float *dy, const fl
   for (int t = 0; t < taps; t++)
     for (int j = 0; j < n; j++) wt[(size_t)j * padded + t] = w[(size_t)t * n + j];
   conv_job job = {g, dy, wt, dx, g->batch};
-  parallel_parts(g->batch, backprop_input_part, &job);
+  ae_parallel_for(ae_thread_budget(), g->batch, backprop_input_images, &job);
   free(wt);
   return 0;
 }
 
 /* ---- filter gradient ------------------------------------------------------------------------------------------ */
 
-/* Each output pixel adds patch[t] dy[j] to dw[t][j]: one vector update per tap. */
-static VECTORISED void backprop_filter_part(void *ctx, int part) {
-  const conv_job *job = (const conv_job *)ctx;
+/* Each output pixel adds patch[t] dy[j] to dw[t][j] (target: one part's partial sums): a vector update per tap. */
+static VECTORISED void backprop_filter_run(const conv_job *job, float *target, int b, int oy, int ox0, int ox1,
+                                           const float *patches) {
   const conv_geometry *g = job->g;
   const int n = g->out_c, taps = g->k_h * g->k_w * g->in_c;
-  float *restrict partial = job->out + (size_t)part * taps * n;
-  float patches[RUN * DIRECT_TAPS];
-  memset(partial, 0, (size_t)taps * n * sizeof(float));
-  int first, last;
-  part_images(g, part, job->parts, &first, &last);
-  for (int b = first; b < last; b++) {
-    const float *image = job->a + (size_t)b * g->in_h * g->in_w * g->in_c;
-    for (int oy = 0; oy < g->out_h; oy++) {
-      for (int ox0 = 0; ox0 < g->out_w; ox0 += RUN) {
-        const int ox1 = ox0 + RUN < g->out_w ? ox0 + RUN : g->out_w;
-        gather_run(g, image, oy, ox0, ox1, taps, patches);
-        for (int ox = ox0; ox < ox1; ox++) {
-          const float *restrict patch = patches + (size_t)(ox - ox0) * taps;
-          const float *restrict dy = job->b + (((size_t)b * g->out_h + oy) * g->out_w + ox) * n;
-          for (int t = 0; t < taps; t++) {
-            const float v = patch[t];
-            float *restrict row = partial + (size_t)t * n;
-            for (int j = 0; j < n; j++) row[j] += v * dy[j];
-          }
-        }
-      }
+  for (int ox = ox0; ox < ox1; ox++) {
+    const float *restrict patch = patches + (size_t)(ox - ox0) * taps;
+    const float *restrict dy = job->b + (((size_t)b * g->out_h + oy) * g->out_w + ox) * n;
+    for (int t = 0; t < taps; t++) {
+      const float v = patch[t];
+      float *restrict row = target + (size_t)t * n;
+      for (int j = 0; j < n; j++) row[j] += v * dy[j];
     }
+  }
+}
+
+static void backprop_filter_parts(void *ctx, int begin, int end, int thread) {
+  (void)thread;
+  const conv_job *job = (const conv_job *)ctx;
+  const size_t size = (size_t)job->g->k_h * job->g->k_w * job->g->in_c * job->g->out_c;
+  for (int part = begin; part < end; part++) {
+    float *partial = job->out + (size_t)part * size;
+    memset(partial, 0, size * sizeof(float));
+    int first, last;
+    part_images(job->g, part, job->parts, &first, &last);
+    each_gathered_run(job, first, last, backprop_filter_run, partial);
   }
 }
 
@@ -270,7 +243,7 @@ int conv_direct_backprop_filter(const conv_geometry *g, const float *x, const fl
   float *partials = (float *)malloc((size_t)parts * size * sizeof(float));
   if (!partials) return -1;
   conv_job job = {g, x, dy, partials, parts};
-  parallel_parts(parts, backprop_filter_part, &job);
+  ae_parallel_for(ae_thread_budget(), parts, backprop_filter_parts, &job);
   memcpy(dw, partials, size * sizeof(float));
   for (int p = 1; p < parts; p++)
     for (size_t i = 0; i < size; i++) dw[i] += partials[(size_t)p * size + i];

@@ -1,23 +1,15 @@
 /*
- * What the convolution code shares: the geometry of a 2-D convolution (NHWC input, HWIO filter), the build's
- * vectorisation attribute, and the direct kernels of conv_direct.c.
+ * What the convolution code shares: the geometry of a 2-D convolution (NHWC input, HWIO filter) and the direct
+ * kernels of conv_direct.c.
  */
 #ifndef AE_CONV_DIRECT_H
 #define AE_CONV_DIRECT_H
 
+#include "vectorise.h"
+
 typedef struct {
   int batch, in_h, in_w, in_c, k_h, k_w, out_c, out_h, out_w, stride_h, stride_w, pad_top, pad_left, dil_h, dil_w;
 } conv_geometry;
-
-/*
- * Hot loops are compiled for AVX-512, AVX2 and plain x86-64; the loader picks the best the CPU has. That needs GNU
- * ifunc, which Linux's loader has and Windows' does not (there they are plain x86-64).
- */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define VECTORISED __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VECTORISED
-#endif
 
 /* A filter tap count (k_h * k_w * in_c) at or below which the direct kernels beat im2col + GEMM. */
 #define DIRECT_TAPS 32

@@ -20,7 +20,6 @@
 #include "threads.h"
 #include "tsne.h"
 
-#define MAX_THREADS 16
 /* Distance blocks hold at most this many floats (64 MB). */
 #define BLOCK_FLOATS (16 * 1024 * 1024)
 #define MAX_DEPTH 48
@@ -38,39 +37,8 @@ typedef struct {
   volatile int32_t *control;
 } tsne_job;
 
-/* ---- a parallel for over [0, n) --------------------------------------------------------------------------------- */
-
-typedef void (*range_fn)(void *ctx, int begin, int end, int thread);
-
-typedef struct {
-  range_fn fn;
-  void *ctx;
-  int begin, end, thread;
-} range_task;
-
-static void range_main(void *arg) {
-  range_task *task = (range_task *)arg;
-  task->fn(task->ctx, task->begin, task->end, task->thread);
-}
-
-static void parallel_for(int threads, int n, range_fn fn, void *ctx) {
-  if (threads < 2 || n < 512) {
-    fn(ctx, 0, n, 0);
-    return;
-  }
-  ae_thread ids[MAX_THREADS];
-  range_task tasks[MAX_THREADS];
-  int started[MAX_THREADS] = {0};
-  for (int t = 0; t < threads; t++) {
-    tasks[t] = (range_task){fn, ctx, (int)((int64_t)n * t / threads), (int)((int64_t)n * (t + 1) / threads), t};
-  }
-  for (int t = 1; t < threads; t++) started[t] = ae_thread_start(&ids[t], range_main, &tasks[t]) == 0;
-  range_main(&tasks[0]);
-  for (int t = 1; t < threads; t++) {
-    if (started[t]) ae_thread_join(&ids[t]);
-    else range_main(&tasks[t]); /* could not start a thread: do its share here */
-  }
-}
+/* Threads for a loop over n rows: below 512 rows a thread's start costs more than it saves. */
+static int threads_for(const tsne_job *job, int n) { return n < 512 ? 1 : job->threads; }
 
 static int cancelled(const tsne_job *job) { return job->control[CONTROL_CANCEL] != 0; }
 
@@ -153,7 +121,7 @@ static int nearest_neighbours(tsne_job *job, int k, int32_t *nbr, float *dist2) 
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, count, n, d, 1.0f, job->x + (size_t)first * d, d, job->x, d,
                 0.0f, dots, n);
     knn_ctx ctx = {job, norms, dots, first, k, nbr, dist2};
-    parallel_for(job->threads, count, knn_rows, &ctx);
+    ae_parallel_for(threads_for(job, count), count, knn_rows, &ctx);
     job->control[CONTROL_DONE] = first + count;
   }
   free(norms);
@@ -267,7 +235,7 @@ static int joint_probabilities(const tsne_job *job, int k, const int32_t *nbr, c
   }
   sparse s = {start, NULL, NULL};
   merge_ctx ctx = {&s, entries, fill};
-  parallel_for(job->threads, n, merge_rows, &ctx);
+  ae_parallel_for(threads_for(job, n), n, merge_rows, &ctx);
   /* Compact the merged rows and normalise so all of P sums to 1. */
   int64_t total = 0;
   for (int i = 0; i < n; i++) total += fill[i];
@@ -388,7 +356,7 @@ typedef struct {
   const quadtree *tree;
   double exaggeration, theta2;
   double *attract, *repel;
-  double z[MAX_THREADS];
+  double z[AE_MAX_THREADS];
   int32_t *stacks; /* one per thread */
   int stack_size;
 } gradient_ctx;
@@ -482,9 +450,9 @@ static int optimise(tsne_job *job, const sparse *p) {
     }
     gradient_ctx ctx = {job, p, &tree, exploring ? job->exaggeration : 1, job->theta * job->theta, attract, repel,
                         {0}, stacks, stack_size};
-    parallel_for(threads, n, gradient_rows, &ctx);
+    ae_parallel_for(threads_for(job, n), n, gradient_rows, &ctx);
     double z = 0;
-    for (int t = 0; t < MAX_THREADS; t++) z += ctx.z[t];
+    for (int t = 0; t < AE_MAX_THREADS; t++) z += ctx.z[t];
     if (z < 1e-300) z = 1e-300;
     const double momentum = exploring ? 0.5 : 0.8;
     for (int e = 0; e < 2 * n; e++) {
@@ -524,7 +492,7 @@ static int run_tsne(tsne_job *job) {
   if (status == TSNE_OK) {
     job->control[CONTROL_PHASE] = PHASE_AFFINITIES;
     perplexity_ctx ctx = {dist2, cond, k, job->perplexity};
-    parallel_for(job->threads, n, perplexity_rows, &ctx);
+    ae_parallel_for(threads_for(job, n), n, perplexity_rows, &ctx);
     status = joint_probabilities(job, k, nbr, cond, &p);
   }
   free(nbr);
@@ -622,9 +590,8 @@ static napi_value tsne(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "tsne: out of memory");
     return NULL;
   }
-  long cores = ae_cpu_count();
-  int threads = pr[8] > 0 ? (int)pr[8] : (int)(cores > 0 ? cores : 1);
-  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  int threads = pr[8] > 0 ? (int)pr[8] : ae_thread_budget();
+  if (threads > AE_MAX_THREADS) threads = AE_MAX_THREADS;
   a->job = (tsne_job){n,     d,     threads, (int)pr[3], (int)pr[6], (const float *)x, (double *)y, pr[2], pr[4],
                       pr[5], pr[7], (volatile int32_t *)control};
   for (int r = 0; r < 3; r++) napi_create_reference(env, argv[r == 2 ? 3 : r], 1, &a->refs[r]);
