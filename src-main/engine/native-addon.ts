@@ -13,11 +13,6 @@ export type NativeTsne = (
   control: Int32Array,
 ) => Promise<boolean>;
 
-type Floats = Float32Array;
-/** Six and eight float arrays, as the batch-norm training kernels take them (see ae_kernels.c for which is which). */
-export type Sextet = [Floats, Floats, Floats, Floats, Floats, Floats];
-export type Octet = [...Sextet, Floats, Floats];
-
 /** The compiled addon's functions (see ae_kernels.c for each one's contract). */
 export interface NativeAddon {
   conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: Int32Array): void;
@@ -39,8 +34,9 @@ export interface NativeAddon {
     params: Int32Array,
     epsilon: number,
   ): void;
-  batchNormTrain(...args: [...Sextet, params: Int32Array, epsilon: number]): void;
-  batchNormTrainGrad(...args: [...Octet, params: Int32Array, epsilon: number]): void;
+  /** batchNormTrain(x, scale, offset, y, mean, variance, params, epsilon); the gradient's order is in ae_kernels.c. */
+  batchNormTrain(...args: [...arrays: Float32Array[], params: Int32Array, epsilon: number]): void;
+  batchNormTrainGrad(...args: [...arrays: Float32Array[], params: Int32Array, epsilon: number]): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
   resizeNearestGrad(dy: Float32Array, dx: Float32Array, params: Int32Array, rows: Int32Array, cols: Int32Array): void;
   adam(...arrays: [...Float32Array[], Float64Array]): void;

@@ -1,7 +1,6 @@
 import { backend_util, util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { nativeAdamKernel } from './native-adam';
 import { batchNormTrainGradKernel, batchNormTrainKernel } from './native-batch-norm';
-import type { Octet, Sextet } from './native-addon';
 import {
   isEmpty,
   size,
@@ -14,7 +13,8 @@ import {
 
 /**
  * The native engine's other kernels, the ops profiling showed wasm doing slowly: Adam, bias sums and adds, same-shape
- * arithmetic, batch norm (inference, and training's forward and backward) with its tile and mean, the gradients of max pooling and nearest upsampling, Identity copies.
+ * arithmetic, batch norm (inference, and training's forward and backward) with its tile and mean, the gradients of
+ * max pooling and nearest upsampling, Identity copies.
  */
 export function arrayKernels({ native, fallback }: KernelKit): Record<string, KernelFunc> {
   function sum(args: KernelArgs, name: 'Sum' | 'Mean' = 'Sum'): TensorInfo {
@@ -115,34 +115,25 @@ export function arrayKernels({ native, fallback }: KernelKit): Record<string, Ke
     return out;
   }
 
-  /** Training-mode batch norm over the last axis: [y, the batch's mean, its variance] (native-batch-norm.ts). */
-  function batchNormTrain(args: KernelArgs): TensorInfo[] {
+  /**
+   * Training-mode batch norm over the last axis, one native call each way (native-batch-norm.ts): the forward pass
+   * takes x, scale and offset and gives [y, the batch's mean, its variance]; the gradient takes dy, x, scale, mean
+   * and variance and gives [dx, dscale, doffset]. The first output has x's shape, the other two a value a channel.
+   */
+  function batchNormTraining(args: KernelArgs, pass: 'forward' | 'gradient'): TensorInfo[] {
     const backend = args.backend as unknown as WasmBackend;
-    const { x, scale, offset } = args.inputs as Record<string, TensorInfo>;
-    const channels = x.shape[x.shape.length - 1];
-    const [y, mean, variance] = [x.shape, [channels], [channels]].map((s) => backend.makeOutput(s, 'float32'));
-    const heap = (t: TensorInfo) => backend.typedArrayFromHeap(t);
-    native.batchNormTrain(
-      ...([x, scale, offset, y, mean, variance].map(heap) as Sextet),
-      Int32Array.from([size(x.shape) / channels, channels]),
+    const inputs = args.inputs as Record<string, TensorInfo>;
+    const channels = inputs.x.shape[inputs.x.shape.length - 1];
+    const outputs = [inputs.x.shape, [channels], [channels]].map((s) => backend.makeOutput(s, 'float32'));
+    const names = pass === 'forward' ? ['x', 'scale', 'offset'] : ['dy', 'x', 'scale', 'mean', 'variance'];
+    const arrays = [...names.map((name) => inputs[name]), ...outputs].map((t) => backend.typedArrayFromHeap(t));
+    const run = pass === 'forward' ? native.batchNormTrain : native.batchNormTrainGrad;
+    run(
+      ...arrays,
+      Int32Array.from([size(inputs.x.shape) / channels, channels]),
       (args.attrs as unknown as { epsilon: number }).epsilon,
     );
-    return [y, mean, variance];
-  }
-
-  /** Its gradient: [dx, dscale, doffset]. */
-  function batchNormTrainGrad(args: KernelArgs): TensorInfo[] {
-    const backend = args.backend as unknown as WasmBackend;
-    const { dy, x, scale, mean, variance } = args.inputs as Record<string, TensorInfo>;
-    const channels = x.shape[x.shape.length - 1];
-    const [dx, dscale, doffset] = [x.shape, [channels], [channels]].map((s) => backend.makeOutput(s, 'float32'));
-    const heap = (t: TensorInfo) => backend.typedArrayFromHeap(t);
-    native.batchNormTrainGrad(
-      ...([dy, x, scale, mean, variance, dx, dscale, doffset].map(heap) as Octet),
-      Int32Array.from([size(x.shape) / channels, channels]),
-      (args.attrs as unknown as { epsilon: number }).epsilon,
-    );
-    return [dx, dscale, doffset];
+    return outputs;
   }
 
   /** The gradient of max pooling (NHWC): each dy value goes to its window's first maximum. */
@@ -273,8 +264,8 @@ export function arrayKernels({ native, fallback }: KernelKit): Record<string, Ke
     Multiply: (args) => biasOp(args, 'Multiply'),
     Sub: (args) => elementwise(args, 'Sub'),
     FusedBatchNorm: batchNorm,
-    [batchNormTrainKernel]: batchNormTrain as unknown as KernelFunc,
-    [batchNormTrainGradKernel]: batchNormTrainGrad as unknown as KernelFunc,
+    [batchNormTrainKernel]: ((args: KernelArgs) => batchNormTraining(args, 'forward')) as unknown as KernelFunc,
+    [batchNormTrainGradKernel]: ((args: KernelArgs) => batchNormTraining(args, 'gradient')) as unknown as KernelFunc,
     MaxPoolGrad: maxPoolGrad,
     ResizeNearestNeighborGrad: resizeNearestGrad,
     Tile: tile,
